@@ -1,0 +1,195 @@
+/**
+ * The engine: the in-process core every front end calls. It owns the repository, the loaded
+ * models and the thread budget. A model that fails to load is reported with its reason and the
+ * others serve; loads and unloads of one model are serialized.
+ */
+import os from 'node:os';
+import { errors, TenancyError } from '../errors.js';
+import type { TensorMap } from '../tensor.js';
+import { scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
+import { splitThreads, type ThreadRequest } from '../runtime/index.js';
+import { silentLogger, type Logger } from '../log.js';
+import { Model, type ModelState } from './model.js';
+import type { InferOptions, InferResult } from './request.js';
+import type { ModelStatistics } from './stats.js';
+
+export interface EngineOptions {
+  /** Path of the model repository. */
+  repository: string;
+  /** Cores the thread budget may hand out; default os.availableParallelism(). */
+  cores?: number;
+  log?: Logger;
+}
+
+/** One row of the repository index, as the repository extension reports it. */
+export interface ModelIndexEntry {
+  name: string;
+  version: string;
+  state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
+  reason: string;
+}
+
+interface Entry {
+  versions: Model[]; // newest first
+  state: ModelState;
+  reason: string;
+  busy: Promise<void>; // serializes load/unload of this model
+}
+
+const STATE_NAMES: Record<ModelState, ModelIndexEntry['state']> = {
+  loading: 'LOADING', ready: 'READY', unloading: 'UNLOADING', unavailable: 'UNAVAILABLE',
+};
+
+export class Engine {
+  readonly repository: string;
+  readonly cores: number;
+  readonly log: Logger;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(options: EngineOptions) {
+    this.repository = options.repository;
+    this.cores = options.cores ?? os.availableParallelism();
+    this.log = options.log ?? silentLogger;
+  }
+
+  /**
+   * Loads every model of the repository (or the named ones). The thread budget is split over all
+   * of them at once. Resolves when all have loaded or failed; failures are in index().
+   */
+  async loadAll(names?: string[]): Promise<void> {
+    const wanted = names ?? (await scanRepository(this.repository)).map((e) => e.name);
+    const defs: ModelDefinition[] = [];
+    for (const name of wanted) {
+      try {
+        defs.push(await readModelDefinition(this.repository, name));
+      } catch (err) {
+        this.markFailed(name, err);
+      }
+    }
+    const plan = splitThreads(this.cores, defs.flatMap((d) => d.versions.map((v) => threadRequest(`${d.name}:${v.version}`, v.config))));
+    await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan))));
+  }
+
+  /** Loads (or reloads) one model, with an optional config that replaces its config.json. */
+  async load(name: string, configOverride?: unknown): Promise<void> {
+    await this.serialize(name, async () => {
+      const def = await readModelDefinition(this.repository, name, configOverride).catch((err) => {
+        if (!this.entries.get(name)?.versions.length) this.markFailed(name, err);
+        throw err;
+      });
+      const used = this.threadsInUse(name);
+      const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
+      const old = this.entries.get(name)?.versions ?? [];
+      await this.start(def, plan, old.length > 0);
+      await Promise.all(old.map((m) => m.unload()));
+    });
+  }
+
+  async unload(name: string): Promise<void> {
+    if (!this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
+    await this.serialize(name, async () => {
+      const entry = this.entries.get(name)!;
+      entry.state = 'unloading';
+      await Promise.all(entry.versions.map((m) => m.unload()));
+      entry.versions = [];
+      entry.state = 'unavailable';
+      entry.reason = 'unloaded';
+    });
+  }
+
+  private async start(def: ModelDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
+    const entry = this.entry(def.name);
+    const models = def.versions.map((v) => new Model(v, plan.get(`${def.name}:${v.version}`)!, this.log.child({ model: def.name, version: v.version })));
+    if (!keepOldOnFailure) entry.state = 'loading';
+    try {
+      await Promise.all(models.map((m) => m.load()));
+    } catch (err) {
+      await Promise.all(models.map((m) => m.unload().catch(() => {})));
+      if (!keepOldOnFailure) this.markFailed(def.name, err);
+      this.log.error({ model: def.name, err: (err as Error).message }, 'model failed to load');
+      throw err;
+    }
+    entry.versions = models;
+    entry.state = 'ready';
+    entry.reason = '';
+  }
+
+  private threadsInUse(except: string): number {
+    let n = 0;
+    for (const [name, e] of this.entries) if (name !== except) for (const m of e.versions) for (const i of m.instances) n += i.threads;
+    return n;
+  }
+
+  private entry(name: string): Entry {
+    let e = this.entries.get(name);
+    if (!e) {
+      e = { versions: [], state: 'loading', reason: '', busy: Promise.resolve() };
+      this.entries.set(name, e);
+    }
+    return e;
+  }
+
+  private markFailed(name: string, err: unknown): void {
+    const e = this.entry(name);
+    e.state = 'unavailable';
+    e.reason = err instanceof Error ? err.message : String(err);
+  }
+
+  private serialize(name: string, work: () => Promise<void>): Promise<void> {
+    const e = this.entry(name);
+    const run = e.busy.then(work, work);
+    e.busy = run.catch(() => {});
+    return run;
+  }
+
+  /** The model version that serves a request: the given version or the newest loaded. */
+  model(name: string, version?: number): Model {
+    const e = this.entries.get(name);
+    if (!e) throw errors.modelNotFound(name, [...this.entries.keys()]);
+    if (e.state !== 'ready' && e.versions.length === 0) throw errors.modelNotReady(name, e.state, e.reason);
+    if (version === undefined) return e.versions[0];
+    const m = e.versions.find((v) => v.version === version);
+    if (!m) throw errors.versionNotFound(name, version, e.versions.map((v) => v.version));
+    return m;
+  }
+
+  /** Runs one inference. Rejects with a TenancyError whose code says what went wrong. */
+  async infer(name: string, inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
+    return this.model(name, options.version).infer(inputs, options);
+  }
+
+  /** Every model the engine knows, with its state and why it is not ready. */
+  index(): ModelIndexEntry[] {
+    const rows: ModelIndexEntry[] = [];
+    for (const [name, e] of [...this.entries].sort(([a], [b]) => a.localeCompare(b))) {
+      if (e.versions.length === 0) rows.push({ name, version: '', state: STATE_NAMES[e.state], reason: e.reason });
+      for (const m of e.versions) rows.push({ name, version: String(m.version), state: STATE_NAMES[m.state], reason: m.reason || e.reason });
+    }
+    return rows;
+  }
+
+  /** Statistics of every loaded model version (or one model's versions). */
+  stats(name?: string): ModelStatistics[] {
+    const out: ModelStatistics[] = [];
+    for (const [n, e] of this.entries) if (name === undefined || n === name) for (const m of e.versions) out.push(m.stats.snapshot());
+    if (name !== undefined && !this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
+    return out;
+  }
+
+  /** Loaded model versions, for front ends that describe placement and instances. */
+  loaded(): Model[] {
+    return [...this.entries.values()].flatMap((e) => e.versions);
+  }
+
+  /** Unloads everything, letting accepted requests finish. */
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)));
+  }
+}
+
+function threadRequest(key: string, config: { instance_group: { count: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
+  const fixed = config.parameters.intra_op_thread_count?.string_value;
+  return { key, instances: config.instance_group.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
+}
+
+export { TenancyError };

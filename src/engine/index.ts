@@ -1,0 +1,4 @@
+export { Engine, type EngineOptions, type ModelIndexEntry } from './engine.js';
+export { Model, type ModelState } from './model.js';
+export type { InferOptions, InferResult } from './request.js';
+export type { ModelStatistics, Duration } from './stats.js';

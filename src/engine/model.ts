@@ -1,0 +1,191 @@
+/**
+ * One loaded version of a model: its config, input table, instances, scheduler and statistics.
+ * It owns its instances: starts them (warmed before they take requests), replaces a crashed one,
+ * and on unload lets every accepted request finish before stopping them.
+ */
+import type { Logger } from 'pino';
+import { errors, type TenancyError } from '../errors.js';
+import { zeros, elementCount, type TensorMap } from '../tensor.js';
+import type { ModelConfig, VersionDefinition } from '../repository/index.js';
+import { ModelInstance, preciseNow, type RunResult, type SessionOptions } from '../runtime/index.js';
+import { DefaultScheduler } from '../scheduler/index.js';
+import { ModelStats } from './stats.js';
+import { buildInputTable, validateInputs, type InputTable } from './validate.js';
+import type { InferenceRequest, InferOptions, InferResult } from './request.js';
+
+export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
+
+/** A replacement that fails this many times in a row is not tried again (no restart loops). */
+const MAX_CONSECUTIVE_RESTART_FAILURES = 3;
+let nextSeq = 1;
+
+export class Model {
+  readonly name: string;
+  readonly version: number;
+  readonly config: ModelConfig;
+  readonly labels: Record<string, string[]>;
+  readonly file: string;
+  readonly table: InputTable;
+  readonly stats: ModelStats;
+  state: ModelState = 'loading';
+  reason = '';
+  instances: ModelInstance[] = [];
+  private readonly scheduler: DefaultScheduler;
+  private nextIndex = 0;
+  private restartFailures = 0;
+  private starting = 0;
+
+  constructor(
+    def: VersionDefinition,
+    private readonly threads: number[],
+    private readonly log: Logger,
+  ) {
+    this.name = def.config.name;
+    this.version = def.version;
+    this.config = def.config;
+    this.labels = def.labels;
+    this.file = def.file;
+    this.table = buildInputTable(def.config);
+    this.stats = new ModelStats(this.name, this.version);
+    this.scheduler = new DefaultScheduler(this.name, def.config.queue_policy.max_queue_size, () => this.instances, {
+      settled: (req, result, error, instance) => this.settled(req, result, error, instance),
+    });
+  }
+
+  /** Starts every instance; fails (and stops the rest) if any cannot load. */
+  async load(): Promise<void> {
+    const started = this.threads.map((t) => this.startInstance(t));
+    const results = await Promise.allSettled(started);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      await Promise.all(this.instances.map((i) => i.stop().catch(() => {})));
+      this.instances = [];
+      this.state = 'unavailable';
+      this.reason = (failed.reason as Error).message;
+      throw failed.reason;
+    }
+    this.state = 'ready';
+  }
+
+  private async startInstance(threads: number): Promise<ModelInstance> {
+    const instance = new ModelInstance({
+      name: `${this.name}:${this.version}#${this.nextIndex++}`,
+      file: this.file,
+      session: this.sessionOptions(threads),
+      warmup: this.warmupInputs(),
+    });
+    this.instances.push(instance);
+    instance.on('crash', (why) => this.onCrash(instance, why));
+    this.starting++;
+    try {
+      await instance.start();
+      this.log.info({ instance: instance.name, host: instance.hostLabel, threads, loadMs: instance.ready?.loadMs, warmupMs: instance.ready?.warmupMs }, 'instance ready');
+    } catch (err) {
+      this.instances = this.instances.filter((i) => i !== instance);
+      throw err;
+    } finally {
+      this.starting--;
+    }
+    this.scheduler.dispatch();
+    return instance;
+  }
+
+  private sessionOptions(threads: number): SessionOptions {
+    const p = this.config.parameters;
+    return {
+      intraOpThreads: threads,
+      interOpThreads: Number(p.inter_op_thread_count?.string_value ?? 1),
+      spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
+      executionProviders: ['cpu'],
+    };
+  }
+
+  /** Zeros of batch 1 for each input; none when a dimension is left dynamic (no safe size to guess). */
+  private warmupInputs(): TensorMap | null {
+    const feeds: TensorMap = {};
+    for (const spec of this.table.inputs.values()) {
+      if (spec.dims.includes(-1)) return null;
+      const shape = this.table.maxBatchSize > 0 ? [1, ...spec.dims] : spec.dims;
+      feeds[spec.name] = { datatype: spec.datatype, shape, data: zeros(spec.datatype, elementCount(shape)) };
+    }
+    return feeds;
+  }
+
+  /** A crashed instance's own request has already failed; start a replacement for the rest. */
+  private onCrash(instance: ModelInstance, why: string): void {
+    const threads = instance.threads;
+    this.instances = this.instances.filter((i) => i !== instance);
+    this.log.warn({ instance: instance.name, why }, 'instance crashed');
+    if (this.state === 'unloading') return;
+    if (this.restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) return this.giveUpIfEmpty();
+    this.startInstance(threads).then(
+      () => (this.restartFailures = 0),
+      (err) => {
+        this.restartFailures++;
+        this.log.error({ err: (err as Error).message }, 'replacement instance failed to start');
+        if (this.restartFailures < MAX_CONSECUTIVE_RESTART_FAILURES) this.onCrash(instance, 'replacement failed');
+        else this.giveUpIfEmpty();
+      },
+    );
+  }
+
+  private giveUpIfEmpty(): void {
+    if (this.instances.some((i) => i.state === 'ready') || this.starting > 0) return;
+    this.state = 'unavailable';
+    this.reason = `every instance failed and ${MAX_CONSECUTIVE_RESTART_FAILURES} replacements in a row could not start`;
+    this.scheduler.failQueued(errors.modelNotReady(this.name, this.state, this.reason));
+  }
+
+  infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
+    if (this.state !== 'ready') return Promise.reject(errors.modelNotReady(this.name, this.state, this.reason));
+    const batchSize = validateInputs(this.table, inputs, options.outputs);
+    const defaultMs = this.config.queue_policy.default_timeout_microseconds / 1000;
+    const timeoutMs = options.timeoutMs ?? defaultMs;
+    if (!(timeoutMs >= 0)) throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${JSON.stringify(options.timeoutMs)}`);
+    const now = preciseNow();
+    return new Promise<InferResult>((resolve, reject) => {
+      const req: InferenceRequest = {
+        seq: nextSeq++, model: this.name, version: this.version, id: options.id, inputs, outputs: options.outputs,
+        batchSize, timeoutMs, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, signal: options.signal,
+        receivedAt: now, settled: false, resolve, reject,
+      };
+      this.scheduler.enqueue(req);
+    });
+  }
+
+  private settled(req: InferenceRequest, r: RunResult | null, error: TenancyError | null, instance: string): void {
+    const doneAt = preciseNow();
+    if (!r || error) {
+      this.stats.fail(req, doneAt);
+      req.reject(error ?? errors.internal('request ended without a result'));
+      return;
+    }
+    this.stats.success(req, r, doneAt);
+    const queueMs = (req.dispatchedAt ?? r.sentAt) - req.receivedAt;
+    req.resolve({
+      model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
+      timing: {
+        queueMs, computeInputMs: r.computeStart - r.sentAt, computeInferMs: r.computeEnd - r.computeStart,
+        computeOutputMs: r.receivedAt - r.computeEnd, totalMs: doneAt - req.receivedAt,
+      },
+    });
+  }
+
+  get queued(): number {
+    return this.scheduler.queued;
+  }
+
+  get inflight(): number {
+    return this.scheduler.inflight;
+  }
+
+  /** Refuses new requests, lets every accepted one finish, then stops the instances. */
+  async unload(): Promise<void> {
+    if (this.state === 'unloading') return;
+    this.state = 'unloading';
+    if (!this.instances.some((i) => i.state === 'ready')) this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
+    await this.scheduler.idle();
+    await Promise.all(this.instances.map((i) => i.stop()));
+    this.instances = [];
+  }
+}

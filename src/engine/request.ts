@@ -1,0 +1,51 @@
+/**
+ * One inference request as it travels from a front end through the queue to an instance and back.
+ * It carries its own timestamps (epoch ms, taken where each step happens); statistics are computed
+ * from them, never measured again elsewhere.
+ */
+import type { TenancyError } from '../errors.js';
+import type { TensorMap } from '../tensor.js';
+
+export interface InferOptions {
+  /** Model version; the newest loaded one when omitted. */
+  version?: number;
+  /** Deadline from now, in ms, covering queue and run; the model's default_timeout applies when omitted. */
+  timeoutMs?: number;
+  /** Aborting cancels a queued request at once, or a running one's answer. */
+  signal?: AbortSignal;
+  /** Output names to return (all when omitted). */
+  outputs?: string[];
+  /** Caller's id, echoed in results. */
+  id?: string;
+}
+
+export interface InferResult {
+  model: string;
+  version: number;
+  id?: string;
+  outputs: TensorMap;
+  /** Where the time went, in ms. */
+  timing: { queueMs: number; computeInputMs: number; computeInferMs: number; computeOutputMs: number; totalMs: number };
+  /** The instance that ran it, e.g. "mobilenet_v2:1#0". */
+  instance: string;
+}
+
+export interface InferenceRequest {
+  seq: number;
+  model: string;
+  version: number;
+  id?: string;
+  inputs: TensorMap;
+  outputs?: string[];
+  /** Rows along the batch dimension (1 when the model does not batch). */
+  batchSize: number;
+  /** Epoch ms after which the request fails with TIMEOUT; Infinity for none. */
+  deadline: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  receivedAt: number;
+  dispatchedAt?: number;
+  settled: boolean;
+  resolve(r: InferResult): void;
+  reject(e: TenancyError): void;
+}

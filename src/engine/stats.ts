@@ -1,0 +1,81 @@
+/**
+ * Per model version statistics, in the shape of Triton's statistics extension: counts and
+ * cumulative nanoseconds for success, fail, queue and the three compute phases, computed from the
+ * request's own timestamps.
+ */
+import type { InferenceRequest } from './request.js';
+import type { RunResult } from '../runtime/index.js';
+
+export interface Duration {
+  count: number;
+  ns: number;
+}
+
+export interface ModelStatistics {
+  name: string;
+  version: string;
+  /** Epoch ms of the last inference, 0 when none. */
+  last_inference: number;
+  inference_count: number;
+  execution_count: number;
+  inference_stats: {
+    success: Duration;
+    fail: Duration;
+    queue: Duration;
+    compute_input: Duration;
+    compute_infer: Duration;
+    compute_output: Duration;
+  };
+  batch_stats: { batch_size: number; compute_input: Duration; compute_infer: Duration; compute_output: Duration }[];
+}
+
+const MS_TO_NS = 1e6;
+const zero = (): Duration => ({ count: 0, ns: 0 });
+const add = (d: Duration, ms: number) => {
+  d.count++;
+  d.ns += Math.max(0, Math.round(ms * MS_TO_NS));
+};
+
+export class ModelStats {
+  private s: ModelStatistics;
+  private batches = new Map<number, ModelStatistics['batch_stats'][number]>();
+
+  constructor(name: string, version: number) {
+    this.s = {
+      name, version: String(version), last_inference: 0, inference_count: 0, execution_count: 0,
+      inference_stats: { success: zero(), fail: zero(), queue: zero(), compute_input: zero(), compute_infer: zero(), compute_output: zero() },
+      batch_stats: [],
+    };
+  }
+
+  /** A request that ran and returned its outputs. */
+  success(req: InferenceRequest, r: RunResult, doneAt: number): void {
+    const st = this.s.inference_stats;
+    add(st.success, doneAt - req.receivedAt);
+    add(st.queue, (req.dispatchedAt ?? r.sentAt) - req.receivedAt);
+    add(st.compute_input, r.computeStart - r.sentAt);
+    add(st.compute_infer, r.computeEnd - r.computeStart);
+    add(st.compute_output, r.receivedAt - r.computeEnd);
+    this.s.inference_count += req.batchSize;
+    this.s.execution_count++;
+    this.s.last_inference = Math.round(doneAt);
+    let b = this.batches.get(req.batchSize);
+    if (!b) {
+      b = { batch_size: req.batchSize, compute_input: zero(), compute_infer: zero(), compute_output: zero() };
+      this.batches.set(req.batchSize, b);
+    }
+    add(b.compute_input, r.computeStart - r.sentAt);
+    add(b.compute_infer, r.computeEnd - r.computeStart);
+    add(b.compute_output, r.receivedAt - r.computeEnd);
+  }
+
+  fail(req: InferenceRequest, doneAt: number): void {
+    add(this.s.inference_stats.fail, doneAt - req.receivedAt);
+  }
+
+  snapshot(): ModelStatistics {
+    const copy = structuredClone(this.s);
+    copy.batch_stats = [...this.batches.values()].sort((a, b) => a.batch_size - b.batch_size).map((b) => structuredClone(b));
+    return copy;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The one error type of tenancy. Every failure carries a code from a small fixed set (as Triton's
+ * Status does); front ends map the code to an HTTP or gRPC status in exactly one place. Messages
+ * name the offending value and what was expected. Errors cross the worker boundary as plain data
+ * ({code, message, details}) and are rebuilt on this side with fromWire().
+ */
+export type ErrorCode =
+  | 'INVALID_ARG' // the request or config is wrong: 400
+  | 'NOT_FOUND' // unknown model or version: 404
+  | 'UNAVAILABLE' // model not ready, loading, unloading, or the queue is full: 503
+  | 'QUEUE_FULL' // the model's bounded queue is at its limit: 503
+  | 'TIMEOUT' // the request's deadline passed: 504-ish, Triton reports it as unavailable
+  | 'CANCELLED' // the caller aborted the request
+  | 'INSTANCE_FAILED' // the instance running the request crashed: 500
+  | 'INTERNAL'; // anything else: 500
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class TenancyError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'TenancyError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof TenancyError) return { code: err.code, message: err.message, details: err.details };
+  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  return { code: 'INTERNAL', message: String(err) };
+}
+
+export function fromWire(w: WireError): TenancyError {
+  return new TenancyError(w.code, w.message, w.details ?? {});
+}
+
+export function isTenancyError(err: unknown, code?: ErrorCode): err is TenancyError {
+  return err instanceof TenancyError && (code === undefined || err.code === code);
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+
+// Named constructors: every message of a kind reads the same, and tests can match on them.
+export const errors = {
+  invalidArg: (message: string, details: Record<string, unknown> = {}) =>
+    new TenancyError('INVALID_ARG', message, details),
+  invalidConfig: (file: string, field: string, value: unknown, expected: string) =>
+    new TenancyError('INVALID_ARG', `${file}: field "${field}" ${expected}, got ${show(value)}`, { file, field, value }),
+  modelNotFound: (model: string, known: string[]) =>
+    new TenancyError(
+      'NOT_FOUND',
+      `unknown model ${show(model)}` + (known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'),
+      { model },
+    ),
+  versionNotFound: (model: string, version: number | string, loaded: number[]) =>
+    new TenancyError(
+      'NOT_FOUND',
+      `model "${model}" has no loaded version ${show(version)} (loaded: ${loaded.length ? loaded.join(', ') : 'none'})`,
+      { model, version },
+    ),
+  modelNotReady: (model: string, state: string, reason?: string) =>
+    new TenancyError('UNAVAILABLE', `model "${model}" is not ready: it is ${state}${reason ? ` (${reason})` : ''}`, {
+      model,
+      state,
+    }),
+  queueFull: (model: string, limit: number) =>
+    new TenancyError('QUEUE_FULL', `model "${model}" queue is full: ${limit} requests waiting (max_queue_size ${limit})`, {
+      model,
+      limit,
+    }),
+  timeout: (model: string, timeoutMs: number, where: 'queued' | 'running') =>
+    new TenancyError('TIMEOUT', `request to model "${model}" timed out after ${timeoutMs} ms while ${where}`, {
+      model,
+      timeoutMs,
+      where,
+    }),
+  cancelled: (model: string) => new TenancyError('CANCELLED', `request to model "${model}" was cancelled`, { model }),
+  instanceFailed: (instance: string, why: string) =>
+    new TenancyError('INSTANCE_FAILED', `instance ${instance} failed: ${why}`, { instance }),
+  internal: (message: string) => new TenancyError('INTERNAL', message),
+};

@@ -1,0 +1,199 @@
+/**
+ * A model's config.json: Triton's field names (so configs carry over), validated once with errors
+ * that name the file, the field and the bad value, and completed from the ONNX file where the
+ * config leaves inputs or outputs out.
+ */
+import { CONFIG_TYPE_NAMES, fromConfigType, toConfigType, type DataType } from '../tensor.js';
+import { errors } from '../errors.js';
+import type { OnnxMetadata, OnnxTensorInfo } from './onnx-metadata.js';
+
+export interface TensorConfig {
+  name: string;
+  /** Triton's name, e.g. TYPE_FP32. */
+  data_type: string;
+  /** Dimensions without the batch dimension when max_batch_size > 0; -1 = any size. */
+  dims: number[];
+  label_filename?: string;
+}
+
+export interface InstanceGroupConfig {
+  /** Number of instances: the concurrency level of this model. Default 1. */
+  count: number;
+  kind: 'KIND_CPU' | 'KIND_AUTO';
+  name?: string;
+}
+
+export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
+
+export interface QueuePolicyConfig {
+  /** Requests that may wait for an instance; more are refused with QUEUE_FULL. 0 = unbounded. Default 1024. */
+  max_queue_size: number;
+  /** Deadline for requests that set none, in microseconds. 0 = none. */
+  default_timeout_microseconds: number;
+}
+
+export interface ModelConfig {
+  name: string;
+  platform: 'onnxruntime_onnx';
+  /** 0: the model takes no batch dimension. N > 0: inputs are [batch, ...dims] with batch <= N. */
+  max_batch_size: number;
+  input: TensorConfig[];
+  output: TensorConfig[];
+  instance_group: InstanceGroupConfig[];
+  version_policy: VersionPolicy;
+  default_model_filename: string;
+  queue_policy: QueuePolicyConfig;
+  /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning. */
+  parameters: Record<string, { string_value: string }>;
+}
+
+const KNOWN_FIELDS = [
+  'name', 'platform', 'backend', 'max_batch_size', 'input', 'output', 'instance_group', 'version_policy',
+  'default_model_filename', 'queue_policy', 'parameters', 'dynamic_batching',
+];
+const DEFAULT_QUEUE_SIZE = 1024;
+/** Triton's default when it completes max_batch_size for a model whose inputs all batch. */
+const DEFAULT_MAX_BATCH_SIZE = 4;
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, min: number): v is number => Number.isInteger(v) && (v as number) >= min;
+
+/**
+ * Validates raw config JSON and fills defaults. `file` names the config in messages; `dirName` is
+ * the model's folder name, which the config's name must match when given.
+ */
+export function validateModelConfig(raw: unknown, file: string, dirName: string): ModelConfig {
+  const bad = (field: string, value: unknown, expected: string) => errors.invalidConfig(file, field, value, expected);
+  if (!isObj(raw)) throw bad('(root)', raw, 'must be a JSON object');
+  for (const k of Object.keys(raw)) {
+    if (!KNOWN_FIELDS.includes(k)) throw bad(k, raw[k], `is not a known field (known: ${KNOWN_FIELDS.join(', ')})`);
+  }
+  const name = raw.name ?? dirName;
+  if (name !== dirName) throw bad('name', name, `must match the model's folder name "${dirName}"`);
+  const platform = raw.platform ?? 'onnxruntime_onnx';
+  if (platform !== 'onnxruntime_onnx') throw bad('platform', platform, 'must be "onnxruntime_onnx"');
+  if (raw.backend !== undefined && raw.backend !== 'onnxruntime') throw bad('backend', raw.backend, 'must be "onnxruntime"');
+  const maxBatch = raw.max_batch_size ?? -1; // -1: not given, completed from the ONNX file
+  if (maxBatch !== -1 && !isInt(maxBatch, 0)) throw bad('max_batch_size', maxBatch, 'must be an integer >= 0');
+
+  const tensors = (field: 'input' | 'output'): TensorConfig[] => {
+    const list = raw[field] ?? [];
+    if (!Array.isArray(list)) throw bad(field, list, 'must be an array');
+    return list.map((t, i) => tensorConfig(t, `${field}[${i}]`, bad));
+  };
+  const input = tensors('input');
+  const output = tensors('output');
+
+  const groupsRaw = raw.instance_group ?? [{ count: 1, kind: 'KIND_CPU' }];
+  if (!Array.isArray(groupsRaw) || groupsRaw.length === 0) throw bad('instance_group', groupsRaw, 'must be a non-empty array');
+  const instance_group = groupsRaw.map((g, i): InstanceGroupConfig => {
+    const f = `instance_group[${i}]`;
+    if (!isObj(g)) throw bad(f, g, 'must be an object');
+    const count = g.count ?? 1;
+    if (!isInt(count, 1)) throw bad(`${f}.count`, count, 'must be an integer >= 1');
+    const kind = g.kind ?? 'KIND_CPU';
+    if (kind !== 'KIND_CPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU" or "KIND_AUTO"');
+    if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
+    return { count, kind, ...(g.name ? { name: g.name as string } : {}) };
+  });
+
+  const version_policy = versionPolicy(raw.version_policy, bad);
+  const default_model_filename = raw.default_model_filename ?? 'model.onnx';
+  if (typeof default_model_filename !== 'string' || !/^[\w.-]+$/.test(default_model_filename))
+    throw bad('default_model_filename', default_model_filename, 'must be a plain file name');
+
+  const qp = raw.queue_policy ?? {};
+  if (!isObj(qp)) throw bad('queue_policy', qp, 'must be an object');
+  const max_queue_size = qp.max_queue_size ?? DEFAULT_QUEUE_SIZE;
+  if (!isInt(max_queue_size, 0)) throw bad('queue_policy.max_queue_size', max_queue_size, 'must be an integer >= 0');
+  const default_timeout_microseconds = qp.default_timeout_microseconds ?? 0;
+  if (!isInt(default_timeout_microseconds, 0))
+    throw bad('queue_policy.default_timeout_microseconds', default_timeout_microseconds, 'must be an integer >= 0');
+
+  const params = raw.parameters ?? {};
+  if (!isObj(params)) throw bad('parameters', params, 'must be an object of {"string_value": "..."}');
+  const parameters: ModelConfig['parameters'] = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (!isObj(v) || typeof v.string_value !== 'string') throw bad(`parameters.${k}`, v, 'must be {"string_value": "..."}');
+    parameters[k] = { string_value: v.string_value };
+  }
+  for (const key of ['intra_op_thread_count', 'inter_op_thread_count']) {
+    const v = parameters[key]?.string_value;
+    if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw bad(`parameters.${key}.string_value`, v, 'must be a positive integer');
+  }
+  const spin = parameters.enable_spinning?.string_value;
+  if (spin !== undefined && !['0', '1', 'true', 'false'].includes(spin))
+    throw bad('parameters.enable_spinning.string_value', spin, 'must be "0", "1", "true" or "false"');
+
+  return {
+    name: dirName, platform: 'onnxruntime_onnx', max_batch_size: maxBatch as number, input, output, instance_group,
+    version_policy, default_model_filename, queue_policy: { max_queue_size, default_timeout_microseconds }, parameters,
+  };
+}
+
+function tensorConfig(t: unknown, f: string, bad: (f: string, v: unknown, e: string) => Error): TensorConfig {
+  if (!isObj(t)) throw bad(f, t, 'must be an object with name, data_type and dims');
+  if (typeof t.name !== 'string' || t.name === '') throw bad(`${f}.name`, t.name, 'must be a non-empty string');
+  if (typeof t.data_type !== 'string' || !fromConfigType(t.data_type))
+    throw bad(`${f}.data_type`, t.data_type, `must be one of ${CONFIG_TYPE_NAMES.join(', ')}`);
+  if (!Array.isArray(t.dims) || !t.dims.every((d) => d === -1 || isInt(d, 1)))
+    throw bad(`${f}.dims`, t.dims, 'must be an array of positive integers or -1');
+  if (t.label_filename !== undefined && (typeof t.label_filename !== 'string' || !/^[\w.-]+$/.test(t.label_filename)))
+    throw bad(`${f}.label_filename`, t.label_filename, 'must be a plain file name in the model folder');
+  return { name: t.name, data_type: t.data_type, dims: t.dims as number[], ...(t.label_filename ? { label_filename: t.label_filename } : {}) };
+}
+
+function versionPolicy(v: unknown, bad: (f: string, v: unknown, e: string) => Error): VersionPolicy {
+  if (v === undefined) return { latest: { num_versions: 1 } };
+  if (isObj(v) && isObj(v.latest)) {
+    const n = v.latest.num_versions ?? 1;
+    if (!isInt(n, 1)) throw bad('version_policy.latest.num_versions', n, 'must be an integer >= 1');
+    return { latest: { num_versions: n } };
+  }
+  if (isObj(v) && isObj(v.all)) return { all: {} };
+  if (isObj(v) && isObj(v.specific)) {
+    const vs = v.specific.versions;
+    if (!Array.isArray(vs) || vs.length === 0 || !vs.every((x) => isInt(x, 1)))
+      throw bad('version_policy.specific.versions', vs, 'must be a non-empty array of version numbers >= 1');
+    return { specific: { versions: vs as number[] } };
+  }
+  throw bad('version_policy', v, 'must be {"latest": {"num_versions": N}}, {"all": {}} or {"specific": {"versions": [...]}}');
+}
+
+/**
+ * Completes a validated config from the model file: fills inputs/outputs the config leaves out,
+ * decides max_batch_size when not given, and checks the ones it gives against the file.
+ */
+export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: string): ModelConfig {
+  const bad = (field: string, value: unknown, expected: string) => errors.invalidConfig(file, field, value, expected);
+  const all = [...meta.inputs, ...meta.outputs];
+  const batchable = all.length > 0 && all.every((t) => t.dims.length > 0 && t.dims[0] === -1);
+  let maxBatch = config.max_batch_size;
+  if (maxBatch === -1) maxBatch = batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
+  if (maxBatch > 0 && !batchable)
+    throw bad('max_batch_size', maxBatch, 'must be 0: the model file has an input or output without a dynamic first (batch) dimension');
+
+  const fill = (field: 'input' | 'output', given: TensorConfig[], actual: OnnxTensorInfo[]): TensorConfig[] => {
+    if (given.length === 0) return actual.map((t) => ({ name: t.name, data_type: toConfigType(t.datatype), dims: t.dims.slice(maxBatch > 0 ? 1 : 0) }));
+    return given.map((g, i) => {
+      const a = actual.find((t) => t.name === g.name);
+      if (!a) throw bad(`${field}[${i}].name`, g.name, `must name a model ${field} (the file has: ${actual.map((t) => t.name).join(', ')})`);
+      if (fromConfigType(g.data_type) !== a.datatype) throw bad(`${field}[${i}].data_type`, g.data_type, `must be ${toConfigType(a.datatype)} as in the model file`);
+      const fileDims = a.dims.slice(maxBatch > 0 ? 1 : 0);
+      const fits = fileDims.length === g.dims.length && fileDims.every((d, j) => d === -1 || d === g.dims[j]);
+      if (!fits) throw bad(`${field}[${i}].dims`, g.dims, `must match the model file's dims [${fileDims.join(', ')}] (without the batch dimension when max_batch_size > 0)`);
+      return g;
+    });
+  };
+  const input = fill('input', config.input, meta.inputs);
+  const output = fill('output', config.output, meta.outputs);
+  const missing = meta.inputs.filter((t) => !input.some((i) => i.name === t.name));
+  if (missing.length) throw bad('input', config.input.map((i) => i.name), `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`);
+  return { ...config, max_batch_size: maxBatch, input, output };
+}
+
+/** The datatype of a config tensor as the protocol names it. */
+export function tensorDataType(t: TensorConfig): DataType {
+  return fromConfigType(t.data_type)!;
+}

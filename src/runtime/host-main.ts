@@ -1,0 +1,67 @@
+/**
+ * Entry point inside a host: a worker thread (parentPort) or a child process (process.send).
+ * Loads one session, warms it, then answers run messages one at a time.
+ */
+import { parentPort } from 'node:worker_threads';
+import { toWire } from '../errors.js';
+import type { TensorMap } from '../tensor.js';
+import { createOrtSession } from './ort-session.js';
+import { preciseNow, type FromHost, type ToHost } from './host-protocol.js';
+import type { Session } from './session.js';
+
+type Send = (msg: FromHost, transfer?: ArrayBuffer[]) => void;
+
+const send: Send = parentPort
+  ? (msg, transfer) => parentPort!.postMessage(msg, transfer ?? [])
+  : (msg) => process.send!(msg);
+
+let session: Session | null = null;
+
+async function onMessage(msg: ToHost): Promise<void> {
+  if (msg.type === 'load') {
+    try {
+      const t0 = preciseNow();
+      session = await createOrtSession(msg.file, msg.session);
+      const t1 = preciseNow();
+      send({ type: 'loaded' });
+      for (let i = 0; msg.warmup && i < msg.warmupRuns; i++) await session.run(msg.warmup);
+      const t2 = preciseNow();
+      send({ type: 'ready', inputs: session.inputs, outputs: session.outputs, loadMs: t1 - t0, warmupMs: t2 - t1, pid: process.pid });
+    } catch (err) {
+      send({ type: 'load-failed', error: toWire(err) });
+    }
+  } else if (msg.type === 'run') {
+    try {
+      if (!session) throw new Error('run before load');
+      const computeStart = preciseNow();
+      const outputs = await session.run(msg.inputs, msg.outputs);
+      const computeEnd = preciseNow();
+      send({ type: 'result', id: msg.id, outputs, computeStart, computeEnd }, transferables(outputs));
+    } catch (err) {
+      send({ type: 'failed', id: msg.id, error: toWire(err) });
+    }
+  } else if (msg.type === 'close') {
+    await session?.dispose().catch(() => {});
+    session = null;
+    if (parentPort) parentPort.close();
+    else process.disconnect?.();
+  }
+}
+
+/** Output buffers move to the engine instead of being copied; a view over part of a buffer is copied first. */
+function transferables(outputs: TensorMap): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const t of Object.values(outputs)) {
+    if (Array.isArray(t.data)) continue;
+    let data = t.data;
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+      data = data.slice() as typeof data;
+      t.data = data;
+    }
+    if (!list.includes(data.buffer as ArrayBuffer)) list.push(data.buffer as ArrayBuffer);
+  }
+  return list;
+}
+
+if (parentPort) parentPort.on('message', (m: ToHost) => void onMessage(m));
+else process.on('message', (m: ToHost) => void onMessage(m));

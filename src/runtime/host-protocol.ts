@@ -1,0 +1,64 @@
+/**
+ * The messages between the engine and a host (worker thread or child process). Errors travel as
+ * data ({code, message, details}); times are epoch milliseconds with sub-ms precision taken inside
+ * the host, so overlap between instances is measured by the instances themselves.
+ */
+import type { WireError } from '../errors.js';
+import type { TensorMap } from '../tensor.js';
+import type { SessionOptions, SessionTensorInfo } from './session.js';
+
+export interface LoadMessage {
+  type: 'load';
+  /** Path of the model file. */
+  file: string;
+  session: SessionOptions;
+  /** Inputs for the warm-up runs: the instance takes no request before these complete. */
+  warmup: TensorMap | null;
+  warmupRuns: number;
+}
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  inputs: TensorMap;
+  outputs?: string[];
+}
+export interface CloseMessage {
+  type: 'close';
+}
+export type ToHost = LoadMessage | RunMessage | CloseMessage;
+
+/** The session exists; warm-up runs follow. */
+export interface LoadedMessage {
+  type: 'loaded';
+}
+export interface ReadyMessage {
+  type: 'ready';
+  inputs: SessionTensorInfo[];
+  outputs: SessionTensorInfo[];
+  loadMs: number;
+  warmupMs: number;
+  pid: number;
+}
+export interface LoadFailedMessage {
+  type: 'load-failed';
+  error: WireError;
+}
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  outputs: TensorMap;
+  /** When session.run started and ended, epoch ms inside the host. */
+  computeStart: number;
+  computeEnd: number;
+}
+export interface FailedMessage {
+  type: 'failed';
+  id: number;
+  error: WireError;
+}
+export type FromHost = LoadedMessage | ReadyMessage | LoadFailedMessage | ResultMessage | FailedMessage;
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across threads and processes. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,154 @@
+/**
+ * A host is where an instance's session lives: a worker thread here (cheap, shares the process's
+ * memory), or a child process (process-host.ts). Both speak host-protocol.ts. A host that exits
+ * without being asked fails its own pending runs, with a message that says which host and why,
+ * and emits 'crash' so the owner can replace it.
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { errors, fromWire, TenancyError } from '../errors.js';
+import type { FromHost, LoadMessage, ReadyMessage, ResultMessage, RunMessage } from './host-protocol.js';
+
+export type HostKind = 'thread' | 'process';
+
+export interface Host extends EventEmitter<{ crash: [reason: string]; loaded: [] }> {
+  readonly kind: HostKind;
+  /** e.g. "worker thread 7" or "process 1234": used in messages. */
+  readonly label: string;
+  /** Loads and warms the session; resolves when it can take runs. */
+  start(load: LoadMessage): Promise<ReadyMessage>;
+  run(msg: RunMessage): Promise<ResultMessage>;
+  /** Closes the session and ends the host; pending runs are allowed to finish first by the caller. */
+  close(): Promise<void>;
+  /** Ends the host now, as a crash would. */
+  kill(): Promise<void>;
+}
+
+const CLOSE_GRACE_MS = 5000;
+
+interface Pending {
+  resolve: (r: ResultMessage) => void;
+  reject: (e: TenancyError) => void;
+}
+
+/** Resolves the host entry point next to this file: .ts under tsx (tests), .js when built. */
+export function hostMainUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./host-main${ext}`, import.meta.url);
+}
+
+/** Shared bookkeeping of both host kinds: pending runs, start handshake, crash reporting. */
+export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; loaded: [] }> implements Host {
+  abstract readonly kind: HostKind;
+  abstract label: string;
+  protected pending = new Map<number, Pending>();
+  protected starting: { resolve: (r: ReadyMessage) => void; reject: (e: Error) => void } | null = null;
+  protected closing = false;
+  protected exited = false;
+
+  protected abstract post(msg: LoadMessage | RunMessage | { type: 'close' }): void;
+  protected abstract end(): Promise<void>;
+
+  start(load: LoadMessage): Promise<ReadyMessage> {
+    return new Promise((resolve, reject) => {
+      this.starting = { resolve, reject };
+      this.post(load);
+    });
+  }
+
+  run(msg: RunMessage): Promise<ResultMessage> {
+    if (this.exited) return Promise.reject(errors.instanceFailed(this.label, 'the host has exited'));
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      this.post(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    this.post({ type: 'close' });
+    await this.end();
+  }
+
+  async kill(): Promise<void> {
+    await this.end();
+  }
+
+  protected onMessage(msg: FromHost): void {
+    switch (msg.type) {
+      case 'loaded':
+        this.emit('loaded');
+        break;
+      case 'ready':
+        this.starting?.resolve(msg);
+        this.starting = null;
+        break;
+      case 'load-failed':
+        this.starting?.reject(fromWire(msg.error));
+        this.starting = null;
+        break;
+      case 'result':
+      case 'failed': {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.type === 'result') p.resolve(msg);
+        else p.reject(fromWire(msg.error));
+      }
+    }
+  }
+
+  /** Called once when the host is gone, whatever the cause. */
+  protected onExit(reason: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    const expected = this.closing;
+    const err = errors.instanceFailed(this.label, `${this.label} ${reason}`);
+    this.starting?.reject(err);
+    this.starting = null;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (!expected) this.emit('crash', reason);
+  }
+}
+
+/**
+ * Starts a worker on host-main. Under tsx (tests, `npm run bench:*`) the worker does not inherit
+ * the TypeScript loader, so it registers tsx itself before importing the .ts entry point.
+ */
+function createWorker(resourceLimits?: { maxOldGenerationSizeMb?: number }): Worker {
+  const url = hostMainUrl();
+  if (url.pathname.endsWith('.js')) return new Worker(url, { resourceLimits });
+  const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`;
+  return new Worker(boot, { eval: true, resourceLimits });
+}
+
+export class ThreadHost extends BaseHost {
+  readonly kind = 'thread' as const;
+  label: string;
+  private readonly worker: Worker;
+
+  constructor(resourceLimits?: { maxOldGenerationSizeMb?: number }) {
+    super();
+    this.worker = createWorker(resourceLimits);
+    this.label = `worker thread ${this.worker.threadId}`;
+    this.worker.on('message', (m: FromHost) => this.onMessage(m));
+    this.worker.on('error', (e) => this.onExit(`threw ${e.message}`));
+    this.worker.on('exit', (code) => this.onExit(`exited unexpectedly (code ${code})`));
+  }
+
+  protected post(msg: LoadMessage | RunMessage | { type: 'close' }): void {
+    this.worker.postMessage(msg);
+  }
+
+  protected async end(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.worker.once('exit', () => r()));
+    if (!this.closing) await this.worker.terminate();
+    // A host asked to close gets a grace period to release its session, then is stopped.
+    const grace = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS);
+    await gone;
+    clearTimeout(grace);
+  }
+}

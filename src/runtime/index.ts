@@ -1,0 +1,5 @@
+export { ModelInstance, type InstanceState, type InstanceOptions, type RunResult } from './instance.js';
+export { splitThreads, type ThreadRequest } from './thread-budget.js';
+export type { Session, SessionOptions, SessionTensorInfo } from './session.js';
+export { type HostKind } from './host.js';
+export { preciseNow } from './host-protocol.js';

@@ -1,0 +1,132 @@
+/**
+ * One loaded runtime session of one model version, living in a host: the unit of concurrency.
+ * Lifecycle: loading → warming → ready → draining → stopped, or failed (with the reason). It runs
+ * one request (or batch) at a time; the scheduler gives it the next as soon as it is idle.
+ */
+import { EventEmitter } from 'node:events';
+import { errors } from '../errors.js';
+import type { TensorMap } from '../tensor.js';
+import { ThreadHost, type Host, type HostKind } from './host.js';
+import { preciseNow, type ReadyMessage } from './host-protocol.js';
+import type { SessionOptions } from './session.js';
+
+export type InstanceState = 'loading' | 'warming' | 'ready' | 'draining' | 'stopped' | 'failed';
+
+export interface InstanceOptions {
+  /** e.g. "mobilenet_v2:1#0". */
+  name: string;
+  file: string;
+  session: SessionOptions;
+  warmup: TensorMap | null;
+  warmupRuns?: number;
+  host?: HostKind;
+}
+
+export interface RunResult {
+  outputs: TensorMap;
+  /** Epoch ms: sent to the host, session.run start and end inside the host, result back here. */
+  sentAt: number;
+  computeStart: number;
+  computeEnd: number;
+  receivedAt: number;
+}
+
+let nextRunId = 1;
+
+export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash: [string] }> {
+  readonly name: string;
+  state: InstanceState = 'loading';
+  reason = '';
+  busy = false;
+  /** When it last became idle: the scheduler prefers the instance idle longest, which spreads load. */
+  idleSince = 0;
+  readonly threads: number;
+  readonly hostKind: HostKind;
+  ready: ReadyMessage | null = null;
+  completed = 0;
+  private host: Host;
+  private drained: (() => void) | null = null;
+
+  constructor(private readonly options: InstanceOptions) {
+    super();
+    this.name = options.name;
+    this.threads = options.session.intraOpThreads;
+    this.hostKind = options.host ?? 'thread';
+    this.host = new ThreadHost();
+    this.host.on('loaded', () => this.setState('warming'));
+    this.host.on('crash', (why) => {
+      this.fail(`${this.host.label} ${why}`);
+      this.emit('crash', why);
+    });
+  }
+
+  get hostLabel(): string {
+    return this.host.label;
+  }
+
+  /** Loads and warms; resolves when ready, rejects (state failed) when the model cannot load. */
+  async start(): Promise<void> {
+    try {
+      this.ready = await this.host.start({
+        type: 'load',
+        file: this.options.file,
+        session: this.options.session,
+        warmup: this.options.warmup,
+        warmupRuns: this.options.warmupRuns ?? 2,
+      });
+    } catch (err) {
+      this.fail(`load failed: ${(err as Error).message}`);
+      await this.host.kill().catch(() => {});
+      throw err;
+    }
+    if (this.state === 'loading' || this.state === 'warming') {
+      this.idleSince = preciseNow();
+      this.setState('ready');
+    }
+  }
+
+  async run(inputs: TensorMap, outputs?: string[]): Promise<RunResult> {
+    if (this.state !== 'ready' && this.state !== 'draining') throw errors.instanceFailed(this.name, `it is ${this.state}`);
+    if (this.busy) throw errors.internal(`instance ${this.name} got a run while busy`);
+    this.busy = true;
+    const sentAt = preciseNow();
+    try {
+      const r = await this.host.run({ type: 'run', id: nextRunId++, inputs, outputs });
+      this.completed++;
+      return { outputs: r.outputs, sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
+    } finally {
+      this.busy = false;
+      this.idleSince = preciseNow();
+      if (this.drained && this.state === 'draining') this.drained();
+    }
+  }
+
+  /** Takes no new work; waits for the running request, then closes the session and the host. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.state === 'failed') {
+      await this.host.kill().catch(() => {});
+      return;
+    }
+    this.setState('draining');
+    if (this.busy) await new Promise<void>((r) => (this.drained = r));
+    await this.host.close();
+    this.setState('stopped');
+  }
+
+  /** Ends the host abruptly, as a crash would (used by tests and by forced shutdown). */
+  kill(): Promise<void> {
+    return this.host.kill();
+  }
+
+  private fail(reason: string): void {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.reason = reason;
+    this.setState('failed');
+  }
+
+  private setState(s: InstanceState): void {
+    this.state = s;
+    this.emit('state', s);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The ONNX Runtime session: the only module that imports onnxruntime-node. Runs inside a host
+ * (worker thread or child process), never on the main thread, because session.run() blocks the
+ * event loop for the whole inference.
+ */
+import ort from 'onnxruntime-node';
+import { fromOrtType, toOrtType, type Tensor, type TensorMap } from '../tensor.js';
+import type { Session, SessionOptions, SessionTensorInfo } from './session.js';
+
+export async function createOrtSession(file: string | Uint8Array, options: SessionOptions): Promise<Session> {
+  const spin = options.spinning ? '1' : '0';
+  const session = await ort.InferenceSession.create(file as string, {
+    intraOpNumThreads: options.intraOpThreads,
+    interOpNumThreads: options.interOpThreads,
+    executionMode: options.interOpThreads > 1 ? 'parallel' : 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: options.executionProviders,
+    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+  });
+  return new OrtSession(session);
+}
+
+function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): SessionTensorInfo[] {
+  return meta.map((m) => {
+    if (!m.isTensor) return { name: m.name, datatype: 'BYTES', dims: [] };
+    const datatype = fromOrtType(m.type) ?? 'BYTES';
+    return { name: m.name, datatype, dims: m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1)) };
+  });
+}
+
+class OrtSession implements Session {
+  readonly inputs: SessionTensorInfo[];
+  readonly outputs: SessionTensorInfo[];
+  constructor(private readonly session: ort.InferenceSession) {
+    this.inputs = describe(session.inputMetadata);
+    this.outputs = describe(session.outputMetadata);
+  }
+
+  async run(feeds: TensorMap, outputs?: string[]): Promise<TensorMap> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(toOrtType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+    }
+    const result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
+    const out: TensorMap = {};
+    for (const [name, t] of Object.entries(result)) {
+      const datatype = fromOrtType(t.type);
+      if (!datatype) throw new Error(`output "${name}" has type ${t.type}, which tenancy cannot return`);
+      out[name] = { datatype, shape: [...t.dims], data: t.data as Tensor['data'] };
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * What a host needs from a runtime: run named input tensors, get named output tensors. The ONNX
+ * Runtime session implements it; a simulated accelerator or another provider slots in behind it.
+ */
+import type { DataType, TensorMap } from '../tensor.js';
+
+export interface SessionTensorInfo {
+  name: string;
+  datatype: DataType;
+  /** -1 for a dynamic dimension. */
+  dims: number[];
+}
+
+export interface Session {
+  readonly inputs: SessionTensorInfo[];
+  readonly outputs: SessionTensorInfo[];
+  /** Runs once; `outputs` limits what is computed and returned (all when omitted). */
+  run(feeds: TensorMap, outputs?: string[]): Promise<TensorMap>;
+  dispose(): Promise<void>;
+}
+
+/** Runtime settings of one instance's session. */
+export interface SessionOptions {
+  /** Threads inside an operator (ONNX Runtime intra-op pool). */
+  intraOpThreads: number;
+  /** Threads across operators; 1 unless the graph has parallel branches worth it. */
+  interOpThreads: number;
+  /** Idle runtime threads busy-wait when true: faster alone, wasteful when sharing cores. Default false. */
+  spinning: boolean;
+  /** Execution providers in order of preference; only 'cpu' is always available. */
+  executionProviders: string[];
+}
