@@ -87,10 +87,12 @@ export class Engine {
 
   async unload(name: string): Promise<void> {
     if (!this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
+    // New requests are refused from this moment; accepted ones finish before the instances stop.
+    const entry = this.entries.get(name)!;
+    entry.state = 'unloading';
+    const draining = entry.versions.map((m) => m.unload());
     await this.serialize(name, async () => {
-      const entry = this.entries.get(name)!;
-      entry.state = 'unloading';
-      await Promise.all(entry.versions.map((m) => m.unload()));
+      await Promise.all([...draining, ...entry.versions.map((m) => m.unload())]); // a load may have run meanwhile
       entry.versions = [];
       entry.state = 'unavailable';
       entry.reason = 'unloaded';

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { errors, type TenancyError } from '../errors.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
-import { ModelInstance, preciseNow, type RunResult, type SessionOptions } from '../runtime/index.js';
+import { ModelInstance, preciseNow, type HostKind, type RunResult, type SessionOptions } from '../runtime/index.js';
 import { DefaultScheduler } from '../scheduler/index.js';
 import { ModelStats } from './stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
@@ -34,6 +34,7 @@ export class Model {
   private nextIndex = 0;
   private restartFailures = 0;
   private starting = 0;
+  private unloading?: Promise<void>;
 
   constructor(
     def: VersionDefinition,
@@ -54,7 +55,8 @@ export class Model {
 
   /** Starts every instance; fails (and stops the rest) if any cannot load. */
   async load(): Promise<void> {
-    const started = this.threads.map((t) => this.startInstance(t));
+    const hosts = this.config.instance_group.flatMap((g) => Array<HostKind>(g.count).fill(g.host));
+    const started = this.threads.map((t, i) => this.startInstance(t, hosts[i] ?? 'thread'));
     const results = await Promise.allSettled(started);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) {
@@ -67,8 +69,9 @@ export class Model {
     this.state = 'ready';
   }
 
-  private async startInstance(threads: number): Promise<ModelInstance> {
+  private async startInstance(threads: number, host: HostKind): Promise<ModelInstance> {
     const instance = new ModelInstance({
+      host,
       name: `${this.name}:${this.version}#${this.nextIndex++}`,
       file: this.file,
       session: this.sessionOptions(threads),
@@ -79,7 +82,7 @@ export class Model {
     this.starting++;
     try {
       await instance.start();
-      this.log.info({ instance: instance.name, host: instance.hostLabel, threads, loadMs: instance.ready?.loadMs, warmupMs: instance.ready?.warmupMs }, 'instance ready');
+      this.log.info({ instance: instance.name, host: instance.hostLabel, threads, rssMB: instance.memoryBytes && Math.round(instance.memoryBytes / 2 ** 20), loadMs: instance.ready?.loadMs, warmupMs: instance.ready?.warmupMs }, 'instance ready');
     } catch (err) {
       this.instances = this.instances.filter((i) => i !== instance);
       throw err;
@@ -113,12 +116,12 @@ export class Model {
 
   /** A crashed instance's own request has already failed; start a replacement for the rest. */
   private onCrash(instance: ModelInstance, why: string): void {
-    const threads = instance.threads;
+    const { threads, hostKind } = instance;
     this.instances = this.instances.filter((i) => i !== instance);
     this.log.warn({ instance: instance.name, why }, 'instance crashed');
     if (this.state === 'unloading') return;
     if (this.restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) return this.giveUpIfEmpty();
-    this.startInstance(threads).then(
+    this.startInstance(threads, hostKind).then(
       () => (this.restartFailures = 0),
       (err) => {
         this.restartFailures++;
@@ -168,6 +171,7 @@ export class Model {
         queueMs, computeInputMs: r.computeStart - r.sentAt, computeInferMs: r.computeEnd - r.computeStart,
         computeOutputMs: r.receivedAt - r.computeEnd, totalMs: doneAt - req.receivedAt,
       },
+      timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },
     });
   }
 
@@ -180,8 +184,12 @@ export class Model {
   }
 
   /** Refuses new requests, lets every accepted one finish, then stops the instances. */
-  async unload(): Promise<void> {
-    if (this.state === 'unloading') return;
+  unload(): Promise<void> {
+    this.unloading ??= this.drainAndStop();
+    return this.unloading;
+  }
+
+  private async drainAndStop(): Promise<void> {
     this.state = 'unloading';
     if (!this.instances.some((i) => i.state === 'ready')) this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
     await this.scheduler.idle();

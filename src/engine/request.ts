@@ -26,6 +26,8 @@ export interface InferResult {
   outputs: TensorMap;
   /** Where the time went, in ms. */
   timing: { queueMs: number; computeInputMs: number; computeInferMs: number; computeOutputMs: number; totalMs: number };
+  /** Epoch ms of each step: received here, sent to the instance, session.run start/end in the host, done. */
+  timestamps: { received: number; dispatched: number; computeStart: number; computeEnd: number; done: number };
   /** The instance that ran it, e.g. "mobilenet_v2:1#0". */
   instance: string;
 }

@@ -21,6 +21,8 @@ export interface InstanceGroupConfig {
   count: number;
   kind: 'KIND_CPU' | 'KIND_AUTO';
   name?: string;
+  /** tenancy: where the instances live: "thread" (default, cheapest) or "process" (isolated). */
+  host: 'thread' | 'process';
 }
 
 export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
@@ -95,7 +97,9 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     const kind = g.kind ?? 'KIND_CPU';
     if (kind !== 'KIND_CPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU" or "KIND_AUTO"');
     if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
-    return { count, kind, ...(g.name ? { name: g.name as string } : {}) };
+    const host = g.host ?? 'thread';
+    if (host !== 'thread' && host !== 'process') throw bad(`${f}.host`, host, 'must be "thread" or "process"');
+    return { count, kind, host, ...(g.name ? { name: g.name as string } : {}) };
   });
 
   const version_policy = versionPolicy(raw.version_policy, bad);

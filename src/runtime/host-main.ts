@@ -26,7 +26,7 @@ async function onMessage(msg: ToHost): Promise<void> {
       send({ type: 'loaded' });
       for (let i = 0; msg.warmup && i < msg.warmupRuns; i++) await session.run(msg.warmup);
       const t2 = preciseNow();
-      send({ type: 'ready', inputs: session.inputs, outputs: session.outputs, loadMs: t1 - t0, warmupMs: t2 - t1, pid: process.pid });
+      send({ type: 'ready', inputs: session.inputs, outputs: session.outputs, loadMs: t1 - t0, warmupMs: t2 - t1, pid: process.pid, rssBytes: process.memoryUsage.rss() });
     } catch (err) {
       send({ type: 'load-failed', error: toWire(err) });
     }

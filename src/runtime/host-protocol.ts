@@ -38,6 +38,8 @@ export interface ReadyMessage {
   loadMs: number;
   warmupMs: number;
   pid: number;
+  /** Resident memory of the host's process after warm-up, bytes (the whole process for a thread). */
+  rssBytes: number;
 }
 export interface LoadFailedMessage {
   type: 'load-failed';

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { errors, fromWire, TenancyError } from '../errors.js';
+import { fromWire, TenancyError } from '../errors.js';
 import type { FromHost, LoadMessage, ReadyMessage, ResultMessage, RunMessage } from './host-protocol.js';
 
 export type HostKind = 'thread' | 'process';
@@ -57,7 +57,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   }
 
   run(msg: RunMessage): Promise<ResultMessage> {
-    if (this.exited) return Promise.reject(errors.instanceFailed(this.label, 'the host has exited'));
+    if (this.exited) return Promise.reject(new TenancyError('INSTANCE_FAILED', `${this.label} has exited`, { host: this.label }));
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject });
       this.post(msg);
@@ -104,7 +104,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     if (this.exited) return;
     this.exited = true;
     const expected = this.closing;
-    const err = errors.instanceFailed(this.label, `${this.label} ${reason}`);
+    const err = new TenancyError('INSTANCE_FAILED', `${this.label} ${reason}`, { host: this.label, reason });
     this.starting?.reject(err);
     this.starting = null;
     for (const p of this.pending.values()) p.reject(err);

@@ -4,9 +4,10 @@
  * one request (or batch) at a time; the scheduler gives it the next as soon as it is idle.
  */
 import { EventEmitter } from 'node:events';
-import { errors } from '../errors.js';
+import { errors, isTenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { ThreadHost, type Host, type HostKind } from './host.js';
+import { ProcessHost } from './process-host.js';
 import { preciseNow, type ReadyMessage } from './host-protocol.js';
 import type { SessionOptions } from './session.js';
 
@@ -19,7 +20,10 @@ export interface InstanceOptions {
   session: SessionOptions;
   warmup: TensorMap | null;
   warmupRuns?: number;
+  /** Worker thread (default: cheapest) or child process (isolated, pinnable, own memory figure). */
   host?: HostKind;
+  /** For process hosts: the CPU cores to pin to. */
+  cpus?: number[];
 }
 
 export interface RunResult {
@@ -52,7 +56,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     this.name = options.name;
     this.threads = options.session.intraOpThreads;
     this.hostKind = options.host ?? 'thread';
-    this.host = new ThreadHost();
+    this.host = this.hostKind === 'process' ? new ProcessHost({ cpus: options.cpus }) : new ThreadHost();
     this.host.on('loaded', () => this.setState('warming'));
     this.host.on('crash', (why) => {
       this.fail(`${this.host.label} ${why}`);
@@ -62,6 +66,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
 
   get hostLabel(): string {
     return this.host.label;
+  }
+
+  /** Resident memory of the host after load and warm-up, in bytes; only a process host has its own. */
+  get memoryBytes(): number | undefined {
+    return this.hostKind === 'process' ? this.ready?.rssBytes : undefined;
   }
 
   /** Loads and warms; resolves when ready, rejects (state failed) when the model cannot load. */
@@ -94,6 +103,10 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       const r = await this.host.run({ type: 'run', id: nextRunId++, inputs, outputs });
       this.completed++;
       return { outputs: r.outputs, sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
+    } catch (err) {
+      // The host knows what happened; the caller needs to know which instance it happened to.
+      if (isTenancyError(err, 'INSTANCE_FAILED')) throw errors.instanceFailed(this.name, `${err.message} while running the request`);
+      throw err;
     } finally {
       this.busy = false;
       this.idleSince = preciseNow();
@@ -114,7 +127,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     this.setState('stopped');
   }
 
-  /** Ends the host abruptly, as a crash would (used by tests and by forced shutdown). */
+  /**
+   * Ends the host abruptly, as a crash would. Safe for process hosts at any time; a worker thread
+   * terminated in the middle of session.run() can abort the whole process (onnxruntime-node throws
+   * a native exception during teardown), which is why isolation needs process hosts.
+   */
   kill(): Promise<void> {
     return this.host.kill();
   }
