@@ -2,3 +2,4 @@ export { Engine, type EngineOptions, type ModelIndexEntry } from './engine.js';
 export { Model, type ModelState } from './model.js';
 export type { InferOptions, InferResult } from './request.js';
 export type { ModelStatistics, Duration } from './stats.js';
+export { buildInputTable, validateInputs, type InputTable, type InputSpec } from './validate.js';

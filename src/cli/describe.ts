@@ -1,0 +1,22 @@
+/** Plain-text tables of what the engine has loaded, for the terminal. */
+import type { Engine } from '../engine/index.js';
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** One line per model version: state, instances, where they live, threads each. */
+export function describeLoaded(engine: Engine): string {
+  const rows = [['MODEL', 'VERSION', 'STATE', 'INSTANCES', 'DEVICE', 'HOST', 'THREADS', 'MAX BATCH', 'REASON']];
+  const loaded = new Map(engine.loaded().map((m) => [`${m.name}:${m.version}`, m]));
+  for (const row of engine.index()) {
+    const m = loaded.get(`${row.name}:${row.version}`);
+    rows.push([
+      row.name, row.version || '-', row.state, m ? String(m.instances.length) : '0', m ? 'cpu' : '-',
+      m ? [...new Set(m.instances.map((i) => i.hostKind))].join(',') : '-',
+      m ? m.instances.map((i) => i.threads).join('+') : '-', m ? String(m.config.max_batch_size) : '-', row.reason,
+    ]);
+  }
+  return table(rows);
+}

@@ -1,0 +1,15 @@
+/** The `tenancy` command line: one subcommand per file in this folder. */
+import { Command } from 'commander';
+import { registerZooCommand } from './zoo.js';
+import { registerStartCommand } from './start.js';
+
+const program = new Command();
+program
+  .name('tenancy')
+  .description('AI multi-tenancy for edge devices: many models at once, placed over the processors, served over the Open Inference Protocol')
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerZooCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,71 @@
+/**
+ * `tenancy start` (what `npm start` runs): builds the default repository on first run, loads it,
+ * prints what is loaded where, and runs a short self-check that measures each model.
+ */
+import type { Command } from 'commander';
+import { Engine, type InputTable } from '../engine/index.js';
+import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
+import { createLogger } from '../log.js';
+import { zeros, elementCount, type TensorMap } from '../tensor.js';
+import { describeLoaded, table } from './describe.js';
+
+interface StartOptions {
+  repo?: string;
+  checkSeconds: number;
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('build the default model repository (first run), load it and self-check it')
+    .option('--repo <dir>', 'model repository to load instead of the default one')
+    .option('--check-seconds <s>', 'seconds of self-check load per model', (v) => Number(v), 2)
+    .action((opts: StartOptions) => start(opts));
+}
+
+async function start(opts: StartOptions): Promise<void> {
+  const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
+  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
+  console.log(`loading ${repo} (${engine.cores} cores)`);
+  await engine.loadAll();
+  console.log(describeLoaded(engine) + '\n');
+  console.log(`self-check: closed loop, 2 requests per instance outstanding, ${opts.checkSeconds} s per model`);
+  const rows = [['MODEL', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS']];
+  for (const model of engine.loaded()) {
+    const r = await selfCheck(engine, model.name, sampleInputs(model.table), model.instances.length * 2, opts.checkSeconds * 1000);
+    rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
+  }
+  console.log(table(rows));
+  await engine.close();
+}
+
+function sampleInputs(t: InputTable): TensorMap {
+  const feeds: TensorMap = {};
+  for (const spec of t.inputs.values()) {
+    const shape = [...(t.maxBatchSize > 0 ? [1] : []), ...spec.dims.map((d) => (d === -1 ? 1 : d))];
+    feeds[spec.name] = { datatype: spec.datatype, shape, data: zeros(spec.datatype, elementCount(shape)) };
+  }
+  return feeds;
+}
+
+async function selfCheck(engine: Engine, model: string, inputs: TensorMap, concurrency: number, ms: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (performance.now() - start < ms) {
+      const t = performance.now();
+      try {
+        await engine.infer(model, inputs);
+        latencies.push(performance.now() - t);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { rate: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
+}
