@@ -80,6 +80,11 @@ export class Engine {
       const used = this.threadsInUse(name);
       const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
       const old = this.entries.get(name)?.versions ?? [];
+      if (this.entries.get(name)?.state === 'ready' && onlyCountsDiffer(old, def)) {
+        // Same model files and settings: grow or shrink the running versions, no reload.
+        await Promise.all(old.map((m, i) => m.setInstanceCount(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
+        return;
+      }
       await this.start(def, plan, old.length > 0);
       await Promise.all(old.map((m) => m.unload()));
     });
@@ -187,6 +192,16 @@ export class Engine {
   async close(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)));
   }
+}
+
+/** True when `def` is the loaded versions again with only instance_group counts changed. */
+function onlyCountsDiffer(old: Model[], def: ModelDefinition): boolean {
+  if (old.length === 0 || old.length !== def.versions.length) return false;
+  const withoutCounts = (c: Model['config']) => JSON.stringify({ ...c, instance_group: c.instance_group.map((g) => ({ ...g, count: 0 })) });
+  return old.every((m, i) => {
+    const v = def.versions[i];
+    return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutCounts(m.config) === withoutCounts(v.config);
+  });
 }
 
 function threadRequest(key: string, config: { instance_group: { count: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {

@@ -8,7 +8,8 @@ import { errors, type TenancyError } from '../errors.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
 import { ModelInstance, preciseNow, type HostKind, type RunResult, type SessionOptions } from '../runtime/index.js';
-import { DefaultScheduler } from '../scheduler/index.js';
+import { Scheduler, batchKey } from '../scheduler/index.js';
+import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
 import { ModelStats } from './stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
@@ -22,7 +23,8 @@ let nextSeq = 1;
 export class Model {
   readonly name: string;
   readonly version: number;
-  readonly config: ModelConfig;
+  /** Replaced only by setInstanceCount (a config that differs in instance counts alone). */
+  config: ModelConfig;
   readonly labels: Record<string, string[]>;
   readonly file: string;
   readonly table: InputTable;
@@ -30,7 +32,7 @@ export class Model {
   state: ModelState = 'loading';
   reason = '';
   instances: ModelInstance[] = [];
-  private readonly scheduler: DefaultScheduler;
+  private readonly scheduler: Scheduler;
   private nextIndex = 0;
   private restartFailures = 0;
   private starting = 0;
@@ -48,8 +50,9 @@ export class Model {
     this.file = def.file;
     this.table = buildInputTable(def.config);
     this.stats = new ModelStats(this.name, this.version);
-    this.scheduler = new DefaultScheduler(this.name, def.config.queue_policy.max_queue_size, () => this.instances, {
+    this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.instances, {
       settled: (req, result, error, instance) => this.settled(req, result, error, instance),
+      executed: (rows, result) => this.stats.execution(rows, result),
     });
   }
 
@@ -139,17 +142,17 @@ export class Model {
     this.scheduler.failQueued(errors.modelNotReady(this.name, this.state, this.reason));
   }
 
-  infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
-    if (this.state !== 'ready') return Promise.reject(errors.modelNotReady(this.name, this.state, this.reason));
+  async infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
+    if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     const batchSize = validateInputs(this.table, inputs, options.outputs);
-    const defaultMs = this.config.queue_policy.default_timeout_microseconds / 1000;
-    const timeoutMs = options.timeoutMs ?? defaultMs;
-    if (!(timeoutMs >= 0)) throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${JSON.stringify(options.timeoutMs)}`);
+    const level = requestLevel(this.config, options.priority);
+    const timeoutMs = requestTimeoutMs(this.config, level, options.timeoutMs);
     const now = preciseNow();
     return new Promise<InferResult>((resolve, reject) => {
       const req: InferenceRequest = {
         seq: nextSeq++, model: this.name, version: this.version, id: options.id, inputs, outputs: options.outputs,
-        batchSize, timeoutMs, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, signal: options.signal,
+        batchSize, batchKey: this.config.dynamic_batching ? batchKey(inputs, options.outputs) : '', level,
+        timeoutMs, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, signal: options.signal,
         receivedAt: now, settled: false, resolve, reject,
       };
       this.scheduler.enqueue(req);
@@ -173,6 +176,36 @@ export class Model {
       },
       timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },
     });
+  }
+
+  /**
+   * Applies a config that differs from the current one in instance counts only, in place, without
+   * dropping a request: extra instances start, warm, then join the pool; surplus ones (idle ones
+   * first) leave the pool at once and stop after their running request. `threads` gives the
+   * runtime threads of each instance of the new count (index-aligned; only the new ones use it).
+   * If an extra instance cannot start, the ones started are stopped and the old config stays.
+   */
+  async setInstanceCount(config: ModelConfig, threads: number[]): Promise<void> {
+    if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
+    const hosts = config.instance_group.flatMap((g) => Array<HostKind>(g.count).fill(g.host));
+    const current = this.instances.length;
+    if (hosts.length > current) {
+      const started = await Promise.allSettled(hosts.slice(current).map((h, i) => this.startInstance(threads[current + i] ?? 1, h)));
+      const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) {
+        const extra = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        this.instances = this.instances.filter((i) => !extra.includes(i));
+        await Promise.all(extra.map((i) => i.stop().catch(() => {})));
+        throw failed.reason;
+      }
+    } else if (hosts.length < current) {
+      const byIdleFirst = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
+      const surplus = byIdleFirst.slice(0, current - hosts.length);
+      this.instances = this.instances.filter((i) => !surplus.includes(i));
+      await Promise.all(surplus.map((i) => i.stop()));
+    }
+    this.config = config;
+    this.log.info({ instances: this.instances.length }, 'instance count changed in place');
   }
 
   get queued(): number {

@@ -17,6 +17,11 @@ export interface InferOptions {
   outputs?: string[];
   /** Caller's id, echoed in results. */
   id?: string;
+  /**
+   * Priority level for models with dynamic_batching.priority_levels: 1 is served first;
+   * 0 or omitted = the model's default_priority_level.
+   */
+  priority?: number;
 }
 
 export interface InferResult {
@@ -41,6 +46,10 @@ export interface InferenceRequest {
   outputs?: string[];
   /** Rows along the batch dimension (1 when the model does not batch). */
   batchSize: number;
+  /** Requests with equal keys may be merged into one batch. */
+  batchKey: string;
+  /** Queue level index: 0 is served first. */
+  level: number;
   /** Epoch ms after which the request fails with TIMEOUT; Infinity for none. */
   deadline: number;
   timeoutMs: number;

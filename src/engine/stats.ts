@@ -48,7 +48,7 @@ export class ModelStats {
     };
   }
 
-  /** A request that ran and returned its outputs. */
+  /** A request that ran and returned its outputs (its compute times are its batch's, as in Triton). */
   success(req: InferenceRequest, r: RunResult, doneAt: number): void {
     const st = this.s.inference_stats;
     add(st.success, doneAt - req.receivedAt);
@@ -57,12 +57,16 @@ export class ModelStats {
     add(st.compute_infer, r.computeEnd - r.computeStart);
     add(st.compute_output, r.receivedAt - r.computeEnd);
     this.s.inference_count += req.batchSize;
-    this.s.execution_count++;
     this.s.last_inference = Math.round(doneAt);
-    let b = this.batches.get(req.batchSize);
+  }
+
+  /** One execution on an instance: a batch of `rows` (one or more requests merged). */
+  execution(rows: number, r: RunResult): void {
+    this.s.execution_count++;
+    let b = this.batches.get(rows);
     if (!b) {
-      b = { batch_size: req.batchSize, compute_input: zero(), compute_infer: zero(), compute_output: zero() };
-      this.batches.set(req.batchSize, b);
+      b = { batch_size: rows, compute_input: zero(), compute_infer: zero(), compute_output: zero() };
+      this.batches.set(rows, b);
     }
     add(b.compute_input, r.computeStart - r.sentAt);
     add(b.compute_infer, r.computeEnd - r.computeStart);

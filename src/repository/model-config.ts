@@ -32,6 +32,30 @@ export interface QueuePolicyConfig {
   max_queue_size: number;
   /** Deadline for requests that set none, in microseconds. 0 = none. */
   default_timeout_microseconds: number;
+  /** What a queued request whose deadline passes gets: REJECT (TIMEOUT error, default) or DELAY (moved behind the others). */
+  timeout_action: 'REJECT' | 'DELAY';
+  /**
+   * Whether a request's own timeout replaces the default. Default true here (Triton: false),
+   * because engine.infer's timeoutMs and the protocol's timeout parameter are the caller's to set.
+   */
+  allow_timeout_override: boolean;
+}
+
+/** Triton's dynamic batcher settings: merge queued requests along the batch dimension. */
+export interface DynamicBatchingConfig {
+  /** Batch sizes to form when enough requests wait; the largest possible is sent. Default: max_batch_size. */
+  preferred_batch_size: number[];
+  /** How long the oldest request may wait for a fuller batch, µs. Default 0: send what is there. */
+  max_queue_delay_microseconds: number;
+  /** Responses leave in the order requests arrived, even when a later batch ends first. */
+  preserve_ordering: boolean;
+  /** Number of priority levels (1 = highest); 0 = none. */
+  priority_levels: number;
+  /** Level of requests that give none (priority 0). */
+  default_priority_level: number;
+  default_queue_policy: QueuePolicyConfig;
+  /** Per-level queue policies, by level number. */
+  priority_queue_policy: Record<string, QueuePolicyConfig>;
 }
 
 export interface ModelConfig {
@@ -45,6 +69,8 @@ export interface ModelConfig {
   version_policy: VersionPolicy;
   default_model_filename: string;
   queue_policy: QueuePolicyConfig;
+  /** Present when the model's requests are merged into batches (needs max_batch_size > 0). */
+  dynamic_batching?: DynamicBatchingConfig;
   /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning. */
   parameters: Record<string, { string_value: string }>;
 }
@@ -107,13 +133,8 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   if (typeof default_model_filename !== 'string' || !/^[\w.-]+$/.test(default_model_filename))
     throw bad('default_model_filename', default_model_filename, 'must be a plain file name');
 
-  const qp = raw.queue_policy ?? {};
-  if (!isObj(qp)) throw bad('queue_policy', qp, 'must be an object');
-  const max_queue_size = qp.max_queue_size ?? DEFAULT_QUEUE_SIZE;
-  if (!isInt(max_queue_size, 0)) throw bad('queue_policy.max_queue_size', max_queue_size, 'must be an integer >= 0');
-  const default_timeout_microseconds = qp.default_timeout_microseconds ?? 0;
-  if (!isInt(default_timeout_microseconds, 0))
-    throw bad('queue_policy.default_timeout_microseconds', default_timeout_microseconds, 'must be an integer >= 0');
+  const queue_policy = queuePolicy(raw.queue_policy, 'queue_policy', DEFAULT_QUEUE_POLICY, bad);
+  const dynamic_batching = raw.dynamic_batching === undefined ? undefined : dynamicBatching(raw.dynamic_batching, maxBatch as number, queue_policy, bad);
 
   const params = raw.parameters ?? {};
   if (!isObj(params)) throw bad('parameters', params, 'must be an object of {"string_value": "..."}');
@@ -132,11 +153,11 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
 
   return {
     name: dirName, platform: 'onnxruntime_onnx', max_batch_size: maxBatch as number, input, output, instance_group,
-    version_policy, default_model_filename, queue_policy: { max_queue_size, default_timeout_microseconds }, parameters,
+    version_policy, default_model_filename, queue_policy, ...(dynamic_batching ? { dynamic_batching } : {}), parameters,
   };
 }
 
-function tensorConfig(t: unknown, f: string, bad: (f: string, v: unknown, e: string) => Error): TensorConfig {
+function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
   if (!isObj(t)) throw bad(f, t, 'must be an object with name, data_type and dims');
   if (typeof t.name !== 'string' || t.name === '') throw bad(`${f}.name`, t.name, 'must be a non-empty string');
   if (typeof t.data_type !== 'string' || !fromConfigType(t.data_type))
@@ -148,7 +169,66 @@ function tensorConfig(t: unknown, f: string, bad: (f: string, v: unknown, e: str
   return { name: t.name, data_type: t.data_type, dims: t.dims as number[], ...(t.label_filename ? { label_filename: t.label_filename } : {}) };
 }
 
-function versionPolicy(v: unknown, bad: (f: string, v: unknown, e: string) => Error): VersionPolicy {
+type Bad = (f: string, v: unknown, e: string) => Error;
+const DEFAULT_QUEUE_POLICY: QueuePolicyConfig = {
+  max_queue_size: DEFAULT_QUEUE_SIZE, default_timeout_microseconds: 0, timeout_action: 'REJECT', allow_timeout_override: true,
+};
+
+function queuePolicy(v: unknown, f: string, base: QueuePolicyConfig, bad: Bad): QueuePolicyConfig {
+  if (v === undefined) return base;
+  if (!isObj(v)) throw bad(f, v, 'must be an object');
+  const out = { ...base };
+  if (v.max_queue_size !== undefined) {
+    if (!isInt(v.max_queue_size, 0)) throw bad(`${f}.max_queue_size`, v.max_queue_size, 'must be an integer >= 0');
+    out.max_queue_size = v.max_queue_size;
+  }
+  if (v.default_timeout_microseconds !== undefined) {
+    if (!isInt(v.default_timeout_microseconds, 0)) throw bad(`${f}.default_timeout_microseconds`, v.default_timeout_microseconds, 'must be an integer >= 0');
+    out.default_timeout_microseconds = v.default_timeout_microseconds;
+  }
+  if (v.timeout_action !== undefined) {
+    if (v.timeout_action !== 'REJECT' && v.timeout_action !== 'DELAY') throw bad(`${f}.timeout_action`, v.timeout_action, 'must be "REJECT" or "DELAY"');
+    out.timeout_action = v.timeout_action;
+  }
+  if (v.allow_timeout_override !== undefined) {
+    if (typeof v.allow_timeout_override !== 'boolean') throw bad(`${f}.allow_timeout_override`, v.allow_timeout_override, 'must be true or false');
+    out.allow_timeout_override = v.allow_timeout_override;
+  }
+  return out;
+}
+
+function dynamicBatching(v: unknown, maxBatch: number, modelPolicy: QueuePolicyConfig, bad: Bad): DynamicBatchingConfig {
+  const f = 'dynamic_batching';
+  if (!isObj(v)) throw bad(f, v, 'must be an object');
+  if (maxBatch === 0) throw bad(f, v, 'needs max_batch_size > 0 (the model takes no batch dimension)');
+  const pref = v.preferred_batch_size ?? [];
+  if (!Array.isArray(pref) || !pref.every((b) => isInt(b, 1) && (maxBatch < 0 || b <= maxBatch)))
+    throw bad(`${f}.preferred_batch_size`, pref, `must be batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`);
+  const delay = (v.max_queue_delay_microseconds ?? 0) as number;
+  if (!isInt(delay, 0)) throw bad(`${f}.max_queue_delay_microseconds`, delay, 'must be an integer >= 0');
+  const order = v.preserve_ordering ?? false;
+  if (typeof order !== 'boolean') throw bad(`${f}.preserve_ordering`, order, 'must be true or false');
+  const levels = (v.priority_levels ?? 0) as number;
+  if (!isInt(levels, 0)) throw bad(`${f}.priority_levels`, levels, 'must be an integer >= 0');
+  const dflt = (v.default_priority_level ?? (levels > 0 ? levels : 0)) as number;
+  if (levels > 0 ? !isInt(dflt, 1) || dflt > levels : dflt !== 0)
+    throw bad(`${f}.default_priority_level`, dflt, levels > 0 ? `must be a level from 1 to priority_levels (${levels})` : 'must be 0 when priority_levels is 0');
+  const default_queue_policy = queuePolicy(v.default_queue_policy, `${f}.default_queue_policy`, modelPolicy, bad);
+  const perLevel = v.priority_queue_policy ?? {};
+  if (!isObj(perLevel)) throw bad(`${f}.priority_queue_policy`, perLevel, 'must be an object keyed by priority level');
+  const priority_queue_policy: Record<string, QueuePolicyConfig> = {};
+  for (const [level, p] of Object.entries(perLevel)) {
+    if (!/^[1-9]\d*$/.test(level) || Number(level) > levels)
+      throw bad(`${f}.priority_queue_policy`, level, `keys must be priority levels from 1 to priority_levels (${levels})`);
+    priority_queue_policy[level] = queuePolicy(p, `${f}.priority_queue_policy.${level}`, default_queue_policy, bad);
+  }
+  return {
+    preferred_batch_size: [...pref].sort((a, b) => a - b), max_queue_delay_microseconds: delay, preserve_ordering: order,
+    priority_levels: levels, default_priority_level: dflt, default_queue_policy, priority_queue_policy,
+  };
+}
+
+function versionPolicy(v: unknown, bad: Bad): VersionPolicy {
   if (v === undefined) return { latest: { num_versions: 1 } };
   if (isObj(v) && isObj(v.latest)) {
     const n = v.latest.num_versions ?? 1;
@@ -177,6 +257,10 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
   if (maxBatch === -1) maxBatch = batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
   if (maxBatch > 0 && !batchable)
     throw bad('max_batch_size', maxBatch, 'must be 0: the model file has an input or output without a dynamic first (batch) dimension');
+  const db = config.dynamic_batching;
+  if (db && maxBatch === 0) throw bad('dynamic_batching', {}, 'needs max_batch_size > 0, and the model file has no batch dimension');
+  if (db && db.preferred_batch_size.some((b) => b > maxBatch))
+    throw bad('dynamic_batching.preferred_batch_size', db.preferred_batch_size, `must not exceed max_batch_size (${maxBatch})`);
 
   const fill = (field: 'input' | 'output', given: TensorConfig[], actual: OnnxTensorInfo[]): TensorConfig[] => {
     if (given.length === 0) return actual.map((t) => ({ name: t.name, data_type: toConfigType(t.datatype), dims: t.dims.slice(maxBatch > 0 ? 1 : 0) }));

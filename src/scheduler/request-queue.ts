@@ -1,65 +1,102 @@
 /**
- * The bounded FIFO of one model's waiting requests. Dequeue is O(1) with a moving head; a request
- * that leaves early (timeout, cancel) is only marked settled and skipped when it reaches the head,
- * so it stops counting against the limit at once without an O(n) removal.
+ * The bounded queue of one model's waiting requests, with priority levels (index 0 = highest).
+ * Each level is a FIFO with a moving head, so taking the next request is O(1). A request that
+ * leaves early (timeout, cancel, taken into a batch out of order) is only marked and skipped when
+ * it reaches the head: it stops counting against the limit at once, without an O(n) removal.
  */
 export interface Queued {
-  settled: boolean;
+  /** True while the request waits in this queue. */
+  queued: boolean;
+  /** Priority level index: 0 is served first. */
+  level: number;
+}
+
+/** An item moved to another level (timeout_action DELAY) leaves a stale entry behind: not here. */
+const isHere = (item: Queued | undefined, level: number) => !!item && item.queued && item.level === level;
+
+class Level<T> {
+  items: (T | undefined)[] = [];
+  head = 0;
+  live = 0;
+  constructor(readonly limit: number) {}
 }
 
 export class RequestQueue<T extends Queued> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  private live = 0;
+  private readonly levels: Level<T>[];
+  private total = 0;
 
-  /** @param limit most requests that may wait; 0 = unbounded. */
-  constructor(readonly limit: number) {}
+  /** @param limits most requests that may wait at each level; 0 = unbounded. */
+  constructor(limits: number[]) {
+    this.levels = limits.map((l) => new Level<T>(l));
+  }
 
-  /** Requests waiting (settled ones excluded). */
+  /** Requests waiting, over all levels. */
   get size(): number {
-    return this.live;
+    return this.total;
   }
 
-  get full(): boolean {
-    return this.limit > 0 && this.live >= this.limit;
+  get levelCount(): number {
+    return this.levels.length;
   }
 
-  push(item: T): void {
-    this.items.push(item);
-    this.live++;
+  limit(level: number): number {
+    return this.levels[level].limit;
   }
 
-  /** Marks that a queued item settled while waiting, so it no longer counts. */
-  forget(): void {
-    this.live--;
+  isFull(level: number): boolean {
+    const l = this.levels[level];
+    return l.limit > 0 && l.live >= l.limit;
   }
 
-  /** Next live item, or undefined. */
+  push(item: T, level = 0): void {
+    const l = this.levels[level];
+    item.level = level;
+    item.queued = true;
+    l.items.push(item);
+    l.live++;
+    this.total++;
+  }
+
+  /** Takes a waiting request out, wherever it is (it is skipped later at the head). */
+  remove(item: T): void {
+    if (!item.queued) return;
+    item.queued = false;
+    this.levels[item.level].live--;
+    this.total--;
+  }
+
+  /** The next waiting request in priority order, taken out; undefined when none. */
   shift(): T | undefined {
-    while (this.head < this.items.length) {
-      const item = this.items[this.head];
-      this.items[this.head++] = undefined;
-      if (item && !item.settled) {
-        this.live--;
-        this.compact();
-        return item;
-      }
+    for (const item of this.waiting()) {
+      this.remove(item);
+      return item;
     }
-    this.compact();
     return undefined;
   }
 
-  /** Removes and returns every live item. */
+  /** Waiting requests in the order they will be served (highest level first, FIFO within it). */
+  *waiting(): Generator<T> {
+    for (const [index, l] of this.levels.entries()) {
+      this.skipGone(l, index);
+      for (let i = l.head; i < l.items.length; i++) {
+        const item = l.items[i];
+        if (item && isHere(item, index)) yield item;
+      }
+    }
+  }
+
+  /** Removes and returns every waiting request. */
   drainAll(): T[] {
-    const out: T[] = [];
-    for (let it = this.shift(); it; it = this.shift()) out.push(it);
+    const out = [...this.waiting()];
+    for (const item of out) this.remove(item);
     return out;
   }
 
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+  private skipGone(l: Level<T>, index: number): void {
+    while (l.head < l.items.length && !isHere(l.items[l.head], index)) l.items[l.head++] = undefined;
+    if (l.head > 1024 && l.head * 2 > l.items.length) {
+      l.items = l.items.slice(l.head);
+      l.head = 0;
     }
   }
 }

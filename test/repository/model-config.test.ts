@@ -17,6 +17,12 @@ const bad: [string, unknown, RegExp][] = [
   ['a parameter without string_value', { parameters: { a: 1 } }, /field "parameters\.a" must be \{"string_value": "\.\.\."\}, got 1/],
   ['a bad queue size', { queue_policy: { max_queue_size: 1.5 } }, /field "queue_policy\.max_queue_size" must be an integer >= 0, got 1\.5/],
   ['an empty specific version list', { version_policy: { specific: { versions: [] } } }, /field "version_policy\.specific\.versions" must be a non-empty array/],
+  ['dynamic batching on a model without a batch dimension', { max_batch_size: 0, dynamic_batching: {} }, /field "dynamic_batching" needs max_batch_size > 0/],
+  ['a preferred batch size over max_batch_size', { max_batch_size: 8, dynamic_batching: { preferred_batch_size: [4, 16] } }, /field "dynamic_batching\.preferred_batch_size" must be batch sizes from 1 to max_batch_size \(8\), got \[4,16\]/],
+  ['a negative queue delay', { max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: -1 } }, /field "dynamic_batching\.max_queue_delay_microseconds" must be an integer >= 0, got -1/],
+  ['a default priority level out of range', { max_batch_size: 8, dynamic_batching: { priority_levels: 2, default_priority_level: 3 } }, /field "dynamic_batching\.default_priority_level" must be a level from 1 to priority_levels \(2\), got 3/],
+  ['an unknown timeout action', { max_batch_size: 8, dynamic_batching: { default_queue_policy: { timeout_action: 'DROP' } } }, /field "dynamic_batching\.default_queue_policy\.timeout_action" must be "REJECT" or "DELAY", got "DROP"/],
+  ['a queue policy for a level that does not exist', { max_batch_size: 8, dynamic_batching: { priority_levels: 2, priority_queue_policy: { 5: {} } } }, /field "dynamic_batching\.priority_queue_policy" keys must be priority levels from 1 to priority_levels \(2\), got "5"/],
   ['a path as model filename', { default_model_filename: '../x.onnx' }, /field "default_model_filename" must be a plain file name, got "\.\.\/x\.onnx"/],
 ];
 
@@ -44,6 +50,14 @@ const meta: OnnxMetadata = {
   inputs: [{ name: 'input', datatype: 'FP32', dims: [-1, 3, 32, 32], dimNames: ['N', '', '', ''] }],
   outputs: [{ name: 'logits', datatype: 'FP32', dims: [-1, 10], dimNames: ['N', ''] }],
 };
+
+test('dynamic batching gets Triton defaults, and per-level policies inherit the default policy', () => {
+  const c = validateModelConfig({ max_batch_size: 8, dynamic_batching: { priority_levels: 2, default_queue_policy: { max_queue_size: 5 }, priority_queue_policy: { 1: { timeout_action: 'DELAY' } } } }, FILE, 'm');
+  const db = c.dynamic_batching!;
+  assert.deepEqual([db.preferred_batch_size, db.max_queue_delay_microseconds, db.preserve_ordering, db.default_priority_level], [[], 0, false, 2]);
+  assert.equal(db.default_queue_policy.max_queue_size, 5);
+  assert.deepEqual(db.priority_queue_policy['1'], { ...db.default_queue_policy, timeout_action: 'DELAY' });
+});
 
 test('inputs and outputs left out of the config are read from the model file', () => {
   const c = completeFromOnnx(validateModelConfig({}, FILE, 'm'), meta, FILE);

@@ -1,37 +1,49 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestQueue } from '../../src/scheduler/index.js';
-import { pickInstance } from '../../src/scheduler/index.js';
+import { RequestQueue, pickInstance } from '../../src/scheduler/index.js';
 
-const item = (n: number) => ({ n, settled: false });
+type Item = { n: number; queued: boolean; level: number };
+const item = (n: number): Item => ({ n, queued: false, level: 0 });
 
-test('the queue is FIFO and reports full at its limit', () => {
-  const q = new RequestQueue<ReturnType<typeof item>>(3);
+test('the queue is FIFO within a level and reports full at its limit', () => {
+  const q = new RequestQueue<Item>([3]);
   [1, 2, 3].forEach((n) => q.push(item(n)));
-  assert.equal(q.full, true);
+  assert.equal(q.isFull(0), true);
   assert.deepEqual([q.shift()?.n, q.shift()?.n], [1, 2]);
-  assert.equal(q.full, false);
+  assert.equal(q.isFull(0), false);
   assert.equal(q.size, 1);
 });
 
-test('an item that settled while waiting stops counting at once and is skipped', () => {
-  const q = new RequestQueue<ReturnType<typeof item>>(2);
+test('higher levels are served first, and each level has its own limit', () => {
+  const q = new RequestQueue<Item>([1, 0]);
+  q.push(item(1), 1);
+  q.push(item(2), 1);
+  q.push(item(3), 0);
+  assert.equal(q.isFull(0), true);
+  assert.equal(q.isFull(1), false, 'level 1 is unbounded');
+  assert.deepEqual([...q.waiting()].map((i) => i.n), [3, 1, 2]);
+  assert.deepEqual(q.drainAll().map((i) => i.n), [3, 1, 2]);
+  assert.equal(q.size, 0);
+});
+
+test('a request removed while waiting stops counting at once and is skipped', () => {
+  const q = new RequestQueue<Item>([2]);
   const a = item(1);
   q.push(a);
   q.push(item(2));
-  a.settled = true;
-  q.forget();
-  assert.equal(q.size, 1);
-  assert.equal(q.full, false);
+  q.remove(a);
+  q.remove(a);
+  assert.equal(q.size, 1, 'removing twice counts once');
+  assert.equal(q.isFull(0), false);
   assert.equal(q.shift()?.n, 2);
   assert.equal(q.shift(), undefined);
   assert.equal(q.size, 0);
 });
 
 test('a limit of 0 means unbounded, and long runs stay correct across compaction', () => {
-  const q = new RequestQueue<ReturnType<typeof item>>(0);
+  const q = new RequestQueue<Item>([0]);
   for (let i = 0; i < 5000; i++) q.push(item(i));
-  assert.equal(q.full, false);
+  assert.equal(q.isFull(0), false);
   for (let i = 0; i < 4000; i++) assert.equal(q.shift()?.n, i);
   for (let i = 5000; i < 6000; i++) q.push(item(i));
   const rest = q.drainAll().map((x) => x.n);
@@ -49,4 +61,15 @@ test('pickInstance takes the ready idle instance that has been idle longest', ()
   ];
   assert.equal(pickInstance(instances)?.name, 'oldest');
   assert.equal(pickInstance(instances.slice(0, 2)), null);
+});
+
+test('a request moved to another level is served only from there', () => {
+  const q = new RequestQueue<Item>([0, 0]);
+  const a = item(1);
+  q.push(a, 0);
+  q.push(item(2), 0);
+  q.remove(a);
+  q.push(a, 1);
+  assert.deepEqual([...q.waiting()].map((i) => i.n), [2, 1]);
+  assert.equal(q.size, 2);
 });

@@ -1,0 +1,216 @@
+/**
+ * One model version's scheduler: a bounded priority queue in front of its instances. Without
+ * dynamic batching each free instance takes the next request; with it, a free instance takes the
+ * next batch that form-batch.ts forms, waiting at most max_queue_delay for a fuller one.
+ * Deadlines and cancellation end a request wherever it is: a queued one leaves the queue (and
+ * never takes a batch slot), a running one gets its error now and its late result is dropped.
+ * When an instance crashes only its own requests fail; the rest wait for the other instances.
+ */
+import { errors, isTenancyError, TenancyError } from '../errors.js';
+import type { InferenceRequest } from '../engine/request.js';
+import type { ModelInstance, RunResult } from '../runtime/index.js';
+import { preciseNow } from '../runtime/index.js';
+import { RequestQueue } from './request-queue.js';
+import { pickInstance } from './pick-instance.js';
+import { formBatch, type BatchPolicy } from './form-batch.js';
+import { mergeInputs, splitOutputs } from './batch-tensors.js';
+
+export interface SchedulerHooks {
+  /** Once per request when it ends, with its result (its own rows) or error. */
+  settled(req: InferenceRequest, result: RunResult | null, error: TenancyError | null, instance: string): void;
+  /** Once per execution on an instance, with the rows it ran. */
+  executed(rows: number, result: RunResult): void;
+}
+
+export interface LevelPolicy {
+  /** 0 = unbounded. */
+  maxQueueSize: number;
+  timeoutAction: 'REJECT' | 'DELAY';
+}
+
+export interface SchedulerOptions {
+  model: string;
+  /** Queue policy per priority level, index 0 served first. */
+  levels: LevelPolicy[];
+  /** Present: merge requests into batches. Absent: one request per execution. */
+  batching?: BatchPolicy & { preserveOrdering: boolean };
+}
+
+interface Tracked extends InferenceRequest {
+  queued: boolean;
+  timer?: NodeJS.Timeout;
+  onAbort?: () => void;
+  /** With preserve_ordering: the outcome, held until every earlier request has its own. */
+  outcome?: { result: RunResult | null; error: TenancyError | null; instance: string };
+}
+
+export class Scheduler {
+  private readonly queue: RequestQueue<Tracked>;
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+  private delayTimer: NodeJS.Timeout | null = null;
+  private delayUntil = Infinity;
+  private ordered: (Tracked | undefined)[] = [];
+  private orderedHead = 0;
+
+  constructor(
+    private readonly options: SchedulerOptions,
+    private readonly instances: () => readonly ModelInstance[],
+    private readonly hooks: SchedulerHooks,
+  ) {
+    // The last level holds requests whose deadline passed under timeout_action DELAY: served after all others.
+    this.queue = new RequestQueue([...options.levels.map((l) => l.maxQueueSize), 0]);
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  get inflight(): number {
+    return this.running;
+  }
+
+  /** Accepts a request or throws QUEUE_FULL; the request's own promise carries its outcome. */
+  enqueue(request: InferenceRequest): void {
+    const req = request as Tracked;
+    const model = this.options.model;
+    if (this.queue.isFull(req.level)) throw errors.queueFull(model, this.queue.limit(req.level));
+    if (req.signal?.aborted) throw errors.cancelled(model);
+    this.queue.push(req, req.level);
+    if (this.options.batching?.preserveOrdering) this.ordered.push(req);
+    if (Number.isFinite(req.deadline)) {
+      req.timer = setTimeout(() => this.onDeadline(req), Math.max(0, req.deadline - preciseNow()));
+    }
+    if (req.signal) {
+      req.onAbort = () => this.end(req, errors.cancelled(model));
+      req.signal.addEventListener('abort', req.onAbort, { once: true });
+    }
+    this.dispatch();
+  }
+
+  /** Gives waiting requests to idle ready instances. Call when an instance becomes ready. */
+  dispatch(): void {
+    while (this.queue.size > 0) {
+      const instance = pickInstance(this.instances());
+      if (!instance) return;
+      const batch = this.nextBatch();
+      if (!batch) return;
+      for (const r of batch) this.queue.remove(r);
+      void this.execute(instance, batch);
+    }
+  }
+
+  private nextBatch(): Tracked[] | null {
+    const policy = this.options.batching;
+    if (!policy) {
+      for (const next of this.queue.waiting()) return [next];
+      return null;
+    }
+    const decision = formBatch(this.queue.waiting(), policy, preciseNow());
+    if (!decision) return null;
+    if ('send' in decision) return decision.send;
+    this.wakeAt(decision.waitUntil);
+    return null;
+  }
+
+  /** One timer for the earliest moment a partial batch must go. */
+  private wakeAt(at: number): void {
+    if (this.delayTimer && at >= this.delayUntil) return;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayUntil = at;
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = null;
+      this.delayUntil = Infinity;
+      this.dispatch();
+    }, Math.max(0, at - preciseNow()));
+  }
+
+  private async execute(instance: ModelInstance, batch: Tracked[]): Promise<void> {
+    this.running += batch.length;
+    const dispatchedAt = preciseNow();
+    for (const r of batch) r.dispatchedAt = dispatchedAt;
+    try {
+      const result = await instance.run(mergeInputs(batch.map((r) => r.inputs)), batch[0].outputs);
+      const rows = batch.map((r) => r.batchSize);
+      this.hooks.executed(rows.reduce((a, b) => a + b, 0), result);
+      const parts = splitOutputs(result.outputs, rows);
+      batch.forEach((r, i) => this.finish(r, { ...result, outputs: parts[i] }, null, instance.name));
+    } catch (err) {
+      const e = isTenancyError(err) ? err : errors.internal((err as Error).message);
+      for (const r of batch) this.finish(r, null, e, instance.name);
+    } finally {
+      this.running -= batch.length;
+      this.dispatch();
+      this.notifyIdle();
+    }
+  }
+
+  private finish(req: Tracked, result: RunResult | null, error: TenancyError | null, instance: string): void {
+    if (req.settled) return; // it timed out or was cancelled while running: the late result is dropped
+    if (!this.options.batching?.preserveOrdering) return this.settle(req, result, error, instance);
+    req.outcome = { result, error, instance };
+    this.releaseInOrder();
+  }
+
+  /** preserve_ordering: hand out outcomes from the oldest request on, stopping at one still running. */
+  private releaseInOrder(): void {
+    while (this.orderedHead < this.ordered.length) {
+      const head = this.ordered[this.orderedHead]!;
+      if (!head.settled && !head.outcome) break;
+      this.ordered[this.orderedHead++] = undefined;
+      if (!head.settled && head.outcome) this.settle(head, head.outcome.result, head.outcome.error, head.outcome.instance);
+    }
+    if (this.orderedHead > 1024 && this.orderedHead * 2 > this.ordered.length) {
+      this.ordered = this.ordered.slice(this.orderedHead);
+      this.orderedHead = 0;
+    }
+  }
+
+  private settle(req: Tracked, result: RunResult | null, error: TenancyError | null, instance: string): void {
+    if (req.timer) clearTimeout(req.timer);
+    if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
+    req.settled = true;
+    this.hooks.settled(req, result, error, instance);
+  }
+
+  /**
+   * REJECT: the request fails wherever it is, so the caller never waits past its deadline.
+   * DELAY (as in Triton, a queue policy): a queued request moves behind all others; a running one runs on.
+   */
+  private onDeadline(req: Tracked): void {
+    const level = req.level;
+    if (this.options.levels[level]?.timeoutAction !== 'DELAY') {
+      return this.end(req, errors.timeout(this.options.model, req.timeoutMs, req.queued ? 'queued' : 'running'));
+    }
+    if (!req.queued) return;
+    this.queue.remove(req);
+    this.queue.push(req, this.queue.levelCount - 1);
+  }
+
+  /** Ends a request early (timeout, cancel, shutdown) wherever it is. */
+  private end(req: Tracked, error: TenancyError): void {
+    if (req.settled) return;
+    this.queue.remove(req);
+    this.settle(req, null, error, '');
+    if (this.options.batching?.preserveOrdering) this.releaseInOrder();
+    this.notifyIdle();
+  }
+
+  /** Fails every waiting request (no instance can ever take them). */
+  failQueued(error: TenancyError): void {
+    for (const req of this.queue.drainAll()) this.end(req, error);
+  }
+
+  /** Resolves when nothing waits and nothing runs. */
+  idle(): Promise<void> {
+    if (this.queue.size === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private notifyIdle(): void {
+    if (this.queue.size > 0 || this.running > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

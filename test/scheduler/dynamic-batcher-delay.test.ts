@@ -1,0 +1,15 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withClassifierEngine } from '../fixtures/engine.js';
+import { classifierInput, TEXT_ORIENTATION as M } from '../fixtures/repo.js';
+
+test('a lone request waits for a fuller batch no longer than max_queue_delay', async () => {
+  const delayMs = 150;
+  await withClassifierEngine({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: delayMs * 1000 } }, async (engine) => {
+    const r = await engine.infer(M, { x: classifierInput(1) });
+    assert.ok(r.timing.queueMs >= delayMs - 2, `it waited for the delay: ${r.timing.queueMs.toFixed(1)} ms`);
+    assert.ok(r.timing.queueMs < delayMs + 250, `but not much longer: ${r.timing.queueMs.toFixed(1)} ms`);
+    const full = await Promise.all(Array.from({ length: 8 }, () => engine.infer(M, { x: classifierInput(1) })));
+    assert.ok(full.every((f) => f.timing.queueMs < delayMs), 'a full batch goes without waiting for the delay');
+  });
+});
