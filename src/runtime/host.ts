@@ -17,7 +17,8 @@ export interface Host extends EventEmitter<{ crash: [reason: string]; loaded: []
   readonly label: string;
   /** Loads and warms the session; resolves when it can take runs. */
   start(load: LoadMessage): Promise<ReadyMessage>;
-  run(msg: RunMessage): Promise<ResultMessage>;
+  /** `transfer`: input buffers the caller gives up (moved to a worker thread instead of copied). */
+  run(msg: RunMessage, transfer?: ArrayBuffer[]): Promise<ResultMessage>;
   /** Closes the session and ends the host; pending runs are allowed to finish first by the caller. */
   close(): Promise<void>;
   /** Ends the host now, as a crash would. */
@@ -46,7 +47,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   protected closing = false;
   protected exited = false;
 
-  protected abstract post(msg: LoadMessage | RunMessage | { type: 'close' }): void;
+  protected abstract post(msg: LoadMessage | RunMessage | { type: 'close' }, transfer?: ArrayBuffer[]): void;
   protected abstract end(): Promise<void>;
 
   start(load: LoadMessage): Promise<ReadyMessage> {
@@ -56,11 +57,11 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     });
   }
 
-  run(msg: RunMessage): Promise<ResultMessage> {
+  run(msg: RunMessage, transfer?: ArrayBuffer[]): Promise<ResultMessage> {
     if (this.exited) return Promise.reject(new TenancyError('INSTANCE_FAILED', `${this.label} has exited`, { host: this.label }));
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject });
-      this.post(msg);
+      this.post(msg, transfer);
     });
   }
 
@@ -138,8 +139,8 @@ export class ThreadHost extends BaseHost {
     this.worker.on('exit', (code) => this.onExit(`exited unexpectedly (code ${code})`));
   }
 
-  protected post(msg: LoadMessage | RunMessage | { type: 'close' }): void {
-    this.worker.postMessage(msg);
+  protected post(msg: LoadMessage | RunMessage | { type: 'close' }, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(msg, transfer);
   }
 
   protected async end(): Promise<void> {

@@ -94,13 +94,14 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     }
   }
 
-  async run(inputs: TensorMap, outputs?: string[]): Promise<RunResult> {
+  /** Runs once. `transfer` lists input buffers the caller gives up, so a worker gets them without a copy. */
+  async run(inputs: TensorMap, outputs?: string[], transfer?: ArrayBuffer[]): Promise<RunResult> {
     if (this.state !== 'ready' && this.state !== 'draining') throw errors.instanceFailed(this.name, `it is ${this.state}`);
     if (this.busy) throw errors.internal(`instance ${this.name} got a run while busy`);
     this.busy = true;
     const sentAt = preciseNow();
     try {
-      const r = await this.host.run({ type: 'run', id: nextRunId++, inputs, outputs });
+      const r = await this.host.run({ type: 'run', id: nextRunId++, inputs, outputs }, transfer);
       this.completed++;
       return { outputs: r.outputs, sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
     } catch (err) {

@@ -52,3 +52,10 @@ export function splitOutputs(outputs: TensorMap, rows: number[]): TensorMap[] {
   }
   return result;
 }
+
+/** The ArrayBuffers behind a merged batch's tensors (BYTES tensors have none). */
+export function ownedBuffers(inputs: TensorMap): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const t of Object.values(inputs)) if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) list.push(t.data.buffer);
+  return list;
+}

@@ -13,7 +13,7 @@ import { preciseNow } from '../runtime/index.js';
 import { RequestQueue } from './request-queue.js';
 import { pickInstance } from './pick-instance.js';
 import { formBatch, type BatchPolicy } from './form-batch.js';
-import { mergeInputs, splitOutputs } from './batch-tensors.js';
+import { mergeInputs, ownedBuffers, splitOutputs } from './batch-tensors.js';
 
 export interface SchedulerHooks {
   /** Once per request when it ends, with its result (its own rows) or error. */
@@ -130,7 +130,10 @@ export class Scheduler {
     const dispatchedAt = preciseNow();
     for (const r of batch) r.dispatchedAt = dispatchedAt;
     try {
-      const result = await instance.run(mergeInputs(batch.map((r) => r.inputs)), batch[0].outputs);
+      const merged = mergeInputs(batch.map((r) => r.inputs));
+      // A merged batch is a fresh copy that nobody else holds: move it to the worker instead of copying it again.
+      const transfer = batch.length > 1 ? ownedBuffers(merged) : undefined;
+      const result = await instance.run(merged, batch[0].outputs, transfer);
       const rows = batch.map((r) => r.batchSize);
       this.hooks.executed(rows.reduce((a, b) => a + b, 0), result);
       const parts = splitOutputs(result.outputs, rows);
