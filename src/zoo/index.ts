@@ -198,6 +198,8 @@ export function zooModelConfig(model: ZooModel, modelName: string = model.name, 
     input: [{ name: 'input', data_type: 'TYPE_FP32', dims: [3, size, size] }],
     output: [{ name: 'logits', data_type: 'TYPE_FP32', dims: [1000] }],
     instance_group: [{ count: instanceCount, kind: 'KIND_CPU' }],
+    // Every zoo model has a dynamic batch dimension, so batch-1 clients get merged batches under load.
+    ...(model.options.maxBatchSize > 0 ? { dynamic_batching: {} } : {}),
     parameters: {
       zoo_architecture: { string_value: model.name },
       zoo_options: { string_value: describeOptions(model.options) },

@@ -26,6 +26,7 @@ test('writeZooModel writes config.json with Triton field names and 1/model.onnx'
     input: [{ name: 'input', data_type: 'TYPE_FP32', dims: [3, 64, 64] }],
     output: [{ name: 'logits', data_type: 'TYPE_FP32', dims: [1000] }],
     instance_group: [{ count: 1, kind: 'KIND_CPU' }],
+    dynamic_batching: {},
     parameters: {
       zoo_architecture: { string_value: 'mobilenet_v2' },
       zoo_options: { string_value: 'input=64 width=0.5 seed=3' },
