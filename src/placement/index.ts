@@ -1,0 +1,2 @@
+export { plan, EXACT_LIMIT } from './planner.js';
+export type { ProfilePoint, ModelProfile, DeviceCapacity, Demand, PlacementEntry, Plan } from './types.js';
