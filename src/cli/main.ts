@@ -2,6 +2,9 @@
 import { Command } from 'commander';
 import { registerZooCommand } from './zoo.js';
 import { registerStartCommand } from './start.js';
+import { registerServeCommand } from './serve.js';
+import { registerInferCommand } from './infer.js';
+import { registerBenchCommand } from './bench.js';
 
 const program = new Command();
 program
@@ -11,5 +14,8 @@ program
 
 registerStartCommand(program);
 registerZooCommand(program);
+registerServeCommand(program);
+registerInferCommand(program);
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);

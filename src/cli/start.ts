@@ -1,6 +1,7 @@
 /**
  * `tenancy start` (what `npm start` runs): builds the default repository on first run, loads it,
- * prints what is loaded where, and runs a short self-check that measures each model.
+ * prints what is loaded where, runs a short self-check that measures each model, then serves it
+ * over the Open Inference Protocol (`--no-serve` ends after the self-check).
  */
 import type { Command } from 'commander';
 import { Engine, type InputTable } from '../engine/index.js';
@@ -8,10 +9,14 @@ import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repo
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import { describeLoaded, table } from './describe.js';
+import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
+import { printUrls, untilSignal } from './serve.js';
 
 interface StartOptions {
   repo?: string;
   checkSeconds: number;
+  serve: boolean;
+  host: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -19,7 +24,9 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('build the default model repository (first run), load it and self-check it')
     .option('--repo <dir>', 'model repository to load instead of the default one')
-    .option('--check-seconds <s>', 'seconds of self-check load per model', (v) => Number(v), 2)
+    .option('--check-seconds <s>', 'seconds of self-check load per model', (v) => Number(v), 1)
+    .option('--no-serve', 'end after the self-check instead of serving (HTTP 8000, gRPC 8001, metrics 8002)')
+    .option('--host <address>', 'interface to serve on', '127.0.0.1')
     .action((opts: StartOptions) => start(opts));
 }
 
@@ -35,8 +42,11 @@ async function start(opts: StartOptions): Promise<void> {
     const r = await selfCheck(engine, model.name, sampleInputs(model.table), model.instances.length * 2, opts.checkSeconds * 1000);
     rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
   }
-  console.log(table(rows));
-  await engine.close();
+  console.log(table(rows) + '\n');
+  if (!opts.serve) return engine.close();
+  const servers = await startServers(engine, { host: opts.host, httpPort: 8000, grpcPort: 8001, metricsPort: 8002, bodyLimit: DEFAULT_BODY_LIMIT });
+  printUrls(servers);
+  await untilSignal(engine, servers);
 }
 
 function sampleInputs(t: InputTable): TensorMap {

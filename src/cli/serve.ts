@@ -1,0 +1,99 @@
+/**
+ * `tenancy serve`: loads a model repository and serves it over the Open Inference Protocol (HTTP
+ * and gRPC) with Prometheus metrics. SIGTERM/SIGINT stop accepting, let in-flight requests
+ * finish, close the engine and exit 0.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Engine } from '../engine/index.js';
+import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
+import { createLogger } from '../log.js';
+import { startServers, DEFAULT_BODY_LIMIT, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
+import { describeLoaded } from './describe.js';
+
+export interface ServeCommandOptions {
+  repo?: string;
+  host: string;
+  httpPort: number;
+  grpcPort: number;
+  metricsPort: number;
+  modelControlMode: ModelControlMode;
+  loadModel: string[];
+  bodyLimit: number;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  return n;
+}
+
+function bytes(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1024) throw new InvalidArgumentError('expected a number of bytes >= 1024');
+  return n;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a model repository over the Open Inference Protocol (HTTP/REST and gRPC) with Prometheus metrics')
+    .option('--repo <dir>', 'model repository (default: the built-in default repository, built on first use)')
+    .option('--host <address>', 'interface to listen on (0.0.0.0 serves other machines)', '127.0.0.1')
+    .option('--http-port <n>', 'HTTP/REST port', port, 8000)
+    .option('--grpc-port <n>', 'gRPC port', port, 8001)
+    .option('--metrics-port <n>', 'Prometheus metrics port (GET /metrics)', port, 8002)
+    .addOption(new Option('--model-control-mode <mode>', 'none: serve every model of the repository, fixed; explicit: load only --load-model ones, and allow the repository extension to load and unload').choices(MODEL_CONTROL_MODES).default('none'))
+    .option('--load-model <name>', 'with --model-control-mode explicit: a model to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--body-limit <bytes>', 'largest request accepted (HTTP body, gRPC message)', bytes, DEFAULT_BODY_LIMIT)
+    .action(async (opts: ServeCommandOptions, cmd: Command) => {
+      if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
+      await serve(opts);
+    });
+}
+
+export async function serve(opts: ServeCommandOptions): Promise<void> {
+  const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
+  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
+  console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode})`);
+  if (opts.modelControlMode === 'none') await engine.loadAll();
+  else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
+  console.log(describeLoaded(engine) + '\n');
+  const servers = await startServers(engine, serverOptions(opts));
+  printUrls(servers);
+  await untilSignal(engine, servers);
+}
+
+export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
+  return { host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode };
+}
+
+export function printUrls(s: RunningServers): void {
+  const h = s.host.includes(':') ? `[${s.host}]` : s.host;
+  if (s.httpPort !== null) console.log(`HTTP/REST  http://${h}:${s.httpPort}/v2   (e.g. curl http://${h}:${s.httpPort}/v2/health/ready)`);
+  if (s.grpcPort !== null) console.log(`gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService)`);
+  if (s.metricsPort !== null) console.log(`metrics    http://${h}:${s.metricsPort}/metrics`);
+  console.log('serving; Ctrl-C or SIGTERM stops after the requests in flight');
+}
+
+/** Waits for SIGTERM/SIGINT, then shuts down in order: stop accepting, finish in-flight, close the engine. */
+export function untilSignal(engine: Engine, servers: RunningServers): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: finishing requests in flight`);
+      await servers.close();
+      await engine.close();
+      console.log('stopped');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve();
+      process.exit(0);
+    };
+    const onTerm = () => void stop('SIGTERM');
+    const onInt = () => void stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}

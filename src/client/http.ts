@@ -1,0 +1,141 @@
+/**
+ * Open Inference Protocol client over HTTP/REST (node:http, keep-alive): JSON tensors, or the binary tensor
+ * data extension (default, much cheaper for large tensors). Errors come back as ServerError with
+ * the server's status and message.
+ */
+import http from 'node:http';
+import type { TensorMap } from '../tensor.js';
+import { HEADER_LENGTH } from '../server/oip/binary-data.js';
+import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
+import { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+
+export class HttpClient implements InferenceClient {
+  readonly url: string;
+  private readonly agent = new http.Agent({ keepAlive: true });
+
+  /** `url` like "http://127.0.0.1:8000" (a bare "host:port" gets http://). */
+  constructor(url: string) {
+    this.url = (/^https?:\/\//.test(url) ? url : `http://${url}`).replace(/\/+$/, '');
+  }
+
+  private modelPath(model: string, version?: number): string {
+    return `/v2/models/${encodeURIComponent(model)}${version !== undefined ? `/versions/${version}` : ''}`;
+  }
+
+  private async request(method: string, path: string, body?: string | Buffer | Buffer[], headers: Record<string, string> = {}): Promise<Reply> {
+    const res = await send(this.agent, this.url + path, method, body, headers);
+    if (res.status >= 400) {
+      const text = res.body.toString('utf8');
+      let message = text || `HTTP ${res.status}`;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new ServerError(res.status, message);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.request(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' });
+    return (res.body.length ? JSON.parse(res.body.toString('utf8')) : {}) as T;
+  }
+
+  private async ok(path: string): Promise<boolean> {
+    return (await send(this.agent, this.url + path, 'GET')).status === 200;
+  }
+
+  live = () => this.ok('/v2/health/live');
+  ready = () => this.ok('/v2/health/ready');
+  modelReady = (model: string, version?: number) => this.ok(`${this.modelPath(model, version)}/ready`);
+  serverMetadata = () => this.json<{ name: string; version: string; extensions: string[] }>('GET', '/v2');
+  modelMetadata = (model: string, version?: number) => this.json<ModelMetadata>('GET', this.modelPath(model, version));
+  modelConfig = (model: string, version?: number) => this.json<Record<string, unknown>>('GET', `${this.modelPath(model, version)}/config`);
+  statistics = (model?: string, version?: number) => this.json<{ model_stats: unknown[] }>('GET', model ? `${this.modelPath(model, version)}/stats` : '/v2/models/stats');
+  repositoryIndex = (ready = false) => this.json<{ name: string; version?: string; state?: string; reason?: string }[]>('POST', '/v2/repository/index', { ready });
+  /** Loads or reloads a model; `config` replaces its config.json for this load. */
+  load = (model: string, config?: unknown) =>
+    this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/load`, config === undefined ? {} : { parameters: { config: JSON.stringify(config) } });
+  unload = (model: string) => this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/unload`, {});
+
+  async infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
+    const binary = options.binary ?? true;
+    const chunks: Buffer[] = [];
+    const wireInputs = Object.entries(inputs).map(([name, t]) => {
+      const base = { name, datatype: t.datatype, shape: t.shape };
+      if (!binary || t.datatype === 'BYTES' && t.data.length === 0) return { ...base, data: tensorToValues(t) };
+      const raw = tensorToRaw(t);
+      chunks.push(raw);
+      return { ...base, parameters: { binary_data_size: raw.length } };
+    });
+    const outParams = { ...(binary ? { binary_data: true } : {}), ...(options.classification ? { classification: options.classification } : {}) };
+    const parameters = { ...(options.timeoutUs !== undefined ? { timeout: options.timeoutUs } : {}), ...(binary && !options.outputs ? { binary_data_output: true } : {}), ...(!options.outputs && options.classification ? { classification: options.classification } : {}) };
+    const header = Buffer.from(JSON.stringify({
+      ...(options.id !== undefined ? { id: options.id } : {}),
+      ...(Object.keys(parameters).length ? { parameters } : {}),
+      inputs: wireInputs,
+      ...(options.outputs ? { outputs: options.outputs.map((name) => ({ name, parameters: outParams })) } : {}),
+    }));
+    const headers: Record<string, string> = chunks.length
+      ? { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(header.length) }
+      : { 'content-type': 'application/json' };
+    const res = await this.request('POST', `${this.modelPath(model, options.version)}/infer`, [header, ...chunks], headers);
+    const n = res.headers[HEADER_LENGTH];
+    return decodeReply(res.body, typeof n === 'string' ? n : null);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request over node:http with a keep-alive agent (cheaper per request than fetch for large bodies). */
+function send(agent: http.Agent, url: string, method: string, body?: string | Buffer | Buffer[], headers: Record<string, string> = {}): Promise<Reply> {
+  const parts = body === undefined ? [] : Array.isArray(body) ? body : [Buffer.from(body)];
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { ...headers, 'content-length': String(length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    for (const p of parts) req.write(p);
+    req.end();
+  });
+}
+
+interface WireOutput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data?: unknown[];
+  parameters?: { binary_data_size?: number };
+}
+
+function decodeReply(body: Buffer, headerLength: string | null): ClientInferResult {
+  const n = headerLength === null ? body.length : Number(headerLength);
+  const json = JSON.parse(body.subarray(0, n).toString('utf8')) as Omit<ClientInferResult, 'outputs'> & { outputs: WireOutput[] };
+  let offset = n;
+  const outputs: TensorMap = {};
+  for (const o of json.outputs) {
+    const dt = checkDataType(o.datatype, `output "${o.name}"`);
+    const shape = checkShape(o.shape, `output "${o.name}"`);
+    const size = o.parameters?.binary_data_size;
+    if (size !== undefined) {
+      outputs[o.name] = tensorFromRaw(dt, shape, body.subarray(offset, offset + size), `output "${o.name}"`);
+      offset += size;
+    } else {
+      outputs[o.name] = tensorFromValues(dt, shape, (o.data ?? []).flat(Infinity), `output "${o.name}"`);
+    }
+  }
+  return { model_name: json.model_name, model_version: json.model_version, ...(json.id !== undefined ? { id: json.id } : {}), outputs };
+}

@@ -1,0 +1,4 @@
+/** A small Open Inference Protocol client: HTTP (JSON or binary tensor data) and gRPC. */
+export { HttpClient } from './http.js';
+export { GrpcClient } from './grpc.js';
+export { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';

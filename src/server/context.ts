@@ -1,0 +1,9 @@
+/** What every front end needs: the engine, the model control mode, and whether the server is closing. */
+import type { Engine } from '../engine/index.js';
+import type { ModelControlMode } from './oip/repository.js';
+
+export interface ServeContext {
+  engine: Engine;
+  modelControlMode: ModelControlMode;
+  closing(): boolean;
+}

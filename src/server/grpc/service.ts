@@ -1,0 +1,48 @@
+/**
+ * GRPCInferenceService handlers over the same engine calls as HTTP (oip/*). Every error goes out
+ * with the status error-status.ts gives its code; a cancelled call cancels its request.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { grpcError } from '../error-status.js';
+import { runInference } from '../oip/infer.js';
+import { modelMetadata, modelReady, repositoryIndex, serverMetadata, serverReady, statistics } from '../oip/metadata.js';
+import { loadModel, unloadModel } from '../oip/repository.js';
+import type { ServeContext } from '../context.js';
+import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, type GrpcInferRequest, type GrpcParam } from './codec.js';
+
+type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Wraps an async handler: its value is the response, its error the call's status. */
+function unary<Req>(work: (req: Req, call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown> | unknown): Handler {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => work(call.request as Req, call))
+      .then((res) => callback(null, res), (err) => callback(grpcError(err)));
+  };
+}
+
+export function inferenceHandlers(ctx: ServeContext): Record<string, Handler> {
+  const { engine } = ctx;
+  return {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: serverReady(engine, ctx.closing()) })),
+    ModelReady: unary((r: { name: string; version: string }) => ({ ready: modelReady(engine, r.name, r.version || undefined) })),
+    ServerMetadata: unary(() => serverMetadata()),
+    ModelMetadata: unary((r: { name: string; version: string }) => modelMetadata(engine, r.name, r.version || undefined)),
+    ModelInfer: unary(async (r: GrpcInferRequest, call) => {
+      const ac = new AbortController();
+      call.once('cancelled', () => ac.abort());
+      return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), ac.signal));
+    }),
+    ModelStatistics: unary((r: { name: string; version: string }) => statistics(engine, r.name || undefined, r.version || undefined)),
+    RepositoryIndex: unary(async (r: { ready: boolean }) => ({ models: await repositoryIndex(engine, r.ready) })),
+    RepositoryModelLoad: unary(async (r: { model_name: string; parameters: Record<string, GrpcParam> }) => {
+      await loadModel(engine, ctx.modelControlMode, r.model_name, plainParameters(r.parameters));
+      return {};
+    }),
+    RepositoryModelUnload: unary(async (r: { model_name: string }) => {
+      await unloadModel(engine, ctx.modelControlMode, r.model_name);
+      return {};
+    }),
+  };
+}

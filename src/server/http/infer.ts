@@ -1,0 +1,31 @@
+/**
+ * POST /v2/models/{m}[/versions/{v}]/infer: JSON tensors, or the binary tensor data extension when
+ * the request carries Inference-Header-Content-Length or asks for binary outputs. A client that
+ * disconnects cancels its request.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeHttpInfer } from '../oip/decode.js';
+import { encodeHttpInfer } from '../oip/encode.js';
+import { runInference } from '../oip/infer.js';
+import { HEADER_LENGTH } from '../oip/binary-data.js';
+import type { HttpContext, ModelParams } from './context.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export function inferRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const handler = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const decoded = decodeHttpInfer((req.body as Buffer | undefined) ?? EMPTY, req.headers[HEADER_LENGTH]);
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ac.abort();
+    };
+    reply.raw.once('close', onClose);
+    const result = await runInference(ctx.engine, req.params.model, req.params.version, decoded, ac.signal);
+    reply.raw.off('close', onClose);
+    const out = encodeHttpInfer(result);
+    if (out.headerLength === undefined) return reply.type('application/json').send(out.body);
+    return reply.header('Inference-Header-Content-Length', out.headerLength).type('application/octet-stream').send(out.body);
+  };
+  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', handler);
+  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', handler);
+}

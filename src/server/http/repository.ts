@@ -1,0 +1,25 @@
+/** The model repository extension: POST /v2/repository/index, .../models/{m}/load, .../models/{m}/unload. */
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../../errors.js';
+import { parameters } from '../oip/decode.js';
+import { repositoryIndex } from '../oip/metadata.js';
+import { loadModel, unloadModel } from '../oip/repository.js';
+import { jsonObject, type HttpContext } from './context.js';
+
+export function repositoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.post('/v2/repository/index', async (req) => {
+    const body = jsonObject(req.body, 'repository index');
+    if (body.ready !== undefined && typeof body.ready !== 'boolean') throw errors.invalidArg(`"ready" must be true or false, got ${JSON.stringify(body.ready)}`);
+    return repositoryIndex(ctx.engine, body.ready === true);
+  });
+  app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', async (req, reply) => {
+    const body = jsonObject(req.body, `load of model "${req.params.model}"`);
+    await loadModel(ctx.engine, ctx.modelControlMode, req.params.model, parameters(body.parameters, 'load parameters'));
+    return reply.code(200).send();
+  });
+  app.post<{ Params: { model: string } }>('/v2/repository/models/:model/unload', async (req, reply) => {
+    jsonObject(req.body, `unload of model "${req.params.model}"`);
+    await unloadModel(ctx.engine, ctx.modelControlMode, req.params.model);
+    return reply.code(200).send();
+  });
+}

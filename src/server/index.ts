@@ -1,0 +1,93 @@
+/**
+ * Starts the front ends over one engine: HTTP/REST, gRPC and metrics, each on its own port (0 picks
+ * a free one; null leaves that server off). close() stops accepting and lets in-flight requests
+ * finish; closing the engine stays with the caller, who owns it.
+ */
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { Engine } from '../engine/index.js';
+import { buildHttpApp, DEFAULT_BODY_LIMIT } from './http/app.js';
+import { createMetricsRegistry, createMetricsServer } from './metrics.js';
+import { startGrpcServer } from './grpc/server.js';
+import type { ModelControlMode } from './oip/repository.js';
+
+export { DEFAULT_BODY_LIMIT } from './http/app.js';
+export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/repository.js';
+export { httpError, grpcError } from './error-status.js';
+
+export interface ServerOptions {
+  /** Interface to listen on; default 127.0.0.1 (use 0.0.0.0 to serve other machines). */
+  host?: string;
+  /** Default 8000; 0 = any free port; null = no HTTP server. */
+  httpPort?: number | null;
+  /** Default 8001; 0 = any free port; null = no gRPC server. */
+  grpcPort?: number | null;
+  /** Default 8002; 0 = any free port; null = no metrics server. */
+  metricsPort?: number | null;
+  /** Largest request accepted, bytes (HTTP body and gRPC message); default 64 MiB. */
+  bodyLimit?: number;
+  /** "none" (default): the models are fixed at start; "explicit": the repository extension may load and unload. */
+  modelControlMode?: ModelControlMode;
+}
+
+export interface RunningServers {
+  /** Bound ports (null for a server left off). */
+  httpPort: number | null;
+  grpcPort: number | null;
+  metricsPort: number | null;
+  host: string;
+  /** Stops accepting, waits for in-flight requests, closes the listeners. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startServers(engine: Engine, options: ServerOptions = {}): Promise<RunningServers> {
+  const host = options.host ?? '127.0.0.1';
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const modelControlMode = options.modelControlMode ?? 'none';
+  let closing = false;
+  const closers: (() => Promise<void>)[] = [];
+  const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };
+  try {
+    const httpPort = pick(options.httpPort, 8000);
+    if (httpPort !== null) {
+      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing }, bodyLimit);
+      await app.listen({ host, port: httpPort });
+      result.httpPort = (app.server.address() as AddressInfo).port;
+      closers.push(() => app.close());
+    }
+    const grpcPort = pick(options.grpcPort, 8001);
+    if (grpcPort !== null) {
+      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing }, host, grpcPort, bodyLimit);
+      result.grpcPort = grpc.port;
+      closers.push(() => grpc.close());
+    }
+    const metricsPort = pick(options.metricsPort, 8002);
+    if (metricsPort !== null) {
+      const server = createMetricsServer(createMetricsRegistry(engine));
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(metricsPort, host, () => resolve()));
+      result.metricsPort = (server.address() as AddressInfo).port;
+      closers.push(() => closeHttp(server));
+    }
+  } catch (err) {
+    await Promise.allSettled(closers.map((c) => c()));
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  result.close = () => {
+    closing = true;
+    closed ??= Promise.all(closers.map((c) => c())).then(() => {});
+    return closed;
+  };
+  return result;
+}
+
+function pick(v: number | null | undefined, fallback: number): number | null {
+  return v === undefined ? fallback : v;
+}
+
+function closeHttp(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

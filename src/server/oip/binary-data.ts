@@ -1,0 +1,73 @@
+/**
+ * The binary tensor data extension's framing: a JSON header of `Inference-Header-Content-Length`
+ * bytes, then the tensors' raw bytes back to back in the order of the tensors that carry a
+ * `binary_data_size`. BYTES elements are each a 4-byte little-endian length and the bytes.
+ */
+import { errors } from '../../errors.js';
+
+export const HEADER_LENGTH = 'inference-header-content-length';
+
+/** Splits a request body into its JSON header and binary part; the length comes from the client. */
+export function splitBody(body: Buffer, headerLength: string | string[] | undefined): { json: Buffer; binary: Buffer } {
+  if (headerLength === undefined) return { json: body, binary: body.subarray(body.length) };
+  const text = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw errors.invalidArg(`Inference-Header-Content-Length must be a number of bytes, got ${JSON.stringify(text)}`);
+  if (n > body.length)
+    throw errors.invalidArg(`Inference-Header-Content-Length ${n} is larger than the request body (${body.length} bytes)`);
+  return { json: body.subarray(0, n), binary: body.subarray(n) };
+}
+
+/** Reads consecutive chunks of the binary part, checking each against what is left. */
+export class BinaryReader {
+  private offset = 0;
+  constructor(private readonly data: Buffer) {}
+
+  take(size: unknown, what: string): Buffer {
+    if (!Number.isSafeInteger(size) || (size as number) < 0)
+      throw errors.invalidArg(`${what}: binary_data_size must be an integer >= 0, got ${JSON.stringify(size)}`);
+    const n = size as number;
+    const left = this.data.length - this.offset;
+    if (n > left)
+      throw errors.invalidArg(`${what}: binary_data_size ${n} runs past the end of the binary data (${left} bytes left of ${this.data.length})`);
+    const chunk = this.data.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return chunk;
+  }
+
+  /** Every byte must belong to a tensor: leftovers mean the header and the data disagree. */
+  finish(): void {
+    const left = this.data.length - this.offset;
+    if (left > 0)
+      throw errors.invalidArg(`the request has ${left} bytes of binary data after the last tensor's binary_data_size (Inference-Header-Content-Length may be wrong)`);
+  }
+}
+
+/** BYTES elements → length-prefixed bytes. */
+export function encodeByteStrings(values: readonly string[]): Buffer {
+  const parts = values.map((v) => Buffer.from(v, 'utf8'));
+  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.writeUInt32LE(p.length, o);
+    p.copy(out, o + 4);
+    o += 4 + p.length;
+  }
+  return out;
+}
+
+/** Length-prefixed bytes → BYTES elements; every length must fit in what is left. */
+export function decodeByteStrings(buf: Buffer, what: string): string[] {
+  const out: string[] = [];
+  let o = 0;
+  while (o < buf.length) {
+    if (o + 4 > buf.length) throw errors.invalidArg(`${what}: BYTES data ends inside an element's 4-byte length prefix at byte ${o}`);
+    const n = buf.readUInt32LE(o);
+    if (o + 4 + n > buf.length)
+      throw errors.invalidArg(`${what}: BYTES element at byte ${o} says ${n} bytes, but only ${buf.length - o - 4} are left`);
+    out.push(buf.toString('utf8', o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  return out;
+}

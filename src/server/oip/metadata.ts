@@ -1,0 +1,81 @@
+/**
+ * The protocol's read-only answers, shared by HTTP and gRPC: server and model metadata, readiness,
+ * the repository index and statistics, all computed from the engine when asked.
+ */
+import { createRequire } from 'node:module';
+import type { Engine, ModelStatistics } from '../../engine/index.js';
+import { scanRepository } from '../../repository/index.js';
+import { tensorDataType, type TensorConfig } from '../../repository/index.js';
+import { parseVersion } from './infer.js';
+
+/** The extensions this server implements, as Triton names them in GET /v2. */
+export const EXTENSIONS = ['classification', 'model_repository', 'model_configuration', 'binary_tensor_data', 'parameters', 'statistics'];
+
+// package.json is three folders up from both src/server/oip and dist/server/oip.
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+export function serverMetadata() {
+  return { name: 'tenancy', version: pkg.version, extensions: EXTENSIONS };
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export function modelMetadata(engine: Engine, name: string, version?: string) {
+  const v = parseVersion(version);
+  const model = engine.model(name, v);
+  const versions = engine.loaded().filter((m) => m.name === name).map((m) => String(m.version));
+  const batch = model.config.max_batch_size > 0;
+  const tensor = (t: TensorConfig): TensorMetadata => ({ name: t.name, datatype: tensorDataType(t), shape: batch ? [-1, ...t.dims] : [...t.dims] });
+  return {
+    name, versions: v === undefined ? versions : [String(v)], platform: model.config.platform,
+    inputs: model.config.input.map(tensor), outputs: model.config.output.map(tensor),
+  };
+}
+
+export function modelConfig(engine: Engine, name: string, version?: string) {
+  return engine.model(name, parseVersion(version)).config;
+}
+
+/** A model is ready when the asked (or newest) version is loaded and ready; unknown models are not. */
+export function modelReady(engine: Engine, name: string, version?: string): boolean {
+  try {
+    return engine.model(name, parseVersion(version)).state === 'ready';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ready when not shutting down and every model the engine was asked to serve is ready (Triton's
+ * strict readiness); a model unloaded on purpose does not count against it.
+ */
+export function serverReady(engine: Engine, closing: boolean): boolean {
+  return !closing && engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
+}
+
+export interface IndexRow {
+  name: string;
+  version?: string;
+  state?: string;
+  reason?: string;
+}
+
+/** Models on disk joined with the engine's states; a model never loaded has its name only, as in Triton. */
+export async function repositoryIndex(engine: Engine, readyOnly = false): Promise<IndexRow[]> {
+  const rows: IndexRow[] = engine.index().map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}), state: r.state, reason: r.reason }));
+  const known = new Set(rows.map((r) => r.name));
+  for (const e of await scanRepository(engine.repository)) if (!known.has(e.name)) rows.push({ name: e.name });
+  rows.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version ?? 0) - Number(b.version ?? 0));
+  return readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
+}
+
+export function statistics(engine: Engine, name?: string, version?: string): { model_stats: ModelStatistics[] } {
+  const v = parseVersion(version);
+  if (name === undefined || name === '') return { model_stats: engine.stats() };
+  if (v !== undefined) engine.model(name, v); // NOT_FOUND naming the version when it is not loaded
+  return { model_stats: engine.stats(name).filter((s) => v === undefined || s.version === String(v)) };
+}

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
+import { HttpClient } from '../../src/client/index.js';
+
+test('tenancy serve prints its URLs, serves, and on SIGTERM finishes in-flight requests and exits 0', async () => {
+  const repo = await classifierRepo({ max_batch_size: 64 });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: string) => {
+        out += d;
+        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
+        if (m && out.includes('serving;')) resolve(m[1]);
+      });
+      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
+    });
+    assert.match(out, /gRPC {7}127\.0\.0\.1:\d+/);
+    assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const client = new HttpClient(url);
+    assert.equal(await client.ready(), true);
+    const inFlight = Array.from({ length: 3 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(48) }));
+    await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const results = await Promise.all(inFlight);
+    assert.equal(results.length, 3, 'every request in flight was answered');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, out);
+    assert.match(out, /SIGTERM: finishing requests in flight[\s\S]*stopped/);
+  } finally {
+    child.kill('SIGKILL');
+    await removeDir(repo);
+  }
+});
