@@ -74,7 +74,8 @@ export function fromBytes(dt: DataType, bytes: Uint8Array): TensorData {
   if (!info.from) throw new Error(`fromBytes: ${dt} has no fixed element size`);
   const n = bytes.byteLength / info.bytes;
   if (bytes.byteOffset % info.bytes === 0) return info.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
-  const copy = bytes.slice();
+  // A real copy into a fresh, aligned buffer (Buffer#slice would return a view, not a copy).
+  const copy = new Uint8Array(bytes);
   return info.from(copy.buffer, 0, n);
 }
 

@@ -177,9 +177,9 @@ export class Engine {
 
   /** Statistics of every loaded model version (or one model's versions). */
   stats(name?: string): ModelStatistics[] {
+    if (name !== undefined && !this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
     const out: ModelStatistics[] = [];
     for (const [n, e] of this.entries) if (name === undefined || n === name) for (const m of e.versions) out.push(m.stats.snapshot());
-    if (name !== undefined && !this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
     return out;
   }
 

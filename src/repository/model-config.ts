@@ -19,10 +19,15 @@ export interface TensorConfig {
 export interface InstanceGroupConfig {
   /** Number of instances: the concurrency level of this model. Default 1. */
   count: number;
-  kind: 'KIND_CPU' | 'KIND_AUTO';
+  kind: 'KIND_CPU' | 'KIND_GPU' | 'KIND_AUTO';
   name?: string;
   /** tenancy: where the instances live: "thread" (default, cheapest) or "process" (isolated). */
   host: 'thread' | 'process';
+  /**
+   * tenancy: the device the instances run on: "cpu" (default; "gpu:0" for KIND_GPU), a core set
+   * "cpu:NAME", "gpu:N" (ONNX Runtime's WebGPU provider) or a simulated accelerator "sim:NAME".
+   */
+  device: string;
 }
 
 export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
@@ -80,6 +85,7 @@ const KNOWN_FIELDS = [
   'default_model_filename', 'queue_policy', 'parameters', 'dynamic_batching',
 ];
 const DEFAULT_QUEUE_SIZE = 1024;
+const DEVICE_ID = /^(cpu(:[\w-]+)?|gpu:\d+|sim:[\w-]+)$/;
 /** Triton's default when it completes max_batch_size for a model whose inputs all batch. */
 const DEFAULT_MAX_BATCH_SIZE = 4;
 
@@ -121,11 +127,13 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     const count = g.count ?? 1;
     if (!isInt(count, 1)) throw bad(`${f}.count`, count, 'must be an integer >= 1');
     const kind = g.kind ?? 'KIND_CPU';
-    if (kind !== 'KIND_CPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU" or "KIND_AUTO"');
+    if (kind !== 'KIND_CPU' && kind !== 'KIND_GPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU", "KIND_GPU" or "KIND_AUTO"');
+    const device = g.device ?? (kind === 'KIND_GPU' ? 'gpu:0' : 'cpu');
+    if (typeof device !== 'string' || !DEVICE_ID.test(device)) throw bad(`${f}.device`, device, 'must be "cpu", "cpu:NAME", "gpu:N" or "sim:NAME"');
     if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
     const host = g.host ?? 'thread';
     if (host !== 'thread' && host !== 'process') throw bad(`${f}.host`, host, 'must be "thread" or "process"');
-    return { count, kind, host, ...(g.name ? { name: g.name as string } : {}) };
+    return { count, kind, host, device, ...(g.name ? { name: g.name as string } : {}) };
   });
 
   const version_policy = versionPolicy(raw.version_policy, bad);

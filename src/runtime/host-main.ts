@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { toWire } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { createOrtSession } from './ort-session.js';
+import { createSimSession } from './sim-session.js';
 import { preciseNow, type FromHost, type ToHost } from './host-protocol.js';
 import type { Session } from './session.js';
 
@@ -21,7 +22,7 @@ async function onMessage(msg: ToHost): Promise<void> {
   if (msg.type === 'load') {
     try {
       const t0 = preciseNow();
-      session = await createOrtSession(msg.file, msg.session);
+      session = msg.simulated ? createSimSession(msg.simulated) : await createOrtSession(msg.file, msg.session);
       const t1 = preciseNow();
       send({ type: 'loaded' });
       for (let i = 0; msg.warmup && i < msg.warmupRuns; i++) await session.run(msg.warmup);

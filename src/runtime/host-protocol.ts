@@ -6,6 +6,7 @@
 import type { WireError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import type { SessionOptions, SessionTensorInfo } from './session.js';
+import type { SimulatedModel } from './sim-session.js';
 
 export interface LoadMessage {
   type: 'load';
@@ -15,6 +16,8 @@ export interface LoadMessage {
   /** Inputs for the warm-up runs: the instance takes no request before these complete. */
   warmup: TensorMap | null;
   warmupRuns: number;
+  /** Present for a simulated accelerator: no runtime session is created. */
+  simulated?: SimulatedModel;
 }
 export interface RunMessage {
   type: 'run';

@@ -59,3 +59,10 @@ export function ownedBuffers(inputs: TensorMap): ArrayBuffer[] {
   for (const t of Object.values(inputs)) if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) list.push(t.data.buffer);
   return list;
 }
+
+/** The same tensors over fresh buffers of exactly their size, safe to transfer away. */
+export function exactCopies(inputs: TensorMap): TensorMap {
+  const out: TensorMap = {};
+  for (const [name, t] of Object.entries(inputs)) out[name] = Array.isArray(t.data) ? t : { ...t, data: t.data.slice() as Tensor['data'] };
+  return out;
+}

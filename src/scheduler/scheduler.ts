@@ -13,7 +13,7 @@ import { preciseNow } from '../runtime/index.js';
 import { RequestQueue } from './request-queue.js';
 import { pickInstance } from './pick-instance.js';
 import { formBatch, type BatchPolicy } from './form-batch.js';
-import { mergeInputs, ownedBuffers, splitOutputs } from './batch-tensors.js';
+import { exactCopies, mergeInputs, ownedBuffers, splitOutputs } from './batch-tensors.js';
 
 export interface SchedulerHooks {
   /** Once per request when it ends, with its result (its own rows) or error. */
@@ -130,10 +130,11 @@ export class Scheduler {
     const dispatchedAt = preciseNow();
     for (const r of batch) r.dispatchedAt = dispatchedAt;
     try {
-      const merged = mergeInputs(batch.map((r) => r.inputs));
-      // A merged batch is a fresh copy that nobody else holds: move it to the worker instead of copying it again.
-      const transfer = batch.length > 1 ? ownedBuffers(merged) : undefined;
-      const result = await instance.run(merged, batch[0].outputs, transfer);
+      // Exactly one copy of the inputs goes to the instance, and is moved there (not cloned): a merged
+      // batch is already a fresh copy; a single request's tensors are copied to exact-size buffers,
+      // because cloning a view would clone its whole underlying buffer (an HTTP body, a gRPC message).
+      const merged = batch.length > 1 ? mergeInputs(batch.map((r) => r.inputs)) : exactCopies(batch[0].inputs);
+      const result = await instance.run(merged, batch[0].outputs, ownedBuffers(merged));
       const rows = batch.map((r) => r.batchSize);
       this.hooks.executed(rows.reduce((a, b) => a + b, 0), result);
       const parts = splitOutputs(result.outputs, rows);

@@ -11,7 +11,8 @@ const bad: [string, unknown, RegExp][] = [
   ['an unknown data_type', { input: [{ name: 'x', data_type: 'TYPE_FLOAT', dims: [3] }] }, /field "input\[0\]\.data_type" must be one of TYPE_BOOL.*, got "TYPE_FLOAT"/],
   ['a zero dimension', { input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, 0] }] }, /field "input\[0\]\.dims" must be an array of positive integers or -1, got \[3,0\]/],
   ['an instance count of 0', { instance_group: [{ count: 0 }] }, /field "instance_group\[0\]\.count" must be an integer >= 1, got 0/],
-  ['a GPU kind', { instance_group: [{ kind: 'KIND_GPU' }] }, /field "instance_group\[0\]\.kind" must be "KIND_CPU" or "KIND_AUTO", got "KIND_GPU"/],
+  ['an unknown kind', { instance_group: [{ kind: 'KIND_TPU' }] }, /field "instance_group\[0\]\.kind" must be "KIND_CPU", "KIND_GPU" or "KIND_AUTO", got "KIND_TPU"/],
+  ['an unknown device', { instance_group: [{ device: 'npu' }] }, /field "instance_group\[0\]\.device" must be "cpu", "cpu:NAME", "gpu:N" or "sim:NAME", got "npu"/],
   ['an unknown host', { instance_group: [{ host: 'vm' }] }, /field "instance_group\[0\]\.host" must be "thread" or "process", got "vm"/],
   ['a bad thread count', { parameters: { intra_op_thread_count: { string_value: 'two' } } }, /field "parameters\.intra_op_thread_count\.string_value" must be a positive integer, got "two"/],
   ['a parameter without string_value', { parameters: { a: 1 } }, /field "parameters\.a" must be \{"string_value": "\.\.\."\}, got 1/],
@@ -39,7 +40,7 @@ for (const [what, raw, pattern] of bad) {
 test('an empty config gets Triton-like defaults', () => {
   const c = validateModelConfig({}, FILE, 'm');
   assert.equal(c.name, 'm');
-  assert.deepEqual(c.instance_group, [{ count: 1, kind: 'KIND_CPU', host: 'thread' }]);
+  assert.deepEqual(c.instance_group, [{ count: 1, kind: 'KIND_CPU', host: 'thread', device: 'cpu' }]);
   assert.deepEqual(c.version_policy, { latest: { num_versions: 1 } });
   assert.equal(c.queue_policy.max_queue_size, 1024);
   assert.equal(c.max_batch_size, -1, 'left for the model file to decide');

@@ -32,7 +32,8 @@ export function tensorFromRaw(dt: DataType, shape: number[], bytes: Uint8Array, 
   const want = n * elementBytes(dt);
   if (bytes.byteLength !== want)
     throw errors.invalidArg(`${what}: binary data is ${bytes.byteLength} bytes, but shape ${fmt(shape)} of ${dt} needs ${want} bytes`);
-  return { datatype: dt, shape, data: fromBytes(dt, new Uint8Array(bytes)) };
+  // A view, not a copy: the scheduler makes the one copy that goes to the instance.
+  return { datatype: dt, shape, data: fromBytes(dt, bytes) };
 }
 
 const INT_RANGE: Partial<Record<DataType, [number, number]>> = {

@@ -1,0 +1,93 @@
+/**
+ * The in-process engine as a benchmark target: requests go straight to engine.infer (no network),
+ * statistics come from engine.stats(), memory is this process's RSS plus what process hosts report.
+ */
+import os from 'node:os';
+import { Engine } from '../engine/index.js';
+import { readModelDefinition, scanRepository } from '../repository/index.js';
+import type { TensorMap } from '../tensor.js';
+import type { ModelStatistics } from '../engine/index.js';
+import type { Target, TargetInstance, TargetMemory, TargetModel } from './target.js';
+
+export interface EngineTargetOptions {
+  repository: string;
+  /** Cores the engine's thread budget may hand out; default all. */
+  cores?: number;
+}
+
+export class EngineTarget implements Target {
+  readonly kind = 'engine' as const;
+  readonly description: string;
+  readonly engine: Engine;
+  private readonly originals = new Map<string, { config: Record<string, unknown>; file: string }>();
+
+  constructor(private readonly options: EngineTargetOptions) {
+    this.engine = new Engine({ repository: options.repository, cores: options.cores });
+    this.description = `engine (in-process) on ${options.repository}`;
+  }
+
+  async models(): Promise<string[]> {
+    return (await scanRepository(this.options.repository)).filter((e) => e.versions.length > 0).map((e) => e.name);
+  }
+
+  private async original(model: string): Promise<{ config: Record<string, unknown>; file: string }> {
+    let o = this.originals.get(model);
+    if (!o) {
+      // The completed config (inputs filled from the ONNX file) is valid as an override, as
+      // GET /v2/models/{m}/config would return it from a server.
+      const def = await readModelDefinition(this.options.repository, model);
+      const v = def.versions[0];
+      o = { config: structuredClone(v.config) as unknown as Record<string, unknown>, file: v.file };
+      this.originals.set(model, o);
+    }
+    return o;
+  }
+
+  async config(model: string): Promise<Record<string, unknown>> {
+    return structuredClone((await this.original(model)).config);
+  }
+
+  async load(model: string, config?: Record<string, unknown>): Promise<void> {
+    await this.original(model);
+    await this.engine.load(model, config);
+  }
+
+  async unload(model: string): Promise<void> {
+    if (this.engine.loaded().some((m) => m.name === model)) await this.engine.unload(model);
+  }
+
+  async metadata(model: string): Promise<TargetModel> {
+    const m = this.engine.model(model);
+    return { name: model, maxBatchSize: m.table.maxBatchSize, inputs: [...m.table.inputs.values()].map((i) => ({ ...i, dims: [...i.dims] })) };
+  }
+
+  async infer(model: string, inputs: TensorMap): Promise<void> {
+    await this.engine.infer(model, inputs);
+  }
+
+  async statistics(model: string): Promise<ModelStatistics | null> {
+    return this.engine.stats(model)[0] ?? null;
+  }
+
+  async instances(model: string): Promise<TargetInstance[]> {
+    return this.engine.model(model).instances.map((i) => ({ name: i.name, threads: i.threads, host: i.hostKind, memoryBytes: i.memoryBytes }));
+  }
+
+  async memory(): Promise<TargetMemory> {
+    let outside = 0;
+    for (const m of this.engine.loaded()) for (const i of m.instances) outside += i.memoryBytes ?? 0;
+    return { processRssBytes: process.memoryUsage.rss(), outsideBytes: outside };
+  }
+
+  async modelFile(model: string): Promise<string | null> {
+    return (await this.original(model)).file;
+  }
+
+  cores(): number {
+    return this.engine.cores ?? os.availableParallelism();
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * What every experiment shares: its interface (so `dmp` and others plug in by registering one
+ * more), the flat result row that reports, CSV and the database all read, and `runSetting`,
+ * which loads a configuration, measures it and turns it into rows.
+ */
+import { errors } from '../errors.js';
+import type { Target } from './target.js';
+import type { BenchOptions } from './options.js';
+import type { Progress, SweepProgress } from './progress.js';
+import { createInputSource } from './inputs.js';
+import { measure, type Measurement, type StreamResult } from './measure.js';
+import { outstandingFor } from './plans.js';
+
+export interface ExperimentContext {
+  target: Target;
+  /** The models to measure, in order. */
+  models: string[];
+  options: BenchOptions;
+  progress: Progress;
+}
+
+/** One measured setting of one model (or, with model "(total)", of a mix). */
+export interface ResultRow {
+  /** e.g. "baseline", "cme", "mix", "batch". */
+  phase: string;
+  model: string;
+  /** Instances of the model: its concurrency level. */
+  level: number;
+  batchSize: number;
+  /** The load, e.g. "concurrency 4". */
+  load: string;
+  /** How the instances were configured, e.g. "1 x 2 threads, spinning". */
+  setup: string;
+  throughput: number;
+  requestRate: number;
+  latencyAvgMs: number;
+  latencyP50Ms: number;
+  latencyP90Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  errors: number;
+  stable: boolean;
+  windows: number;
+  /** The server's split per request, microseconds (NaN when it does not report statistics). */
+  queueUs: number;
+  computeInferUs: number;
+  computeOtherUs: number;
+  cpuProcessPct: number;
+  cpuSystemPct: number;
+  /** Memory with the setting loaded, before the load (bytes; NaN when unknown). */
+  loadedBytes: number;
+  /** Peak memory while measuring (bytes; NaN when unknown). */
+  peakBytes: number;
+}
+
+/** A per-model line of the summary table, in the terms of the papers. */
+export interface SummaryRow {
+  model: string;
+  /** Inferences/s of the single-tenant baseline (one instance, runtime defaults). */
+  baseline: number;
+  best: number;
+  bestLevel: number;
+  /** best / baseline. */
+  speedup: number;
+  /** What memory allows (Infinity: not bounded by what was measured). */
+  maxLevel: number;
+  perInstanceMB: number;
+  /** Why the sweep ended, or other notes. */
+  note: string;
+}
+
+export interface ExperimentResult {
+  experiment: string;
+  rows: ResultRow[];
+  summary: SummaryRow[];
+  /** What the summary's columns mean for this experiment, for the report. */
+  summaryTitle: string;
+  notes: string[];
+}
+
+export interface Experiment {
+  name: string;
+  description: string;
+  run(ctx: ExperimentContext): Promise<ExperimentResult>;
+}
+
+/** A model to load for one setting: its config override and how many instances it gives. */
+export interface SettingModel {
+  model: string;
+  config: Record<string, unknown>;
+  level: number;
+}
+
+export interface SettingOutcome {
+  rows: ResultRow[];
+  measurement: Measurement;
+  /** Memory of the serving side with the setting loaded, before the load, bytes (NaN when unknown). */
+  loadedBytes: number;
+  /** Peak memory of the serving side while it served the load, bytes (NaN when unknown). */
+  peakBytes: number;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+/** Memory of the serving side now (NaN when the target cannot tell). */
+export async function memoryNow(target: Target): Promise<number> {
+  const m = await target.memory();
+  return m ? m.processRssBytes + m.outsideBytes : NaN;
+}
+
+/**
+ * Unloads what `loaded` lists, loads the setting's models (one at a time, so memory peaks are the
+ * setting's own), measures them together under closed loops that keep every instance busy, and
+ * leaves them loaded (the caller unloads or reloads).
+ */
+export async function runSetting(ctx: ExperimentContext, phase: string, models: SettingModel[], bar: SweepProgress, batchSize = 1): Promise<SettingOutcome> {
+  const { target, options } = ctx;
+  for (const m of models) await target.load(m.model, m.config);
+  await settle();
+  const loadedBytes = await memoryNow(target);
+  const streams = [];
+  for (const m of models) {
+    const meta = await target.metadata(m.model);
+    streams.push({
+      model: m.model,
+      load: { mode: 'concurrency' as const, concurrency: outstandingFor(m.level, options.perInstance) },
+      inputs: await createInputSource(meta, options.inputData, batchSize, options.shapes),
+    });
+  }
+  const measurement = await measure(target, streams, {
+    windowMs: options.windowMs, warmupMs: options.warmupMs, stability: options.stability,
+    onWindow: (i, figures) => bar.window(i, figures.reduce((s, f) => s + f.throughput, 0)),
+  });
+  const rows: ResultRow[] = [];
+  for (const [i, s] of measurement.streams.entries()) {
+    rows.push(toRow(phase, s, models[i].level, await describeSetup(target, models[i].model), measurement, loadedBytes));
+  }
+  return { rows, measurement, loadedBytes, peakBytes: measurement.memory?.peakTotalBytes ?? NaN };
+}
+
+/** "2 x 1 thread" or "1 x 2 threads, spinning": what the instances were, as the target reports. */
+async function describeSetup(target: Target, model: string): Promise<string> {
+  const instances = await target.instances(model).catch(() => []);
+  if (instances.length === 0) return '';
+  const threads = [...new Set(instances.map((i) => i.threads))].filter((t) => t !== undefined).join('/');
+  // Process hosts report their own memory: the per-instance figure the papers' memory limit is about.
+  const own = instances.map((i) => i.memoryBytes).filter((b): b is number => b !== undefined);
+  const each = own.length ? `, ${(own.reduce((a, b) => a + b, 0) / own.length / 2 ** 20).toFixed(0)} MB each` : '';
+  return `${instances.length} x ${threads} thread${threads === '1' ? '' : 's'}${instances[0].host === 'process' ? ` (process${each})` : ''}`;
+}
+
+export function toRow(phase: string, s: StreamResult, level: number, setup: string, m: Measurement, loadedBytes: number): ResultRow {
+  const sv = s.server;
+  return {
+    phase, model: s.model, level, batchSize: s.batchSize, load: s.load, setup,
+    throughput: s.throughput, requestRate: s.requestRate,
+    latencyAvgMs: s.latencyMs.avg, latencyP50Ms: s.latencyMs.p50, latencyP90Ms: s.latencyMs.p90, latencyP95Ms: s.latencyMs.p95, latencyP99Ms: s.latencyMs.p99,
+    errors: s.errors, stable: s.stable, windows: s.windows.length,
+    queueUs: sv?.queueUs ?? NaN, computeInferUs: sv?.computeInferUs ?? NaN, computeOtherUs: sv ? sv.computeInputUs + sv.computeOutputUs : NaN,
+    cpuProcessPct: m.cpu.processPct, cpuSystemPct: m.cpu.systemPct,
+    loadedBytes, peakBytes: m.memory?.peakTotalBytes ?? NaN,
+  };
+}
+
+/** One line for a progress bar: the figure that matters and whether it was stable. */
+export function settledLine(m: Measurement): string {
+  const s = m.streams.map((x) => `${x.throughput.toFixed(1)}`).join(' + ');
+  const errs = m.streams.reduce((n, x) => n + x.errors, 0);
+  return `${s} inf/s, p99 ${Math.max(...m.streams.map((x) => x.latencyMs.p99)).toFixed(1)} ms${m.stable ? '' : ', unstable'}${errs ? `, ${errs} errors` : ''}`;
+}
+
+/** Throws when a setting failed every request, so an experiment does not report garbage as a figure. */
+export function assertMeasured(m: Measurement, what: string): void {
+  for (const s of m.streams) {
+    if (s.throughput === 0 && s.errors > 0) throw errors.internal(`${what}: every request to model "${s.model}" failed, e.g.: ${s.firstError}`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Runs one experiment end to end: picks the models, collects the environment, runs, stores the
+ * run in the results database and writes the report folder. What the CLI and library users call.
+ */
+import { errors } from '../errors.js';
+import { collectEnvironment } from './environment.js';
+import { getExperiment } from './experiments.js';
+import type { ExperimentResult } from './experiment.js';
+import { History } from './history.js';
+import type { BenchOptions } from './options.js';
+import { quietProgress, type Progress } from './progress.js';
+import { writeReport } from './report.js';
+import type { Target } from './target.js';
+
+export interface RunBenchOptions {
+  experiment: string;
+  target: Target;
+  /** Models to measure; all the target serves when omitted. */
+  models?: string[];
+  options: BenchOptions;
+  /** Report folder; none written when omitted. */
+  outDir?: string;
+  /** Results database file; the run is not stored when null. */
+  dbPath: string | null;
+  progress?: Progress;
+}
+
+export interface BenchRun {
+  runId: string | null;
+  result: ExperimentResult;
+  files: string[];
+}
+
+export async function selectModels(target: Target, wanted?: string[]): Promise<string[]> {
+  const available = await target.models();
+  if (!wanted || wanted.length === 0) {
+    if (available.length === 0) throw errors.invalidArg(`${target.description} has no models to measure`);
+    return available;
+  }
+  const unknown = wanted.filter((m) => !available.includes(m));
+  if (unknown.length) throw errors.invalidArg(`unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} (${target.description} has: ${available.join(', ') || 'none'})`);
+  return [...new Set(wanted)];
+}
+
+export async function runBench(o: RunBenchOptions): Promise<BenchRun> {
+  const experiment = getExperiment(o.experiment);
+  const models = await selectModels(o.target, o.models);
+  const progress = o.progress ?? quietProgress;
+  const environment = await collectEnvironment(o.target, models);
+  const settings = { experiment: experiment.name, models, ...o.options } as unknown as Record<string, unknown>;
+  // Open the database first: a bad path should fail before minutes of measuring, not after.
+  const history = o.dbPath ? new History(o.dbPath) : null;
+  try {
+    progress.note(`tenancy bench ${experiment.name}: ${experiment.description}; models: ${models.join(', ')}`);
+    const startedAt = new Date();
+    const result = await experiment.run({ target: o.target, models, options: o.options, progress });
+    const finishedAt = new Date();
+    const runId = history ? history.save({ experiment: experiment.name, startedAt, finishedAt, environment, settings, result, reportDir: o.outDir ?? null }) : null;
+    const files = o.outDir ? await writeReport(o.outDir, { runId, result, environment, settings, startedAt, finishedAt }) : [];
+    return { runId, result, files };
+  } finally {
+    history?.close();
+  }
+}
