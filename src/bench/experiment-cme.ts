@@ -66,7 +66,8 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
 }
 
 export function memoryFigures(memory: MemoryModel | null, budgetBytes: number): { maxLevel: number; perInstanceMB: number } {
-  return { maxLevel: maxLevelForMemory(memory, budgetBytes), perInstanceMB: memory ? memory.perInstanceBytes / 2 ** 20 : NaN };
+  // Without an estimate the maximum level is unknown (NaN, shown as "-"), not unbounded.
+  return { maxLevel: memory ? maxLevelForMemory(memory, budgetBytes) : NaN, perInstanceMB: memory ? memory.perInstanceBytes / 2 ** 20 : NaN };
 }
 
 export const cmeExperiment: Experiment = {
@@ -94,6 +95,7 @@ export const cmeExperiment: Experiment = {
       summaryTitle: 'Concurrent model executions (instances of one model) against the single-tenant baseline',
       notes: [
         `Memory budget ${(ctx.options.sweep.memoryBudgetBytes / 2 ** 30).toFixed(1)} GiB; memory per instance from the peak memory measured while serving each level (least-squares slope over levels).`,
+        'Memory is the whole process\'s resident memory, a high-water mark: a model measured after a larger one may show no growth ("-"); measure it alone (--models NAME) for its own figure.',
       ],
     };
   },

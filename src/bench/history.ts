@@ -21,6 +21,7 @@ export interface StoredRun {
   settings: Record<string, unknown>;
   summary: SummaryRow[];
   rows: ResultRow[];
+  notes: string[];
   reportDir: string | null;
 }
 
@@ -109,7 +110,7 @@ export class History {
     });
     return {
       id: r.id, experiment: r.experiment, startedAt: r.started_at, finishedAt: r.finished_at, reportDir: r.report_dir,
-      environment: jsonIn(r.environment), settings: jsonIn(r.settings), summary: jsonIn(r.summary), rows,
+      environment: jsonIn(r.environment), settings: jsonIn(r.settings), summary: jsonIn(r.summary), notes: jsonIn(r.notes), rows,
     };
   }
 

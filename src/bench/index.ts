@@ -14,7 +14,7 @@ export type { Experiment, ExperimentContext, ExperimentResult, ResultRow, Summar
 export { registerExperiment, getExperiment, experimentNames } from './experiments.js';
 export { History, DEFAULT_DB_PATH, type StoredRun } from './history.js';
 export { compareRuns, formatComparison } from './compare.js';
-export { writeReport, REPORT_FILES } from './report.js';
+export { writeReport, rewriteReport, REPORT_FILES } from './report.js';
 export { markdownTable, summaryTable } from './report-tables.js';
 export { createProgress, quietProgress, type Progress } from './progress.js';
 export { runBench, selectModels, type RunBenchOptions, type BenchRun } from './run.js';

@@ -69,14 +69,18 @@ export function predictedBytes(memory: MemoryModel, level: number): number {
  * Estimates memory per instance from the memory measured with each level loaded. With two levels
  * or more: the least-squares slope (robust to one noisy reading). With one: its growth over the
  * memory measured with the model unloaded (`idleBytes`). A fitted slope that is not positive (noise,
- * or memory not handed back to the system) falls back to the one-level estimate of the last point.
+ * or memory not handed back to the system) falls back to the one-level estimate of the last point;
+ * null when even that shows no growth (unknown, not free).
  */
 export function estimateMemory(points: readonly { level: number; bytes: number }[], idleBytes: number): MemoryModel | null {
   if (points.length === 0) return null;
   const fit = linearFit(points.map((p) => ({ x: p.level, y: p.bytes })));
   if (fit && fit.slope > 0) return { baseBytes: fit.intercept, perInstanceBytes: fit.slope, method: 'fit' };
   const p = points[points.length - 1];
-  return { baseBytes: idleBytes, perInstanceBytes: Math.max(0, (p.bytes - idleBytes) / p.level), method: 'one level' };
+  const per = (p.bytes - idleBytes) / p.level;
+  // No growth at all: the process's memory is a high-water mark (the allocator keeps what earlier,
+  // larger settings freed), so this model's instances fit in it and their size cannot be seen.
+  return per > 0 ? { baseBytes: idleBytes, perInstanceBytes: per, method: 'one level' } : null;
 }
 
 /** The maximum concurrency level the memory budget allows (Infinity when unbounded or free). */

@@ -41,7 +41,7 @@ function facetOf(values: object[], layer: object[], title: string, extra: object
     data: { values },
     facet: { field: 'model', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
     columns: 3,
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
     spec: { ...CELL, layer },
     config: { font: 'sans-serif', legend: { labelLimit: 260 } },
     ...extra,
@@ -62,8 +62,8 @@ function throughputPlot(result: ExperimentResult, a: Axis): Plot {
     { transform: [{ filter: "datum.kind === 'baseline'" }], mark: { type: 'rule', strokeDash: [5, 4], color: BASELINE_COLOR, strokeWidth: 1.5 }, encoding: { y } },
     {
       transform: [{ filter: "datum.kind === 'baseline'" }],
-      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, color: BASELINE_COLOR, fontSize: 10 },
-      encoding: { y, x: { value: 0 }, text: { value: 'baseline' } },
+      mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -3, dy: -2, color: BASELINE_COLOR, fontSize: 10 },
+      encoding: { y, x: { value: CELL.width }, text: { value: 'baseline' } },
     },
   ];
   const what = result.experiment === 'batch' ? 'batch size (green: best)' : 'concurrency level (dashed: single-tenant baseline; green: best)';
@@ -133,7 +133,7 @@ function resourcePlots(result: ExperimentResult, a: Axis): Plot[] {
   ]).filter((v) => Number.isFinite(v.mb));
   const plots: Plot[] = [{
     file: 'cpu.svg', title: 'CPU use',
-    spec: facetOf(cpu, [{ mark: { type: 'line', point: { size: 20 } }, encoding: { x: x(a), y: { field: 'pct', type: 'quantitative', title: 'CPU (% of all cores)', scale: { domain: [0, 100] } }, color: { field: 'series', type: 'nominal', title: null } } }], 'CPU use', { resolve: { scale: { y: 'shared' } } }),
+    spec: facetOf(cpu, [{ mark: { type: 'line', point: { size: 20 } }, encoding: { x: x(a), y: { field: 'pct', type: 'quantitative', title: 'CPU (% of all cores)', scale: { domain: [0, 100] } }, color: { field: 'series', type: 'nominal', title: null } } }], 'CPU use', { resolve: { scale: { x: 'independent', y: 'shared' } } }),
   }];
   if (mem.length) {
     plots.push({

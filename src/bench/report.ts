@@ -3,8 +3,9 @@
  * summary.md (tables and plots for a repository page), one SVG per plot, and index.html, a single
  * self-contained page with the SVGs inlined.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errors } from '../errors.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult } from './experiment.js';
 import { plotsFor, renderSvg } from './plots.js';
@@ -73,4 +74,18 @@ ${svgs.map((s) => `<figure><figcaption>${esc(s.title)}</figcaption>${s.svg}</fig
 ${htmlTable(settingsTable(result.rows))}
 </body></html>
 `;
+}
+
+/**
+ * Renders a report folder again from its own result.json (after the plots or tables improved, or
+ * to fix a note), without measuring anything again.
+ */
+export async function rewriteReport(dir: string): Promise<string[]> {
+  const file = path.join(dir, 'result.json');
+  const text = await readFile(file, 'utf8').catch((err: Error) => {
+    throw errors.invalidArg(`cannot read the report's ${file}: ${err.message}`);
+  });
+  const j = JSON.parse(text, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as Omit<ReportInput, 'result' | 'startedAt' | 'finishedAt'> & ExperimentResult & { startedAt: string; finishedAt: string };
+  const result: ExperimentResult = { experiment: j.experiment, rows: j.rows, summary: j.summary, summaryTitle: j.summaryTitle, notes: j.notes };
+  return writeReport(dir, { runId: j.runId, result, environment: j.environment, settings: j.settings, startedAt: new Date(j.startedAt), finishedAt: new Date(j.finishedAt) });
 }

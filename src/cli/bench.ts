@@ -10,7 +10,7 @@ import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repo
 import { isTenancyError } from '../errors.js';
 import {
   compareRuns, createProgress, defaultBenchOptions, experimentNames, formatComparison, History, markdownTable, parseInputData,
-  runBench, summaryTable, DEFAULT_DB_PATH, EngineTarget, UrlTarget, type BenchOptions, type Target,
+  rewriteReport, runBench, summaryTable, DEFAULT_DB_PATH, EngineTarget, UrlTarget, type BenchOptions, type Target,
 } from '../bench/index.js';
 
 const USAGE_EXIT_CODE = 2;
@@ -37,6 +37,7 @@ interface BenchCommandOptions {
   db: string | false;
   compare?: string[];
   list?: boolean;
+  rerender?: string;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -66,11 +67,13 @@ export function registerBenchCommand(program: Command): void {
     .option('--no-db', 'do not store the run')
     .option('--compare <runs...>', 'print the ratios of two stored runs: --compare RUN_A RUN_B')
     .option('--list', 'list the latest stored runs')
+    .option('--rerender <dir>', 'render a report folder again from its result.json (no measuring)')
     .action(async (experiment: string | undefined, opts: BenchCommandOptions, cmd: Command) => {
       const usage = (message: string): never => cmd.error(`error: ${message}`, { exitCode: USAGE_EXIT_CODE, code: 'tenancy.bench.usage' });
       const out = (s: string) => process.stdout.write(s + '\n');
       try {
         if (opts.list || opts.compare) return history(opts, usage, out);
+        if (opts.rerender) return out(`rewrote ${(await rewriteReport(opts.rerender)).join(', ')} in ${opts.rerender}`);
         if (!experiment) usage(`name an experiment (${experimentNames().join(', ')}), or use --compare RUN_A RUN_B`);
         if (!experimentNames().includes(experiment!)) usage(`unknown experiment ${JSON.stringify(experiment)} (known: ${experimentNames().join(', ')})`);
         await run(experiment!, opts, out);

@@ -5,6 +5,7 @@ import { registerStartCommand } from './start.js';
 import { registerServeCommand } from './serve.js';
 import { registerInferCommand } from './infer.js';
 import { registerBenchCommand } from './bench.js';
+import { registerDevicesCommand } from './devices.js';
 
 const program = new Command();
 program
@@ -17,5 +18,6 @@ registerZooCommand(program);
 registerServeCommand(program);
 registerInferCommand(program);
 registerBenchCommand(program);
+registerDevicesCommand(program);
 
 await program.parseAsync(process.argv);

@@ -7,9 +7,9 @@ import os from 'node:os';
 import { errors, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
-import { splitThreads, type ThreadRequest } from '../runtime/index.js';
+import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Model, type ModelState } from './model.js';
+import { Model, type DeviceResolver, type ModelState } from './model.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -18,6 +18,8 @@ export interface EngineOptions {
   repository: string;
   /** Cores the thread budget may hand out; default os.availableParallelism(). */
   cores?: number;
+  /** The device inventory (runtime/devices.ts); default: the CPU alone. */
+  devices?: Device[];
   log?: Logger;
 }
 
@@ -44,12 +46,22 @@ export class Engine {
   readonly repository: string;
   readonly cores: number;
   readonly log: Logger;
+  readonly devices: Device[];
   private readonly entries = new Map<string, Entry>();
+  private readonly resolver: DeviceResolver = {
+    resolve: (id) => {
+      const d = this.devices.find((x) => x.id === id);
+      if (!d) throw errors.invalidArg(`unknown device "${id}" (devices: ${this.devices.map((x) => x.id).join(', ')})`);
+      if (!d.available) throw errors.modelNotReady(id, 'unavailable', d.reason);
+      return d;
+    },
+  };
 
   constructor(options: EngineOptions) {
     this.repository = options.repository;
     this.cores = options.cores ?? os.availableParallelism();
     this.log = options.log ?? silentLogger;
+    this.devices = options.devices ?? [cpuDevice()];
   }
 
   /**
@@ -67,7 +79,8 @@ export class Engine {
       }
     }
     const plan = splitThreads(this.cores, defs.flatMap((d) => d.versions.map((v) => threadRequest(`${d.name}:${v.version}`, v.config))));
-    await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan))));
+    // A model that fails to start is marked with its reason by start(); the others go on.
+    await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan)).catch(() => {})));
   }
 
   /** Loads (or reloads) one model, with an optional config that replaces its config.json. */
@@ -106,7 +119,7 @@ export class Engine {
 
   private async start(def: ModelDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
     const entry = this.entry(def.name);
-    const models = def.versions.map((v) => new Model(v, plan.get(`${def.name}:${v.version}`)!, this.log.child({ model: def.name, version: v.version })));
+    const models = def.versions.map((v) => new Model(v, plan.get(`${def.name}:${v.version}`)!, this.log.child({ model: def.name, version: v.version }), this.resolver));
     if (!keepOldOnFailure) entry.state = 'loading';
     try {
       await Promise.all(models.map((m) => m.load()));
@@ -204,9 +217,10 @@ function onlyCountsDiffer(old: Model[], def: ModelDefinition): boolean {
   });
 }
 
-function threadRequest(key: string, config: { instance_group: { count: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
+function threadRequest(key: string, config: { instance_group: { count: number; device: string }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
   const fixed = config.parameters.intra_op_thread_count?.string_value;
-  return { key, instances: config.instance_group.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
+  const onCpu = config.instance_group.filter((g) => !g.device.startsWith('sim:'));
+  return { key, instances: onCpu.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
 }
 
 export { TenancyError };

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { errors, type TenancyError } from '../errors.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
-import { ModelInstance, preciseNow, type HostKind, type RunResult, type SessionOptions } from '../runtime/index.js';
+import { ModelInstance, preciseNow, type Device, type HostKind, type RunResult, type SessionOptions, type SimulatedModel } from '../runtime/index.js';
+import { tensorDataType } from '../repository/index.js';
 import { Scheduler, batchKey } from '../scheduler/index.js';
 import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
 import { ModelStats } from './stats.js';
@@ -42,6 +43,7 @@ export class Model {
     def: VersionDefinition,
     private readonly threads: number[],
     private readonly log: Logger,
+    private readonly devices: DeviceResolver,
   ) {
     this.name = def.config.name;
     this.version = def.version;
@@ -58,8 +60,8 @@ export class Model {
 
   /** Starts every instance; fails (and stops the rest) if any cannot load. */
   async load(): Promise<void> {
-    const hosts = this.config.instance_group.flatMap((g) => Array<HostKind>(g.count).fill(g.host));
-    const started = this.threads.map((t, i) => this.startInstance(t, hosts[i] ?? 'thread'));
+    const specs = instanceSpecs(this.config, this.threads);
+    const started = specs.map((spec) => this.startInstance(spec));
     const results = await Promise.allSettled(started);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) {
@@ -72,12 +74,18 @@ export class Model {
     this.state = 'ready';
   }
 
-  private async startInstance(threads: number, host: HostKind): Promise<ModelInstance> {
+  private async startInstance(spec: InstanceSpec): Promise<ModelInstance> {
+    const device = this.devices.resolve(spec.device);
+    const { threads } = spec;
     const instance = new ModelInstance({
-      host,
+      // A core set needs a process to pin; a simulated device spends no runtime threads.
+      host: device.cores && spec.device !== 'cpu' ? 'process' : spec.host,
+      cpus: spec.device.startsWith('cpu:') ? device.cores : undefined,
+      device: spec.device,
       name: `${this.name}:${this.version}#${this.nextIndex++}`,
       file: this.file,
-      session: this.sessionOptions(threads),
+      session: this.sessionOptions(threads, device.kind === 'gpu' ? ['webgpu'] : ['cpu']),
+      simulated: device.kind === 'sim' ? this.simulation(device) : undefined,
       warmup: this.warmupInputs(),
     });
     this.instances.push(instance);
@@ -96,14 +104,24 @@ export class Model {
     return instance;
   }
 
-  private sessionOptions(threads: number): SessionOptions {
+  private sessionOptions(threads: number, executionProviders: string[]): SessionOptions {
     const p = this.config.parameters;
     return {
       intraOpThreads: threads,
       interOpThreads: Number(p.inter_op_thread_count?.string_value ?? 1),
       spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
-      executionProviders: ['cpu'],
+      executionProviders,
     };
+  }
+
+  /** A simulated accelerator runs the model at the latency its table gives (and fails to load without one). */
+  private simulation(device: Device): SimulatedModel {
+    const latencyMs = device.latencyMs?.[this.name];
+    if (latencyMs === undefined) {
+      throw errors.invalidArg(`${device.id} (simulated) has no latency for model "${this.name}" (it has: ${Object.keys(device.latencyMs ?? {}).join(', ') || 'none'})`);
+    }
+    const info = (t: { name: string; data_type: string; dims: number[] }) => ({ name: t.name, datatype: tensorDataType(t as never), dims: t.dims });
+    return { latencyMs, inputs: this.config.input.map(info), outputs: this.config.output.map(info), batches: this.config.max_batch_size > 0 };
   }
 
   /** Zeros of batch 1 for each input; none when a dimension is left dynamic (no safe size to guess). */
@@ -119,12 +137,12 @@ export class Model {
 
   /** A crashed instance's own request has already failed; start a replacement for the rest. */
   private onCrash(instance: ModelInstance, why: string): void {
-    const { threads, hostKind } = instance;
+    const spec: InstanceSpec = { threads: instance.threads, host: instance.hostKind, device: instance.device };
     this.instances = this.instances.filter((i) => i !== instance);
     this.log.warn({ instance: instance.name, why }, 'instance crashed');
     if (this.state === 'unloading') return;
     if (this.restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) return this.giveUpIfEmpty();
-    this.startInstance(threads, hostKind).then(
+    this.startInstance(spec).then(
       () => (this.restartFailures = 0),
       (err) => {
         this.restartFailures++;
@@ -187,10 +205,10 @@ export class Model {
    */
   async setInstanceCount(config: ModelConfig, threads: number[]): Promise<void> {
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
-    const hosts = config.instance_group.flatMap((g) => Array<HostKind>(g.count).fill(g.host));
+    const specs = instanceSpecs(config, threads);
     const current = this.instances.length;
-    if (hosts.length > current) {
-      const started = await Promise.allSettled(hosts.slice(current).map((h, i) => this.startInstance(threads[current + i] ?? 1, h)));
+    if (specs.length > current) {
+      const started = await Promise.allSettled(specs.slice(current).map((spec) => this.startInstance(spec)));
       const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) {
         const extra = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -198,9 +216,9 @@ export class Model {
         await Promise.all(extra.map((i) => i.stop().catch(() => {})));
         throw failed.reason;
       }
-    } else if (hosts.length < current) {
+    } else if (specs.length < current) {
       const byIdleFirst = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
-      const surplus = byIdleFirst.slice(0, current - hosts.length);
+      const surplus = byIdleFirst.slice(0, current - specs.length);
       this.instances = this.instances.filter((i) => !surplus.includes(i));
       await Promise.all(surplus.map((i) => i.stop()));
     }
@@ -229,4 +247,24 @@ export class Model {
     await Promise.all(this.instances.map((i) => i.stop()));
     this.instances = [];
   }
+}
+
+/** Where and how one instance runs. */
+interface InstanceSpec {
+  threads: number;
+  host: HostKind;
+  device: string;
+}
+
+/** The engine's view of its devices: a device id → the device, or a clear error. */
+export interface DeviceResolver {
+  resolve(id: string): Device;
+}
+
+/** One spec per instance, in instance_group order; `threads` is index-aligned with the instances. */
+function instanceSpecs(config: ModelConfig, threads: number[]): InstanceSpec[] {
+  // Instances on a simulated device spend no CPU: the thread budget lists only the others.
+  const groups = config.instance_group.flatMap((g) => Array.from({ length: g.count }, () => g));
+  let next = 0;
+  return groups.map((g) => ({ threads: g.device.startsWith('sim:') ? 1 : threads[next++] ?? 1, host: g.host, device: g.device }));
 }

@@ -71,13 +71,16 @@ export interface InventoryOptions {
   probeModel?: string;
 }
 
-export async function inventory(options: InventoryOptions = {}): Promise<Device[]> {
+/** The whole CPU as one device. */
+export function cpuDevice(): Device {
   const cpus = os.cpus();
   const all = cpus.map((_, i) => i);
+  return { id: 'cpu', kind: 'cpu', available: true, cores: all, description: `${cpus[0]?.model ?? 'CPU'} (${all.length} cores)`, memoryBytes: os.totalmem(), simulated: false };
+}
+
+export async function inventory(options: InventoryOptions = {}): Promise<Device[]> {
   const memory = os.totalmem();
-  const devices: Device[] = [
-    { id: 'cpu', kind: 'cpu', available: true, cores: all, description: `${cpus[0]?.model ?? 'CPU'} (${all.length} cores)`, memoryBytes: memory, simulated: false },
-  ];
+  const devices: Device[] = [cpuDevice()];
   for (const [name, set] of Object.entries(options.file?.core_sets ?? {})) {
     devices.push({ id: `cpu:${name}`, kind: 'cpu', available: true, cores: set, description: `core set ${name}: cores ${set.join(',')}`, memoryBytes: memory, simulated: false });
   }

@@ -10,6 +10,7 @@ import { ThreadHost, type Host, type HostKind } from './host.js';
 import { ProcessHost } from './process-host.js';
 import { preciseNow, type ReadyMessage } from './host-protocol.js';
 import type { SessionOptions } from './session.js';
+import type { SimulatedModel } from './sim-session.js';
 
 export type InstanceState = 'loading' | 'warming' | 'ready' | 'draining' | 'stopped' | 'failed';
 
@@ -24,6 +25,10 @@ export interface InstanceOptions {
   host?: HostKind;
   /** For process hosts: the CPU cores to pin to. */
   cpus?: number[];
+  /** Device id, e.g. "cpu", "cpu:big", "gpu:0", "sim:edgetpu". Default "cpu". */
+  device?: string;
+  /** Present for a simulated accelerator. */
+  simulated?: SimulatedModel;
 }
 
 export interface RunResult {
@@ -46,6 +51,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
   idleSince = 0;
   readonly threads: number;
   readonly hostKind: HostKind;
+  readonly device: string;
   ready: ReadyMessage | null = null;
   completed = 0;
   private host: Host;
@@ -56,6 +62,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     this.name = options.name;
     this.threads = options.session.intraOpThreads;
     this.hostKind = options.host ?? 'thread';
+    this.device = options.device ?? 'cpu';
     this.host = this.hostKind === 'process' ? new ProcessHost({ cpus: options.cpus }) : new ThreadHost();
     this.host.on('loaded', () => this.setState('warming'));
     this.host.on('crash', (why) => {
@@ -66,6 +73,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
 
   get hostLabel(): string {
     return this.host.label;
+  }
+
+  /** The host's process id (a worker thread's is the engine's own). */
+  get pid(): number | undefined {
+    return this.ready?.pid;
   }
 
   /** Resident memory of the host after load and warm-up, in bytes; only a process host has its own. */
@@ -82,6 +94,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
         session: this.options.session,
         warmup: this.options.warmup,
         warmupRuns: this.options.warmupRuns ?? 2,
+        simulated: this.options.simulated,
       });
     } catch (err) {
       this.fail(`load failed: ${(err as Error).message}`);

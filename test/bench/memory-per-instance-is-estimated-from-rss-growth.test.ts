@@ -11,6 +11,7 @@ test('memory per instance is the slope of memory over level, or the growth over 
     ['two levels', [{ level: 1, bytes: 80 * MB }, { level: 2, bytes: 105 * MB }], 50 * MB, { baseBytes: 55 * MB, perInstanceBytes: 25 * MB, method: 'fit' }],
     ['noisy line', [{ level: 1, bytes: 80 * MB }, { level: 2, bytes: 100 * MB }, { level: 3, bytes: 130 * MB }], 50 * MB, { baseBytes: (160 / 3) * MB, perInstanceBytes: 25 * MB, method: 'fit' }],
     ['memory not handed back: slope <= 0', [{ level: 1, bytes: 90 * MB }, { level: 2, bytes: 88 * MB }], 50 * MB, { baseBytes: 50 * MB, perInstanceBytes: 19 * MB, method: 'one level' }],
+    ['no growth over idle: unknown', [{ level: 1, bytes: 50 * MB }, { level: 2, bytes: 50 * MB }], 50 * MB, null],
   ];
   for (const [name, points, idle, expected] of table) {
     const got = estimateMemory(points, idle);
