@@ -78,8 +78,10 @@ export class Model {
     const device = this.devices.resolve(spec.device);
     const { threads } = spec;
     const instance = new ModelInstance({
-      // A core set needs a process to pin; a simulated device spends no runtime threads.
-      host: device.cores && spec.device !== 'cpu' ? 'process' : spec.host,
+      // A core set needs a process to pin. A GPU instance needs its own process: ONNX Runtime's
+      // WebGPU provider keeps one device context per process, and two worker threads using it at
+      // once fail ("CommandEncoder is already finished") and crash the process (seen on an H100).
+      host: (device.cores && spec.device !== 'cpu') || device.kind === 'gpu' ? 'process' : spec.host,
       cpus: spec.device.startsWith('cpu:') ? device.cores : undefined,
       device: spec.device,
       name: `${this.name}:${this.version}#${this.nextIndex++}`,
