@@ -98,7 +98,7 @@ function speedupPlot(result: ExperimentResult, a: Axis): Plot | null {
         { mark: { type: 'line', point: true }, encoding: { x: x(a), y: { field: 'speedup', type: 'quantitative', title: 'speedup (x)', scale: { zero: true } }, color: { field: 'model', type: 'nominal', title: 'model' } } },
         { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: BASELINE_COLOR }, encoding: { y: { field: 'one', type: 'quantitative' } } },
       ],
-      config: { font: 'sans-serif' },
+      config: { font: 'sans-serif', legend: { labelLimit: 260 } },
     } as TopLevelSpec,
   };
 }

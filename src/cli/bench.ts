@@ -73,7 +73,7 @@ export function registerBenchCommand(program: Command): void {
       const out = (s: string) => process.stdout.write(s + '\n');
       try {
         if (opts.list || opts.compare) return history(opts, usage, out);
-        if (opts.rerender) return out(`rewrote ${(await rewriteReport(opts.rerender)).join(', ')} in ${opts.rerender}`);
+        if (opts.rerender) return void out(`rewrote ${(await rewriteReport(opts.rerender)).join(', ')} in ${opts.rerender}`);
         if (!experiment) usage(`name an experiment (${experimentNames().join(', ')}), or use --compare RUN_A RUN_B`);
         if (!experimentNames().includes(experiment!)) usage(`unknown experiment ${JSON.stringify(experiment)} (known: ${experimentNames().join(', ')})`);
         await run(experiment!, opts, out);
