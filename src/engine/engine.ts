@@ -93,9 +93,9 @@ export class Engine {
       const used = this.threadsInUse(name);
       const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
       const old = this.entries.get(name)?.versions ?? [];
-      if (this.entries.get(name)?.state === 'ready' && onlyCountsDiffer(old, def)) {
-        // Same model files and settings: grow or shrink the running versions, no reload.
-        await Promise.all(old.map((m, i) => m.setInstanceCount(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
+      if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
+        // Same model files and settings: change the running versions' instances in place, no reload.
+        await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
         return;
       }
       await this.start(def, plan, old.length > 0);
@@ -201,26 +201,41 @@ export class Engine {
     return [...this.entries.values()].flatMap((e) => e.versions);
   }
 
+  /** Requests received per model so far (all versions), for the placement controller. */
+  arrivals(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, e] of this.entries) out.set(name, e.versions.reduce((n, m) => n + m.received, 0));
+    return out;
+  }
+
+  /** Requests waiting per model now. */
+  queued(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, e] of this.entries) out.set(name, e.versions.reduce((n, m) => n + m.queued, 0));
+    return out;
+  }
+
   /** Unloads everything, letting accepted requests finish. */
   async close(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)));
   }
 }
 
-/** True when `def` is the loaded versions again with only instance_group counts changed. */
-function onlyCountsDiffer(old: Model[], def: ModelDefinition): boolean {
+/** True when `def` is the loaded versions again with only instance_group changed (counts, devices, threads, hosts). */
+function onlyGroupsDiffer(old: Model[], def: ModelDefinition): boolean {
   if (old.length === 0 || old.length !== def.versions.length) return false;
-  const withoutCounts = (c: Model['config']) => JSON.stringify({ ...c, instance_group: c.instance_group.map((g) => ({ ...g, count: 0 })) });
+  const withoutGroups = (c: Model['config']) => JSON.stringify({ ...c, instance_group: [] });
   return old.every((m, i) => {
     const v = def.versions[i];
-    return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutCounts(m.config) === withoutCounts(v.config);
+    return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutGroups(m.config) === withoutGroups(v.config);
   });
 }
 
-function threadRequest(key: string, config: { instance_group: { count: number; device: string }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
+function threadRequest(key: string, config: { instance_group: { count: number; device: string; threads?: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
   const fixed = config.parameters.intra_op_thread_count?.string_value;
-  const onCpu = config.instance_group.filter((g) => !g.device.startsWith('sim:'));
-  return { key, instances: onCpu.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
+  // Simulated devices spend no CPU; groups with their own thread count are outside the split.
+  const budgeted = config.instance_group.filter((g) => !g.device.startsWith('sim:') && g.threads === undefined);
+  return { key, instances: budgeted.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
 }
 
 export { TenancyError };

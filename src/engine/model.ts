@@ -24,7 +24,7 @@ let nextSeq = 1;
 export class Model {
   readonly name: string;
   readonly version: number;
-  /** Replaced only by setInstanceCount (a config that differs in instance counts alone). */
+  /** Replaced only by applyInstanceGroups (a config that differs in instance groups alone). */
   config: ModelConfig;
   readonly labels: Record<string, string[]>;
   readonly file: string;
@@ -38,6 +38,8 @@ export class Model {
   private restartFailures = 0;
   private starting = 0;
   private unloading?: Promise<void>;
+  /** Requests received, accepted or not: the controller's measure of demand. */
+  received = 0;
 
   constructor(
     def: VersionDefinition,
@@ -163,6 +165,7 @@ export class Model {
   }
 
   async infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
+    this.received++;
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     const batchSize = validateInputs(this.table, inputs, options.outputs);
     const level = requestLevel(this.config, options.priority);
@@ -199,31 +202,32 @@ export class Model {
   }
 
   /**
-   * Applies a config that differs from the current one in instance counts only, in place, without
-   * dropping a request: extra instances start, warm, then join the pool; surplus ones (idle ones
-   * first) leave the pool at once and stop after their running request. `threads` gives the
-   * runtime threads of each instance of the new count (index-aligned; only the new ones use it).
-   * If an extra instance cannot start, the ones started are stopped and the old config stays.
+   * Applies new instance groups in place, without dropping a request: instances that already match
+   * a wanted (device, threads, host) stay; the missing ones start, warm, then join the pool; the
+   * surplus (idle ones first) leave the pool at once and stop after their running request. If a new
+   * instance cannot start, the ones started are stopped and the old groups stay.
+   * `threads` gives the budgeted threads of the instances without a fixed count (index-aligned).
    */
-  async setInstanceCount(config: ModelConfig, threads: number[]): Promise<void> {
+  async applyInstanceGroups(config: ModelConfig, threads: number[]): Promise<void> {
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
-    const specs = instanceSpecs(config, threads);
-    const current = this.instances.length;
-    if (specs.length > current) {
-      const started = await Promise.allSettled(specs.slice(current).map((spec) => this.startInstance(spec)));
-      const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-      if (failed) {
-        const extra = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-        this.instances = this.instances.filter((i) => !extra.includes(i));
-        await Promise.all(extra.map((i) => i.stop().catch(() => {})));
-        throw failed.reason;
-      }
-    } else if (specs.length < current) {
-      const byIdleFirst = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
-      const surplus = byIdleFirst.slice(0, current - specs.length);
-      this.instances = this.instances.filter((i) => !surplus.includes(i));
-      await Promise.all(surplus.map((i) => i.stop()));
+    const pool = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
+    const missing: InstanceSpec[] = [];
+    for (const spec of instanceSpecs(config, threads)) {
+      const i = pool.findIndex((x) => x.device === spec.device && x.threads === spec.threads && (x.hostKind === spec.host || x.device !== 'cpu'));
+      if (i >= 0) pool.splice(i, 1);
+      else missing.push(spec);
     }
+    const started = await Promise.allSettled(missing.map((spec) => this.startInstance(spec)));
+    const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      const extra = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      this.instances = this.instances.filter((i) => !extra.includes(i));
+      await Promise.all(extra.map((i) => i.stop().catch(() => {})));
+      throw failed.reason;
+    }
+    const surplus = pool; // what no wanted spec claimed
+    this.instances = this.instances.filter((i) => !surplus.includes(i));
+    await Promise.all(surplus.map((i) => i.stop()));
     this.config = config;
     this.log.info({ instances: this.instances.length }, 'instance count changed in place');
   }
@@ -268,5 +272,5 @@ function instanceSpecs(config: ModelConfig, threads: number[]): InstanceSpec[] {
   // Instances on a simulated device spend no CPU: the thread budget lists only the others.
   const groups = config.instance_group.flatMap((g) => Array.from({ length: g.count }, () => g));
   let next = 0;
-  return groups.map((g) => ({ threads: g.device.startsWith('sim:') ? 1 : threads[next++] ?? 1, host: g.host, device: g.device }));
+  return groups.map((g) => ({ threads: g.device.startsWith('sim:') ? 1 : g.threads ?? threads[next++] ?? 1, host: g.host, device: g.device }));
 }

@@ -28,6 +28,8 @@ export interface InstanceGroupConfig {
    * "cpu:NAME", "gpu:N" (ONNX Runtime's WebGPU provider) or a simulated accelerator "sim:NAME".
    */
   device: string;
+  /** tenancy: intra-op threads of each instance of this group, outside the engine's budget split. */
+  threads?: number;
 }
 
 export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
@@ -133,7 +135,8 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
     const host = g.host ?? 'thread';
     if (host !== 'thread' && host !== 'process') throw bad(`${f}.host`, host, 'must be "thread" or "process"');
-    return { count, kind, host, device, ...(g.name ? { name: g.name as string } : {}) };
+    if (g.threads !== undefined && !isInt(g.threads, 1)) throw bad(`${f}.threads`, g.threads, 'must be an integer >= 1');
+    return { count, kind, host, device, ...(g.threads ? { threads: g.threads as number } : {}), ...(g.name ? { name: g.name as string } : {}) };
   });
 
   const version_policy = versionPolicy(raw.version_policy, bad);
