@@ -89,6 +89,8 @@ export interface SettingModel {
   model: string;
   config: Record<string, unknown>;
   level: number;
+  /** Requests outstanding; default: enough to keep every instance busy (level x per-instance). */
+  concurrency?: number;
 }
 
 export interface SettingOutcome {
@@ -123,7 +125,7 @@ export async function runSetting(ctx: ExperimentContext, phase: string, models: 
     const meta = await target.metadata(m.model);
     streams.push({
       model: m.model,
-      load: { mode: 'concurrency' as const, concurrency: outstandingFor(m.level, options.perInstance) },
+      load: { mode: 'concurrency' as const, concurrency: m.concurrency ?? outstandingFor(m.level, options.perInstance) },
       inputs: await createInputSource(meta, options.inputData, batchSize, options.shapes),
     });
   }
