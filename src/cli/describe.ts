@@ -13,7 +13,8 @@ export function describeLoaded(engine: Engine): string {
   for (const row of engine.index()) {
     const m = loaded.get(`${row.name}:${row.version}`);
     rows.push([
-      row.name, row.version || '-', row.state, m ? String(m.instances.length) : '0', m ? 'cpu' : '-',
+      row.name, row.version || '-', row.state, m ? String(m.instances.length) : '0',
+      m ? [...new Set(m.instances.map((i) => i.device))].join(',') : '-',
       m ? [...new Set(m.instances.map((i) => i.hostKind))].join(',') : '-',
       m ? m.instances.map((i) => i.threads).join('+') : '-', m ? String(m.config.max_batch_size) : '-', row.reason,
     ]);
