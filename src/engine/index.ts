@@ -3,4 +3,5 @@ export { Model, type ModelState } from './model.js';
 export type { InferOptions, InferResult } from './request.js';
 export type { ModelStatistics, Duration } from './stats.js';
 export { buildInputTable, validateInputs, type InputTable, type InputSpec } from './validate.js';
-export { currentPlacement, applyPlacement, placementProblems } from './placement.js';
+export { currentPlacement, applyPlacement, placementEntryProblems } from './placement.js';
+export { PlacementManager, type PlacementManagerOptions, type PlacementView } from './placement-manager.js';

@@ -25,7 +25,7 @@ export function currentPlacement(engine: Engine): PlacementEntry[] {
 }
 
 /** Checks that every entry names a loaded model and a usable device; lists every problem at once. */
-export function placementProblems(engine: Engine, entries: PlacementEntry[]): string[] {
+export function placementEntryProblems(engine: Engine, entries: PlacementEntry[]): string[] {
   const problems: string[] = [];
   const loaded = new Set(newestVersions(engine).map((m) => m.name));
   entries.forEach((e, i) => {
@@ -41,7 +41,7 @@ export function placementProblems(engine: Engine, entries: PlacementEntry[]): st
 
 /** Moves each model named in `entries` to its new instance groups; models not named stay as they are. */
 export async function applyPlacement(engine: Engine, entries: PlacementEntry[]): Promise<void> {
-  const problems = placementProblems(engine, entries);
+  const problems = placementEntryProblems(engine, entries);
   if (problems.length) throw errors.invalidArg(`placement refused: ${problems.join('; ')}`);
   const byModel = new Map<string, PlacementEntry[]>();
   for (const e of entries) byModel.set(e.model, [...(byModel.get(e.model) ?? []), e]);

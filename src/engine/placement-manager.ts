@@ -1,0 +1,88 @@
+/**
+ * The engine's placement front: what GET/PUT /v2/placement and `serve --placement auto` use.
+ * It knows the devices' capacities, where memory per instance comes from (a stored profile, or
+ * an estimate from the model file's size), refuses a placement that does not fit with the
+ * reason, and runs the controller in auto mode.
+ */
+import { statSync } from 'node:fs';
+import { errors } from '../errors.js';
+import { Controller, placementFitProblems, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
+import type { Engine } from './engine.js';
+import { applyPlacement, currentPlacement, placementEntryProblems } from './placement.js';
+
+export interface PlacementManagerOptions {
+  /** Stored profiles (measured or simulated); memory per instance and the planner use them. */
+  profiles?: () => ModelProfile[];
+  /** Share of each device's memory that instances may use. Default 0.9. */
+  memoryShare?: number;
+  /** Controller settings for auto mode. */
+  controller?: Omit<ControllerOptions, 'profiles' | 'devices'>;
+}
+
+export interface PlacementView {
+  mode: 'manual' | 'auto';
+  entries: PlacementEntry[];
+  devices: (DeviceCapacity & { description: string })[];
+  controller: ControllerStatus | null;
+}
+
+/** Without a profile: the weights plus the runtime's arena and buffers, roughly (measured: MobileNet V2 14 MB file, 20-25 MB per instance). */
+const estimateFromFile = (fileBytes: number) => Math.round(fileBytes * 1.5 + 8 * 2 ** 20);
+
+export class PlacementManager {
+  private controller: Controller | null = null;
+
+  constructor(private readonly engine: Engine, private readonly options: PlacementManagerOptions = {}) {}
+
+  capacities(): (DeviceCapacity & { description: string })[] {
+    const share = this.options.memoryShare ?? 0.9;
+    return this.engine.devices.filter((d) => d.available).map((d) => ({
+      device: d.id,
+      cores: d.kind === 'cpu' ? (d.id === 'cpu' ? this.engine.cores : d.cores?.length ?? 0) : 0,
+      memoryBytes: d.kind === 'gpu' && !d.memoryBytes ? Infinity : Math.round(d.memoryBytes * (d.simulated ? 1 : share)),
+      maxInstances: d.kind === 'sim' ? d.maxConcurrent ?? 1 : Infinity,
+      simulated: d.simulated,
+      description: d.description,
+    }));
+  }
+
+  memoryPerInstance(model: string, device: string): number {
+    const p = this.options.profiles?.().find((x) => x.model === model && x.device === device)?.points[0];
+    if (p?.memoryPerInstance) return p.memoryPerInstance;
+    return estimateFromFile(statSync(this.engine.model(model).file).size);
+  }
+
+  view(): PlacementView {
+    return { mode: this.controller ? 'auto' : 'manual', entries: currentPlacement(this.engine), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
+  }
+
+  /** Applies a placement for the models it names (the others stay), or refuses it with every reason. */
+  async set(entries: PlacementEntry[]): Promise<PlacementView> {
+    const named = new Set(entries.map((e) => e.model));
+    const whole = [...currentPlacement(this.engine).filter((e) => !named.has(e.model)), ...entries];
+    const problems = [...placementEntryProblems(this.engine, entries), ...placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d))];
+    if (problems.length) throw errors.invalidArg(`placement refused: ${problems.join('; ')}`);
+    await applyPlacement(this.engine, entries);
+    return this.view();
+  }
+
+  /** Auto mode: the controller watches the load and re-places models as it shifts. */
+  startAuto(): void {
+    if (!this.options.profiles) throw errors.invalidArg('auto placement needs profiles (tenancy profile measures them)');
+    this.controller = new Controller(
+      {
+        models: () => [...new Set(this.engine.loaded().map((m) => m.name))],
+        arrivals: () => this.engine.arrivals(),
+        queued: () => this.engine.queued(),
+        current: () => currentPlacement(this.engine),
+        apply: (entries) => applyPlacement(this.engine, entries),
+      },
+      { ...this.options.controller, profiles: this.options.profiles, devices: () => this.capacities() },
+    );
+    this.controller.start();
+  }
+
+  stop(): void {
+    this.controller?.stop();
+  }
+}
