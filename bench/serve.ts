@@ -1,58 +1,53 @@
 /**
- * npm run bench:serve: what the protocol front ends cost. MobileNet V2 (zoo, 2 instances) in one
- * engine; the same closed loop (N requests always outstanding, batch 1) drives it in-process
- * (engine.infer), over HTTP with binary tensor data, HTTP with JSON tensors, and gRPC, at
- * concurrency 1 and 8, all in this one run and process. Prints inferences/s, p50/p99 latency and
- * the ratio of each throughput to in-process at the same concurrency.
- * Options (env): BENCH_SECONDS per setting (default 5), BENCH_WARMUP_SECONDS (default 1),
- * BENCH_INSTANCES (default 2).
+ * npm run bench:serve: what the protocol front ends cost. MobileNet V2 (zoo, BENCH_INSTANCES
+ * instances) in one engine, served over HTTP and gRPC by this process. The same closed loop
+ * (N requests always outstanding, batch 1, the same input) drives, at concurrency 1 and 8:
+ *   in-process   engine.infer, called in this (the server's) process;
+ *   HTTP binary  the package's HttpClient with binary tensor data,
+ *   HTTP JSON    the same with JSON tensors,
+ *   gRPC         the package's GrpcClient (raw_input_contents),
+ * the three remote modes from a separate client process (bench/serve-client.ts, forked once), as
+ * perf_analyzer does: the load generator never shares the server's CPU time slice or event loop.
+ * Every setting runs at the same placement, interleaved in rounds (all modes, then again) so that
+ * noise on this shared machine hits every mode alike; figures are totals over the rounds.
+ * Prints inferences/s, p50/p99 latency, the ratio to in-process at the same concurrency, and where
+ * the CPU went: the server process (worker threads included), its main thread's event-loop
+ * utilization, the client process, and everything else on the machine (other processes).
+ * Options (env): BENCH_SECONDS per setting and round (default 5), BENCH_WARMUP_SECONDS (default 1),
+ * BENCH_ROUNDS (default 2), BENCH_INSTANCES (default 2); for profiling, BENCH_CONCURRENCY (default
+ * "1,8") and BENCH_MODES (e.g. "gRPC"; in-process always runs).
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/index.js';
 import { startServers } from '../src/server/index.js';
-import { GrpcClient, HttpClient } from '../src/client/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
-import type { TensorMap } from '../src/tensor.js';
+import { benchInputs, closedLoop, machineBusySeconds, MODEL, MODES, type LoadRequest, type Mode, type Sample } from './serve-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
-const MODEL = 'mobilenet_v2';
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+/** In-process always runs: it is every ratio's base. */
+const ONLY = process.env.BENCH_MODES?.split(',').map((s) => s.trim());
+const RUN_MODES = MODES.filter((m) => m === 'in-process' || !ONLY || ONLY.includes(m));
 
-type Infer = (inputs: TensorMap) => Promise<unknown>;
-
-async function closedLoop(infer: Infer, inputs: TensorMap, concurrency: number, seconds: number) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      try {
-        await infer(inputs);
-        latencies.push(performance.now() - t);
-      } catch {
-        errors++;
-      }
-    }
-  }));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rate: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), n: latencies.length, errors };
-}
-
-function seeded(n: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = 1;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
+/** One setting's totals over the rounds, with the CPU of each party (core-seconds). */
+interface Total {
+  count: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+  serverCpu: number;
+  serverElu: number;
+  clientCpu: number;
+  otherCpu: number;
+  error?: string;
 }
 
 const repo = await mkdtemp(path.join(os.tmpdir(), 'tenancy-bench-serve-'));
@@ -60,35 +55,102 @@ await writeZooModel(repo, MODEL, { instanceCount: INSTANCES });
 const engine = new Engine({ repository: repo });
 await engine.loadAll();
 const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: null });
-const http = new HttpClient(`http://127.0.0.1:${servers.httpPort}`);
-const grpc = new GrpcClient(`127.0.0.1:${servers.grpcPort}`);
-const inputs: TensorMap = { input: { datatype: 'FP32', shape: [1, 3, 224, 224], data: seeded(3 * 224 * 224) } };
+const inputs = benchInputs();
 
-const modes: [string, Infer][] = [
-  ['in-process', (x) => engine.infer(MODEL, x)],
-  ['HTTP binary', (x) => http.infer(MODEL, x, { binary: true })],
-  ['HTTP JSON', (x) => http.infer(MODEL, x, { binary: false })],
-  ['gRPC', (x) => grpc.infer(MODEL, x)],
-];
+const client = fork(fileURLToPath(new URL('./serve-client.ts', import.meta.url)),
+  [`http://127.0.0.1:${servers.httpPort}`, `127.0.0.1:${servers.grpcPort}`],
+  { execArgv: ['--import', 'tsx'] });
+await nextMessage(client);
 
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the client process exited (code ${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as T);
+    });
+  });
+}
+
+async function remote(req: LoadRequest): Promise<Sample> {
+  client.send(req);
+  const r = await nextMessage<Sample | { error: string; count?: undefined }>(client);
+  if (r.count === undefined) throw new Error(`client: ${r.error}`);
+  return r;
+}
+
+/** Runs one setting (warm-up, then measured), measuring the server's side of it too. */
+async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number }> {
+  const run = (seconds: number) =>
+    mode === 'in-process' ? closedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds) : remote({ mode, concurrency, seconds });
+  await run(WARMUP);
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const busy0 = machineBusySeconds();
+  const t0 = performance.now();
+  const sample = await run(SECONDS);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ...sample,
+    serverCpu: (cpu.user + cpu.system) / 1e6 / wall,
+    serverElu: performance.eventLoopUtilization(elu0).utilization,
+    machineCpu: (machineBusySeconds() - busy0) / wall,
+  };
+}
+
+const totals = new Map<string, Total>();
+const key = (c: number, m: Mode) => `${c} ${m}`;
 const m = engine.model(MODEL);
-console.log(`${MODEL}: ${m.instances.length} instances x ${m.instances.map((i) => i.threads).join('+')} threads, ${engine.cores} cores, ${os.cpus()[0]?.model ?? 'cpu'}`);
-console.log(`closed loop, batch 1, ${SECONDS} s per setting after ${WARMUP} s warm-up; Node ${process.version}\n`);
-const rows = [['CONCURRENCY', 'MODE', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS', 'VS IN-PROCESS']];
-for (const concurrency of [1, 8]) {
-  let base = NaN;
-  for (const [name, infer] of modes) {
-    await closedLoop(infer, inputs, concurrency, WARMUP);
-    const r = await closedLoop(infer, inputs, concurrency, SECONDS);
-    if (name === 'in-process') base = r.rate;
-    rows.push([String(concurrency), name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.n), String(r.errors), (r.rate / base).toFixed(2)]);
-    console.log(rows[rows.length - 1].join('  '));
+console.log(`${MODEL}: ${m.instances.length} instances x ${m.instances.map((i) => i.threads).join('+')} threads (worker threads), ${engine.cores} cores, ${os.cpus()[0]?.model ?? 'cpu'}; Node ${process.version}`);
+console.log(`closed loop, batch 1, ${ROUNDS} rounds x ${SECONDS} s per setting after ${WARMUP} s warm-up; in-process = engine.infer in the server process; HTTP/gRPC = the package's clients in a separate client process`);
+console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const concurrency of CONCURRENCY) {
+    for (const mode of RUN_MODES) {
+      const s = await measure(mode, concurrency);
+      const clientCpu = mode === 'in-process' ? 0 : s.cpuCores;
+      const t = totals.get(key(concurrency, mode)) ?? { count: 0, errors: 0, seconds: 0, latencies: [], serverCpu: 0, serverElu: 0, clientCpu: 0, otherCpu: 0 };
+      t.count += s.count;
+      t.errors += s.errors;
+      t.latencies = t.latencies.concat(s.latencies);
+      t.serverCpu += s.serverCpu * s.seconds;
+      t.serverElu += s.serverElu * s.seconds;
+      t.clientCpu += clientCpu * s.seconds;
+      t.otherCpu += Math.max(0, s.machineCpu - s.serverCpu - clientCpu) * s.seconds;
+      t.seconds += s.seconds;
+      t.error ??= s.error;
+      totals.set(key(concurrency, mode), t);
+      console.log(`round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}`);
+    }
+  }
+}
+
+const rows = [['CONCURRENCY', 'MODE', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS', 'VS IN-PROCESS', 'SERVER CPU', 'SERVER ELU', 'CLIENT CPU', 'OTHER CPU']];
+for (const concurrency of CONCURRENCY) {
+  const base = totals.get(key(concurrency, 'in-process'))!;
+  for (const mode of RUN_MODES) {
+    const t = totals.get(key(concurrency, mode))!;
+    const lat = t.latencies.sort((a, b) => a - b);
+    const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+    const rate = t.count / t.seconds;
+    rows.push([
+      String(concurrency), mode, rate.toFixed(1), q(0.5).toFixed(2), q(0.99).toFixed(2), String(t.count), String(t.errors),
+      (rate / (base.count / base.seconds)).toFixed(2), (t.serverCpu / t.seconds).toFixed(2), (t.serverElu / t.seconds).toFixed(2),
+      mode === 'in-process' ? '-' : (t.clientCpu / t.seconds).toFixed(2), (t.otherCpu / t.seconds).toFixed(2),
+    ]);
+    if (t.error) console.log(`${mode} at concurrency ${concurrency}: first error: ${t.error}`);
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log('\n' + rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+console.log('\nCPU columns are cores (CPU-seconds per second): SERVER = the server process with its worker threads; SERVER ELU = event-loop utilization of its main thread; OTHER = the rest of the machine.');
+console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-grpc.close();
+client.send({ stop: true });
+await new Promise((r) => client.once('exit', r));
 await servers.close();
 await engine.close();
 await rm(repo, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { outputDefaults, outputRequest, parameters, timeout } from '../oip/decod
 import type { InferReply } from '../oip/infer.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../oip/tensor-wire.js';
 import type { DecodedRequest, Parameters } from '../oip/types.js';
+import type { BodyPool } from '../oip/body-pool.js';
 
 export interface GrpcParam {
   parameter_choice?: string;
@@ -82,6 +83,30 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
     ? msg.outputs.map((o) => outputRequest(o.name, parameters(plainParameters(o.parameters), `output "${o.name}" parameters`), defaults))
     : undefined;
   return { ...(msg.id ? { id: msg.id } : {}), inputs, outputs, ...defaults, ...timeout(params) };
+}
+
+/**
+ * Wraps ModelInfer's request deserializer (protobufjs, whose bytes fields are views into grpc-js's
+ * message buffer): each raw_input_contents entry is moved into a pooled buffer of its own, which
+ * starts aligned. That one copy replaces two costs: the copy tensorFromRaw would make of an
+ * unaligned view (the contents start wherever the protobuf fields put them, +5 for gRPC's frame),
+ * and a fresh message buffer living through the queue wait (see body-pool.ts). The handler gives
+ * the buffers back with releaseRawInputs when the call has ended.
+ */
+export function pooledRawInputs(deserialize: (b: Buffer) => GrpcInferRequest, pool: BodyPool): (b: Buffer) => GrpcInferRequest {
+  return (buf) => {
+    const msg = deserialize(buf);
+    msg.raw_input_contents = (msg.raw_input_contents ?? []).map((raw) => {
+      const own = pool.take(raw.length);
+      raw.copy(own);
+      return own;
+    });
+    return msg;
+  };
+}
+
+export function releaseRawInputs(msg: GrpcInferRequest, pool: BodyPool): void {
+  for (const b of msg.raw_input_contents ?? []) pool.give(b);
 }
 
 export function encodeGrpcInfer(reply: InferReply) {

@@ -1,5 +1,8 @@
 /** The gRPC server: loads the service definition, binds, and shuts down letting calls finish. */
+import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { BodyPool } from '../oip/body-pool.js';
+import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
 import type { ServeContext } from '../context.js';
 import { loadInferenceService } from './proto.js';
 import { inferenceHandlers } from './service.js';
@@ -10,11 +13,22 @@ const SHUTDOWN_GRACE_MS = 30_000;
 export async function startGrpcServer(ctx: ServeContext, host: string, port: number, maxMessageBytes: number): Promise<{ port: number; close(): Promise<void> }> {
   const service = loadInferenceService();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });
-  server.addService(service.service, inferenceHandlers(ctx));
+  widenFlowControl(server);
+  const pool = new BodyPool();
+  const infer = service.service.ModelInfer;
+  const definition = { ...service.service, ModelInfer: { ...infer, requestDeserialize: pooledRawInputs(infer.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) } };
+  server.addService(definition, inferenceHandlers(ctx, pool));
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  for (const h2 of http2Servers(server)) h2.on('session', (session: http2.Http2Session) => {
+    try {
+      session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+    } catch {
+      // a session that is already closing keeps its window
+    }
+  });
   return {
     port: bound,
     close: () =>
@@ -26,4 +40,30 @@ export async function startGrpcServer(ctx: ServeContext, host: string, port: num
         });
       }),
   };
+}
+
+/**
+ * HTTP/2 flow control sized for tensors. grpc-js leaves the server's receive windows at HTTP/2's
+ * 64 KiB, so a 600 KB request crosses in ten window-sized bursts, each waiting for a WINDOW_UPDATE
+ * from this (busy) event loop, and 16 KiB frames mean ~37 'data' events per tensor. The server
+ * offers 16 MiB windows (per stream and per connection) and accepts frames of up to 16 MiB.
+ * grpc-js has no option for these: its private http2 server options and servers are used when
+ * present, and a grpc-js without them just keeps the defaults.
+ */
+const FLOW_CONTROL_WINDOW = 16 * 2 ** 20;
+const MAX_FRAME_SIZE = 2 ** 24 - 1;
+
+interface GrpcServerInternals {
+  commonServerOptions?: { settings?: http2.Settings };
+  http2Servers?: Map<http2.Http2Server, unknown>;
+}
+
+function widenFlowControl(server: grpc.Server): void {
+  const options = (server as unknown as GrpcServerInternals).commonServerOptions;
+  if (options) options.settings = { ...options.settings, initialWindowSize: FLOW_CONTROL_WINDOW, maxFrameSize: MAX_FRAME_SIZE };
+}
+
+function http2Servers(server: grpc.Server): http2.Http2Server[] {
+  const servers = (server as unknown as GrpcServerInternals).http2Servers;
+  return servers instanceof Map ? [...servers.keys()] : [];
 }

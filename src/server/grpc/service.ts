@@ -8,7 +8,8 @@ import { runInference } from '../oip/infer.js';
 import { modelMetadata, modelReady, repositoryIndex, serverMetadata, serverReady, statistics } from '../oip/metadata.js';
 import { loadModel, unloadModel } from '../oip/repository.js';
 import type { ServeContext } from '../context.js';
-import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, type GrpcInferRequest, type GrpcParam } from './codec.js';
+import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, type GrpcInferRequest, type GrpcParam } from './codec.js';
+import type { BodyPool } from '../oip/body-pool.js';
 
 type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -21,7 +22,7 @@ function unary<Req>(work: (req: Req, call: grpc.ServerUnaryCall<Req, unknown>) =
   };
 }
 
-export function inferenceHandlers(ctx: ServeContext): Record<string, Handler> {
+export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<string, Handler> {
   const { engine } = ctx;
   return {
     ServerLive: unary(() => ({ live: true })),
@@ -32,7 +33,12 @@ export function inferenceHandlers(ctx: ServeContext): Record<string, Handler> {
     ModelInfer: unary(async (r: GrpcInferRequest, call) => {
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort());
-      return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), ac.signal));
+      try {
+        return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), ac.signal));
+      } finally {
+        // The request has ended: the scheduler's copy went to the instance, the input views are dead.
+        releaseRawInputs(r, pool);
+      }
     }),
     ModelStatistics: unary((r: { name: string; version: string }) => statistics(engine, r.name || undefined, r.version || undefined)),
     RepositoryIndex: unary(async (r: { ready: boolean }) => ({ models: await repositoryIndex(engine, r.ready) })),

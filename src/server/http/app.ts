@@ -7,6 +7,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isTenancyError } from '../../errors.js';
 import { httpError } from '../error-status.js';
 import type { HttpContext } from './context.js';
+import { bodyReader } from './body.js';
+import { BodyPool } from '../oip/body-pool.js';
 import { healthRoutes } from './health.js';
 import { metadataRoutes } from './metadata.js';
 import { inferRoutes } from './infer.js';
@@ -18,10 +20,10 @@ export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
 
 export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): FastifyInstance {
   const app = Fastify({ bodyLimit, logger: false });
-  // Bodies are read as bytes: an infer body may be JSON followed by binary tensor data, and a
-  // JSON error must come back as the protocol's error, whatever the Content-Type says.
+  // Bodies are read as bytes, with binary tensor data aligned (body.ts says why).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const pool = new BodyPool();
+  app.addContentTypeParser('*', bodyReader(bodyLimit, pool));
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (isTenancyError(err) || !err.statusCode) {
@@ -40,7 +42,7 @@ export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): 
 
   healthRoutes(app, ctx);
   metadataRoutes(app, ctx);
-  inferRoutes(app, ctx);
+  inferRoutes(app, ctx, pool);
   repositoryRoutes(app, ctx);
   statisticsRoutes(app, ctx);
   return app;

@@ -9,20 +9,29 @@ import { encodeHttpInfer } from '../oip/encode.js';
 import { runInference } from '../oip/infer.js';
 import { HEADER_LENGTH } from '../oip/binary-data.js';
 import type { HttpContext, ModelParams } from './context.js';
+import type { BodyPool } from '../oip/body-pool.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export function inferRoutes(app: FastifyInstance, ctx: HttpContext): void {
+export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPool): void {
   const handler = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    const decoded = decodeHttpInfer((req.body as Buffer | undefined) ?? EMPTY, req.headers[HEADER_LENGTH]);
-    const ac = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) ac.abort();
-    };
-    reply.raw.once('close', onClose);
-    const result = await runInference(ctx.engine, req.params.model, req.params.version, decoded, ac.signal);
-    reply.raw.off('close', onClose);
-    const out = encodeHttpInfer(result);
+    let out;
+    try {
+      const decoded = decodeHttpInfer((req.body as Buffer | undefined) ?? EMPTY, req.headers[HEADER_LENGTH]);
+      const ac = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      };
+      reply.raw.once('close', onClose);
+      try {
+        out = encodeHttpInfer(await runInference(ctx.engine, req.params.model, req.params.version, decoded, ac.signal));
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    } finally {
+      // The request has ended: the scheduler's copy went to the instance, the input views are dead.
+      pool.give(req.body);
+    }
     if (out.headerLength === undefined) return reply.type('application/json').send(out.body);
     return reply.header('Inference-Header-Content-Length', out.headerLength).type('application/octet-stream').send(out.body);
   };

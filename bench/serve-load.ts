@@ -1,0 +1,83 @@
+/**
+ * The closed loop both halves of bench:serve use, and what it measures: N requests always
+ * outstanding for a number of seconds; throughput, latency percentiles, and the CPU time and
+ * event-loop utilization of the process that ran the loop.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { TensorMap } from '../src/tensor.js';
+
+export const MODEL = 'mobilenet_v2';
+export const MODES = ['in-process', 'HTTP binary', 'HTTP JSON', 'gRPC'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** One measured setting. CPU figures are cores (CPU seconds per second of wall time). */
+export interface Sample {
+  count: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+  /** CPU of the process that ran the loop (for in-process: the server, worker threads included). */
+  cpuCores: number;
+  /** Event-loop utilization of that process's main thread, 0..1. */
+  elu: number;
+  /** The first error message, when any. */
+  error?: string;
+}
+
+/** The client process's request over IPC: run one closed loop; the answer is a Sample. */
+export interface LoadRequest {
+  mode: Mode;
+  concurrency: number;
+  seconds: number;
+}
+
+export type Infer = (inputs: TensorMap) => Promise<unknown>;
+
+export async function closedLoop(infer: Infer, inputs: TensorMap, concurrency: number, seconds: number): Promise<Sample> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let error: string | undefined;
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      try {
+        await infer(inputs);
+        latencies.push(performance.now() - t);
+      } catch (err) {
+        errors++;
+        error ??= (err as Error).message;
+      }
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    count: latencies.length, errors, seconds: elapsed, latencies,
+    cpuCores: (cpu.user + cpu.system) / 1e6 / elapsed,
+    elu: performance.eventLoopUtilization(elu0).utilization,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The benchmark's input: a fixed pseudo-random image, the same in both processes. */
+export function benchInputs(): TensorMap {
+  const data = new Float32Array(3 * 224 * 224);
+  let s = 1;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    data[i] = s / 2 ** 32 - 0.5;
+  }
+  return { input: { datatype: 'FP32', shape: [1, 3, 224, 224], data } };
+}
+
+/** Busy time of the whole machine (all processes), in core-seconds, from os.cpus(). */
+export function machineBusySeconds(): number {
+  let busy = 0;
+  for (const c of os.cpus()) busy += (c.times.user + c.times.nice + c.times.sys + c.times.irq) / 1000;
+  return busy;
+}
