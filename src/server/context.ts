@@ -1,9 +1,11 @@
 /** What every front end needs: the engine, the model control mode, and whether the server is closing. */
-import type { Engine } from '../engine/index.js';
+import type { Engine, PlacementManager } from '../engine/index.js';
 import type { ModelControlMode } from './oip/repository.js';
 
 export interface ServeContext {
   engine: Engine;
   modelControlMode: ModelControlMode;
   closing(): boolean;
+  /** Serves GET/PUT /v2/placement when present. */
+  placement?: PlacementManager;
 }

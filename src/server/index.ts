@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
-import type { Engine } from '../engine/index.js';
+import { PlacementManager, type Engine } from '../engine/index.js';
 import { buildHttpApp, DEFAULT_BODY_LIMIT } from './http/app.js';
 import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
@@ -28,6 +28,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** "none" (default): the models are fixed at start; "explicit": the repository extension may load and unload. */
   modelControlMode?: ModelControlMode;
+  /** Serves GET/PUT /v2/placement; default: a manual placement manager over the engine's devices. */
+  placement?: PlacementManager;
 }
 
 export interface RunningServers {
@@ -45,19 +47,20 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const modelControlMode = options.modelControlMode ?? 'none';
   let closing = false;
+  const placement = options.placement ?? new PlacementManager(engine);
   const closers: (() => Promise<void>)[] = [];
   const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };
   try {
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
-      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing }, bodyLimit);
+      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement }, bodyLimit);
       await app.listen({ host, port: httpPort });
       result.httpPort = (app.server.address() as AddressInfo).port;
       closers.push(() => app.close());
     }
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
-      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing }, host, grpcPort, bodyLimit);
+      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing, placement }, host, grpcPort, bodyLimit);
       result.grpcPort = grpc.port;
       closers.push(() => grpc.close());
     }
@@ -75,6 +78,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   let closed: Promise<void> | undefined;
   result.close = () => {
     closing = true;
+    placement.stop();
     closed ??= Promise.all(closers.map((c) => c())).then(() => {});
     return closed;
   };

@@ -14,6 +14,7 @@ import { metadataRoutes } from './metadata.js';
 import { inferRoutes } from './infer.js';
 import { repositoryRoutes } from './repository.js';
 import { statisticsRoutes } from './statistics.js';
+import { placementRoutes } from './placement.js';
 
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
@@ -45,5 +46,6 @@ export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): 
   inferRoutes(app, ctx, pool);
   repositoryRoutes(app, ctx);
   statisticsRoutes(app, ctx);
+  placementRoutes(app, ctx);
   return app;
 }

@@ -1,0 +1,31 @@
+/**
+ * tenancy's placement endpoint: GET /v2/placement shows where every model's instances run (and,
+ * in auto mode, what the controller sees); PUT /v2/placement moves the named models live, or is
+ * refused with the reason (400) when the placement does not fit the devices.
+ */
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../../errors.js';
+import type { PlacementEntry } from '../../placement/index.js';
+import { jsonObject, type HttpContext } from './context.js';
+
+export function placementRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const manager = () => {
+    if (!ctx.placement) throw errors.modelNotReady('placement', 'unavailable', 'this server was started without a placement manager');
+    return ctx.placement;
+  };
+  app.get('/v2/placement', async () => manager().view());
+  app.put('/v2/placement', async (req) => {
+    const body = jsonObject(req.body, 'placement');
+    return manager().set(entriesOf(body.entries));
+  });
+}
+
+function entriesOf(raw: unknown): PlacementEntry[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw errors.invalidArg(`placement: "entries" must be a non-empty array of {model, device, instances, threads}, got ${JSON.stringify(raw)}`);
+  return raw.map((e, i) => {
+    if (typeof e !== 'object' || e === null) throw errors.invalidArg(`placement: entries[${i}] must be an object, got ${JSON.stringify(e)}`);
+    const { model, device, instances, threads } = e as Record<string, unknown>;
+    if (typeof model !== 'string' || typeof device !== 'string') throw errors.invalidArg(`placement: entries[${i}] needs "model" and "device" strings, got ${JSON.stringify(e)}`);
+    return { model, device, instances: instances as number, threads: (threads ?? 1) as number, batching: null, expectedThroughput: 0 };
+  });
+}
