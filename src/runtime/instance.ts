@@ -29,7 +29,11 @@ export interface InstanceOptions {
   device?: string;
   /** Present for a simulated accelerator. */
   simulated?: SimulatedModel;
+  /** Longest a load plus warm-up may take before the instance fails, ms. Default 300000. */
+  loadTimeoutMs?: number;
 }
+
+const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
 
 export interface RunResult {
   outputs: TensorMap;
@@ -87,8 +91,14 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
 
   /** Loads and warms; resolves when ready, rejects (state failed) when the model cannot load. */
   async start(): Promise<void> {
+    const limitMs = this.options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    // A load that never ends (a driver that hangs, a host that never answers) must not hold the model forever.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(errors.instanceFailed(this.name, `it did not load and warm up within ${limitMs} ms`)), limitMs);
+    });
     try {
-      this.ready = await this.host.start({
+      const started = this.host.start({
         type: 'load',
         file: this.options.file,
         session: this.options.session,
@@ -96,10 +106,13 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
         warmupRuns: this.options.warmupRuns ?? 2,
         simulated: this.options.simulated,
       });
+      this.ready = await Promise.race([started, timeout]);
     } catch (err) {
       this.fail(`load failed: ${(err as Error).message}`);
       await this.host.kill().catch(() => {});
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     if (this.state === 'loading' || this.state === 'warming') {
       this.idleSince = preciseNow();
