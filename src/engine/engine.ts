@@ -10,6 +10,7 @@ import { scanRepository, readModelDefinition, type ModelDefinition } from '../re
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
+import { admitMemory } from './memory.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -95,6 +96,7 @@ export class Engine {
       const old = this.entries.get(name)?.versions ?? [];
       if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
         // Same model files and settings: change the running versions' instances in place, no reload.
+        for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
         await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
         return;
       }
@@ -119,6 +121,12 @@ export class Engine {
 
   private async start(def: ModelDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
     const entry = this.entry(def.name);
+    try {
+      for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
+    } catch (err) {
+      if (!keepOldOnFailure) this.markFailed(def.name, err);
+      throw err;
+    }
     const models = def.versions.map((v) => new Model(v, plan.get(`${def.name}:${v.version}`)!, this.log.child({ model: def.name, version: v.version }), this.resolver));
     if (!keepOldOnFailure) entry.state = 'loading';
     try {
@@ -229,6 +237,11 @@ function onlyGroupsDiffer(old: Model[], def: ModelDefinition): boolean {
     const v = def.versions[i];
     return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutGroups(m.config) === withoutGroups(v.config);
   });
+}
+
+/** Instances that hold memory here (a simulated device's do not). */
+function cpuInstances(config: { instance_group: { count: number; device: string }[] }): number {
+  return config.instance_group.filter((g) => !g.device.startsWith('sim:')).reduce((n, g) => n + g.count, 0);
 }
 
 function threadRequest(key: string, config: { instance_group: { count: number; device: string; threads?: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {

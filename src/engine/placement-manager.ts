@@ -4,10 +4,10 @@
  * an estimate from the model file's size), refuses a placement that does not fit with the
  * reason, and runs the controller in auto mode.
  */
-import { statSync } from 'node:fs';
 import { errors } from '../errors.js';
 import { Controller, placementFitProblems, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
 import type { Engine } from './engine.js';
+import { estimateInstanceBytes } from './memory.js';
 import { applyPlacement, currentPlacement, placementEntryProblems } from './placement.js';
 
 export interface PlacementManagerOptions {
@@ -26,8 +26,6 @@ export interface PlacementView {
   controller: ControllerStatus | null;
 }
 
-/** Without a profile: the weights plus the runtime's arena and buffers, roughly (measured: MobileNet V2 14 MB file, 20-25 MB per instance). */
-const estimateFromFile = (fileBytes: number) => Math.round(fileBytes * 1.5 + 8 * 2 ** 20);
 
 export class PlacementManager {
   private controller: Controller | null = null;
@@ -49,7 +47,7 @@ export class PlacementManager {
   memoryPerInstance(model: string, device: string): number {
     const p = this.options.profiles?.().find((x) => x.model === model && x.device === device)?.points[0];
     if (p?.memoryPerInstance) return p.memoryPerInstance;
-    return estimateFromFile(statSync(this.engine.model(model).file).size);
+    return estimateInstanceBytes(this.engine.model(model).file);
   }
 
   view(): PlacementView {
