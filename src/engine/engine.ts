@@ -10,7 +10,7 @@ import { scanRepository, readModelDefinition, type ModelDefinition } from '../re
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
-import { admitMemory } from './memory.js';
+import { admitAccelerator, admitMemory } from './admission.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -97,6 +97,7 @@ export class Engine {
       if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
         // Same model files and settings: change the running versions' instances in place, no reload.
         for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
+        this.admitAccelerators(name, def.versions.flatMap((v) => v.config.instance_group), name);
         await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
         return;
       }
@@ -123,6 +124,7 @@ export class Engine {
     const entry = this.entry(def.name);
     try {
       for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
+      this.admitAccelerators(def.name, def.versions.flatMap((v) => v.config.instance_group), keepOldOnFailure ? def.name : undefined);
     } catch (err) {
       if (!keepOldOnFailure) this.markFailed(def.name, err);
       throw err;
@@ -140,6 +142,16 @@ export class Engine {
     entry.versions = models;
     entry.state = 'ready';
     entry.reason = '';
+  }
+
+  /** Instances asked for on simulated accelerators must fit their max_concurrent, with what runs there (but `replacing`'s own). */
+  private admitAccelerators(model: string, groups: { count: number; device: string }[], replacing?: string): void {
+    for (const d of this.devices.filter((x) => x.kind === 'sim')) {
+      const adding = groups.filter((g) => g.device === d.id).reduce((n, g) => n + g.count, 0);
+      let already = 0;
+      for (const [name, e] of this.entries) if (name !== replacing) for (const m of e.versions) already += m.instances.filter((i) => i.device === d.id).length;
+      admitAccelerator(model, d, already, adding);
+    }
   }
 
   private threadsInUse(except: string): number {

@@ -5,9 +5,9 @@
  * reason, and runs the controller in auto mode.
  */
 import { errors } from '../errors.js';
-import { Controller, placementFitProblems, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
+import { Controller, placementFitProblems, planOnDevices, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
 import type { Engine } from './engine.js';
-import { estimateInstanceBytes } from './memory.js';
+import { estimateInstanceBytes } from './admission.js';
 import { applyPlacement, currentPlacement, placementEntryProblems } from './placement.js';
 
 export interface PlacementManagerOptions {
@@ -44,6 +44,10 @@ export class PlacementManager {
     }));
   }
 
+  private cpuMemoryBudget(): number {
+    return Math.round((this.engine.devices.find((d) => d.id === 'cpu')?.memoryBytes ?? 0) * (this.options.memoryShare ?? 0.9));
+  }
+
   memoryPerInstance(model: string, device: string): number {
     const p = this.options.profiles?.().find((x) => x.model === model && x.device === device)?.points[0];
     if (p?.memoryPerInstance) return p.memoryPerInstance;
@@ -75,7 +79,11 @@ export class PlacementManager {
         current: () => currentPlacement(this.engine),
         apply: (entries) => applyPlacement(this.engine, entries),
       },
-      { ...this.options.controller, profiles: this.options.profiles, devices: () => this.capacities() },
+      {
+        ...this.options.controller, profiles: this.options.profiles, devices: () => this.capacities(),
+        // The whole CPU and its core sets share cores: plan on each choice of disjoint ones.
+        planner: (profiles, demand) => planOnDevices(profiles, this.engine.devices, demand, { memoryBudgetBytes: this.cpuMemoryBudget() }),
+      },
     );
     this.controller.start();
   }

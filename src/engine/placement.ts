@@ -51,7 +51,9 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
       count: e.instances, kind: e.device.startsWith('gpu:') ? 'KIND_GPU' : 'KIND_CPU', device: e.device, threads: e.threads,
       host: m.config.instance_group.find((g) => g.device === e.device)?.host ?? 'thread',
     }));
-    await engine.load(model, { ...m.config, instance_group });
+    // A change of instance groups alone is applied in place; a change of batching reloads the model
+    // (new instances start before the old ones drain, so no request is lost either way).
+    await engine.load(model, { ...withBatching(m.config, list[0].batching), instance_group });
   }
 }
 
@@ -60,7 +62,18 @@ function newestVersions(engine: Engine): Model[] {
   return engine.loaded().filter((m) => (seen.has(m.name) ? false : (seen.add(m.name), true)));
 }
 
+/** A placement's batching is the batch the dynamic batcher forms: its largest preferred size, else max_batch_size. */
 function batchingOf(m: Model): PlacementEntry['batching'] {
   const db = m.config.dynamic_batching;
-  return db ? { maxBatchSize: m.config.max_batch_size, delayUs: db.max_queue_delay_microseconds } : null;
+  return db ? { maxBatchSize: db.preferred_batch_size.at(-1) ?? m.config.max_batch_size, delayUs: db.max_queue_delay_microseconds } : null;
+}
+
+/** The model's config with the entry's batching (as preferred batch size and queue delay); unchanged when the entry has none. */
+function withBatching(config: Model['config'], batching: PlacementEntry['batching']): Model['config'] {
+  if (!batching || config.max_batch_size === 0) return config;
+  const db = config.dynamic_batching;
+  const same = db && batchingOf({ config } as Model)?.maxBatchSize === batching.maxBatchSize && db.max_queue_delay_microseconds === batching.delayUs;
+  if (same) return config;
+  const preferred = Math.min(batching.maxBatchSize, config.max_batch_size);
+  return { ...config, dynamic_batching: { ...(db ?? {}), preferred_batch_size: [preferred], max_queue_delay_microseconds: batching.delayUs } as NonNullable<Model['config']['dynamic_batching']> };
 }

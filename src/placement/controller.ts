@@ -25,6 +25,8 @@ export interface PlacementTarget {
 export interface ControllerOptions {
   profiles: () => ModelProfile[];
   devices: () => DeviceCapacity[];
+  /** How to plan; default plan() over devices(). (The engine passes one that knows overlapping core sets.) */
+  planner?: (profiles: ModelProfile[], demand: Demand[]) => Plan;
   /** Sliding window for arrival rates, ms. Default 5000. */
   windowMs?: number;
   /** How often to look, ms. Default 1000. */
@@ -56,7 +58,7 @@ export class Controller {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private status: ControllerStatus = { mode: 'auto', shares: {}, ratesPerSecond: {}, lastPlan: null, lastAppliedAt: null, lastError: null };
-  private readonly o: Required<Omit<ControllerOptions, 'onPlan'>> & Pick<ControllerOptions, 'onPlan'>;
+  private readonly o: Required<Omit<ControllerOptions, 'onPlan' | 'planner'>> & Pick<ControllerOptions, 'onPlan' | 'planner'>;
 
   constructor(private readonly target: PlacementTarget, options: ControllerOptions) {
     this.o = { windowMs: 5000, intervalMs: 1000, shareThreshold: 0.2, cooldownMs: 10_000, minGain: 1.05, floorShare: 0.02, ...options };
@@ -121,7 +123,7 @@ export class Controller {
 
   private async replan(shares: Map<string, number>, now: number): Promise<void> {
     const demand: Demand[] = [...shares].map(([model, weight]) => ({ model, weight }));
-    const next = planPlacement(this.o.profiles(), this.o.devices(), demand);
+    const next = this.o.planner ? this.o.planner(this.o.profiles(), demand) : planPlacement(this.o.profiles(), this.o.devices(), demand);
     const currentValue = expectedValue(this.target.current(), this.o.profiles(), demand);
     const better = next.objective > currentValue * this.o.minGain && !samePlacement(next.entries, this.target.current());
     this.status.lastPlan = next;

@@ -24,6 +24,11 @@ export function placementProblems(entries: PlacementEntry[], devices: DeviceCapa
       problems.push(`${d.device}${d.simulated ? ' (simulated)' : ''}: ${parts.map((p) => `${p.e.model} ${p.e.instances} x ${mb(p.bytes / p.e.instances)}`).join(' + ')} = ${mb(memory)} does not fit its ${mb(d.memoryBytes)}`);
     }
   }
+  // The whole CPU and its core sets share the same cores: together they hold no more than the CPU.
+  const cpus = devices.filter((d) => d.cores > 0);
+  const allCores = Math.max(0, ...cpus.map((d) => d.cores));
+  const used = entries.filter((e) => cpus.some((d) => d.device === e.device)).reduce((n, e) => n + e.instances * e.threads, 0);
+  if (cpus.length > 1 && used > allCores) problems.push(`the CPU and its core sets together: ${used} threads, the CPU has ${allCores} cores`);
   for (const e of entries) if (!devices.some((d) => d.device === e.device)) problems.push(`${e.model}: unknown device "${e.device}"`);
   return problems;
 }

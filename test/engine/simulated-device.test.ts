@@ -39,6 +39,8 @@ test('a model without a latency on the simulated device fails to load with the r
     await engine.loadAll();
     assert.match(engine.index()[0].reason, /sim:tpu \(simulated\) has no latency for model "text_orientation" \(it has: mobilenet_v2\)/);
     await assert.rejects(engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ device: 'gpu:3' }] }), /unknown device "gpu:3" \(devices: cpu, sim:tpu\)/);
+    await assert.rejects(engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ count: 2, device: 'sim:tpu' }] }),
+      /sim:tpu \(simulated\) runs at most 1 execution at once: it has 0 instances and 2 more were asked for/);
   } finally {
     await engine.close();
     await removeDir(repo);
