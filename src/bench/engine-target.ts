@@ -6,6 +6,7 @@ import os from 'node:os';
 import { Engine } from '../engine/index.js';
 import { readModelDefinition, scanRepository } from '../repository/index.js';
 import type { TensorMap } from '../tensor.js';
+import type { Device } from '../runtime/index.js';
 import type { ModelStatistics } from '../engine/index.js';
 import type { Target, TargetInstance, TargetMemory, TargetModel } from './target.js';
 
@@ -13,6 +14,8 @@ export interface EngineTargetOptions {
   repository: string;
   /** Cores the engine's thread budget may hand out; default all. */
   cores?: number;
+  /** The device inventory (core sets, GPU, simulated accelerators); default the CPU alone. */
+  devices?: Device[];
 }
 
 export class EngineTarget implements Target {
@@ -22,7 +25,7 @@ export class EngineTarget implements Target {
   private readonly originals = new Map<string, { config: Record<string, unknown>; file: string }>();
 
   constructor(private readonly options: EngineTargetOptions) {
-    this.engine = new Engine({ repository: options.repository, cores: options.cores });
+    this.engine = new Engine({ repository: options.repository, cores: options.cores, devices: options.devices });
     this.description = `engine (in-process) on ${options.repository}`;
   }
 
@@ -81,6 +84,19 @@ export class EngineTarget implements Target {
 
   async modelFile(model: string): Promise<string | null> {
     return (await this.original(model)).file;
+  }
+
+  /** The engine's devices (the inventory it was given). */
+  devices(): Device[] {
+    return this.engine.devices;
+  }
+
+  /**
+   * Adds devices the engine may place instances on, e.g. core sets an experiment makes up when the
+   * devices file has none. The engine resolves device ids on every load, so later loads see them.
+   */
+  addDevices(devices: Device[]): void {
+    for (const d of devices) if (!this.engine.devices.some((x) => x.id === d.id)) this.engine.devices.push(d);
   }
 
   cores(): number {

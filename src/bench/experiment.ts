@@ -10,6 +10,7 @@ import type { Progress, SweepProgress } from './progress.js';
 import { createInputSource } from './inputs.js';
 import { measure, type Measurement, type StreamResult } from './measure.js';
 import { outstandingFor } from './plans.js';
+import type { Table } from './report-tables.js';
 
 export interface ExperimentContext {
   target: Target;
@@ -76,6 +77,15 @@ export interface ExperimentResult {
   /** What the summary's columns mean for this experiment, for the report. */
   summaryTitle: string;
   notes: string[];
+  /** Further tables of an experiment's own shape (e.g. dmp's placements), each also written as a CSV file. */
+  tables?: NamedTable[];
+}
+
+export interface NamedTable {
+  title: string;
+  /** CSV file name in the report folder. */
+  file: string;
+  table: Table;
 }
 
 export interface Experiment {

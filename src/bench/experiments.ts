@@ -5,6 +5,7 @@ import { baselineExperiment } from './experiment-baseline.js';
 import { cmeExperiment } from './experiment-cme.js';
 import { cmeMixExperiment } from './experiment-cme-mix.js';
 import { batchExperiment } from './experiment-batch.js';
+import { dmpExperiment } from './experiment-dmp.js';
 
 const registry = new Map<string, Experiment>();
 
@@ -12,7 +13,7 @@ export function registerExperiment(e: Experiment): void {
   registry.set(e.name, e);
 }
 
-for (const e of [baselineExperiment, cmeExperiment, cmeMixExperiment, batchExperiment]) registerExperiment(e);
+for (const e of [baselineExperiment, cmeExperiment, cmeMixExperiment, batchExperiment, dmpExperiment]) registerExperiment(e);
 
 export function experimentNames(): string[] {
   return [...registry.keys()];

@@ -18,3 +18,4 @@ export { writeReport, rewriteReport, REPORT_FILES } from './report.js';
 export { markdownTable, summaryTable } from './report-tables.js';
 export { createProgress, quietProgress, type Progress } from './progress.js';
 export { runBench, selectModels, type RunBenchOptions, type BenchRun } from './run.js';
+export { engineProfileBench, loadOrMeasureProfiles, DEFAULT_PROFILE_MEASURE, type ProfileMeasureOptions, type LoadOrMeasureOptions } from './profile-bench.js';

@@ -6,6 +6,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ExperimentResult, ResultRow } from './experiment.js';
+import { dmpPlots } from './plots-dmp.js';
 
 export interface Plot {
   /** File name in the report folder. */
@@ -145,6 +146,8 @@ function resourcePlots(result: ExperimentResult, a: Axis): Plot[] {
 }
 
 export function plotsFor(result: ExperimentResult): Plot[] {
+  // Placements are not levels on an axis: dmp has plots of its own shape.
+  if (result.experiment === 'dmp') return dmpPlots(result);
   if (sweepRows(result.rows).length === 0) return [];
   const a = xAxis(result.experiment);
   return [throughputPlot(result, a), speedupPlot(result, a), latencyPlot(result, a), ...resourcePlots(result, a)].filter((p): p is Plot => p !== null);

@@ -23,6 +23,11 @@ export function toCsv(rows: readonly ResultRow[]): string {
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
 }
 
+/** A table as CSV (cells as shown). */
+export function tableCsv(t: Table): string {
+  return [t.head, ...t.rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
 /** A table as cells, shared by markdown and HTML. */
 export interface Table {
   head: string[];
@@ -32,6 +37,13 @@ export interface Table {
 }
 
 export function summaryTable(summary: readonly SummaryRow[], experiment: string): Table {
+  if (experiment === 'dmp') {
+    return {
+      head: ['placement: model', 'alone inf/s', 'placed inf/s', 'vs alone', 'setup'],
+      numeric: [false, true, true, true, false],
+      rows: summary.map((s) => [s.model, num(s.baseline, 1), num(s.best, 1), Number.isFinite(s.speedup) ? `${num(s.speedup, 2)}x` : '-', s.note]),
+    };
+  }
   const levelName = experiment === 'batch' ? 'best batch size' : 'best level';
   const base = experiment === 'batch' ? 'batch 1 inf/s' : experiment === 'cme-mix' ? 'alone inf/s' : 'baseline inf/s';
   const best = experiment === 'cme-mix' ? 'in mix inf/s' : 'best inf/s';
@@ -94,6 +106,7 @@ export function markdownReport(result: ExperimentResult, env: Environment, setti
     '',
     ...result.notes.map((n) => `- ${n}`),
     '',
+    ...(result.tables ?? []).flatMap((t) => [`## ${t.title}`, '', markdownTable(t.table), '', `(also in ${t.file})`, '']),
     '## Method',
     '',
     ...methodLines(settings).map((l) => `- ${l}`),

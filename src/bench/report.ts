@@ -9,7 +9,7 @@ import { errors } from '../errors.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult } from './experiment.js';
 import { plotsFor, renderSvg } from './plots.js';
-import { environmentLines, markdownReport, methodLines, settingsTable, summaryTable, toCsv, type Table } from './report-tables.js';
+import { environmentLines, markdownReport, methodLines, settingsTable, summaryTable, tableCsv, toCsv, type Table } from './report-tables.js';
 
 export interface ReportInput {
   runId: string | null;
@@ -32,8 +32,9 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
   const svgs: { file: string; title: string; svg: string }[] = [];
   for (const p of plots) svgs.push({ file: p.file, title: p.title, svg: await renderSvg(p.spec) });
   const files: [string, string][] = [
-    ['result.json', json({ runId, experiment: result.experiment, startedAt: input.startedAt, finishedAt: input.finishedAt, environment, settings, summaryTitle: result.summaryTitle, summary: result.summary, notes: result.notes, rows: result.rows })],
+    ['result.json', json({ runId, experiment: result.experiment, startedAt: input.startedAt, finishedAt: input.finishedAt, environment, settings, summaryTitle: result.summaryTitle, summary: result.summary, notes: result.notes, tables: result.tables, rows: result.rows })],
     ['results.csv', toCsv(result.rows)],
+    ...(result.tables ?? []).map((t): [string, string] => [t.file, tableCsv(t.table)]),
     ['summary.md', markdownReport(result, environment, settings, runId, svgs.map((s) => s.file))],
     ...svgs.map((s): [string, string] => [s.file, s.svg]),
     ['index.html', html(input, svgs)],
@@ -66,6 +67,7 @@ ${list(environmentLines(environment))}
 <h2>${esc(result.summaryTitle)}</h2>
 ${htmlTable(summaryTable(result.summary, result.experiment))}
 ${list(result.notes)}
+${(result.tables ?? []).map((t) => `<h2>${esc(t.title)}</h2>\n${htmlTable(t.table)}`).join('\n')}
 <h2>Method</h2>
 ${list(methodLines(settings))}
 <h2>Plots</h2>
@@ -86,6 +88,6 @@ export async function rewriteReport(dir: string): Promise<string[]> {
     throw errors.invalidArg(`cannot read the report's ${file}: ${err.message}`);
   });
   const j = JSON.parse(text, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as Omit<ReportInput, 'result' | 'startedAt' | 'finishedAt'> & ExperimentResult & { startedAt: string; finishedAt: string };
-  const result: ExperimentResult = { experiment: j.experiment, rows: j.rows, summary: j.summary, summaryTitle: j.summaryTitle, notes: j.notes };
+  const result: ExperimentResult = { experiment: j.experiment, rows: j.rows, summary: j.summary, summaryTitle: j.summaryTitle, notes: j.notes, ...(j.tables ? { tables: j.tables } : {}) };
   return writeReport(dir, { runId: j.runId, result, environment: j.environment, settings: j.settings, startedAt: new Date(j.startedAt), finishedAt: new Date(j.finishedAt) });
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
+import { inventory, readDevicesFile } from '../runtime/index.js';
 import {
   compareRuns, createProgress, defaultBenchOptions, experimentNames, formatComparison, History, markdownTable, parseInputData,
   rewriteReport, runBench, summaryTable, DEFAULT_DB_PATH, EngineTarget, UrlTarget, type BenchOptions, type Target,
@@ -33,6 +34,7 @@ interface BenchCommandOptions {
   shape: Record<string, number[]>;
   batchSizes?: number[];
   cores?: number;
+  devices?: string;
   quiet?: boolean;
   db: string | false;
   compare?: string[];
@@ -62,6 +64,7 @@ export function registerBenchCommand(program: Command): void {
     .addOption(new Option('--shape <name:dims>', 'size of an input\'s dynamic dimensions, e.g. x:3,48,192 (repeatable)').argParser(parseShape).default({}, 'none'))
     .option('--batch-sizes <list>', 'client batch sizes for the batch experiment (default 1,2,4,8,16,32)', (v) => v.split(',').map((s) => integer(1)(s)))
     .option('--cores <n>', 'cores the engine\'s thread budget may hand out (default: all)', integer(1))
+    .option('--devices <file>', 'devices file: core sets and simulated accelerators the engine may place on (dmp: default the cores in two halves and a simulated EdgeTPU)')
     .option('--quiet', 'no progress output (for CI); the summary is still printed')
     .option('--db <file>', 'results database', DEFAULT_DB_PATH)
     .option('--no-db', 'do not store the run')
@@ -115,13 +118,16 @@ async function run(experiment: string, opts: BenchCommandOptions, out: (s: strin
     target = new UrlTarget({ url: opts.url, protocol, binary: !opts.json, repository: opts.repo });
   } else {
     const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => progress.note(l)));
-    target = new EngineTarget({ repository: repo, cores: opts.cores });
+    // The GPU is probed by the experiments that place on it (dmp), not here: probing costs a process.
+    const devices = opts.devices ? await inventory({ file: await readDevicesFile(opts.devices), probeGpu: false }) : undefined;
+    target = new EngineTarget({ repository: repo, cores: opts.cores, devices });
   }
   const outDir = opts.out ?? path.join('.tenancy', 'reports', `${experiment}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`);
   try {
     const r = await runBench({ experiment, target, models: opts.models, options, outDir, dbPath: opts.db === false ? null : opts.db, progress });
     out(`\n${r.result.summaryTitle}\n`);
     out(markdownTable(summaryTable(r.result.summary, r.result.experiment)));
+    for (const t of r.result.tables ?? []) out(`\n${t.title}\n\n${markdownTable(t.table)}`);
     out(`\nreport: ${path.join(outDir, 'index.html')}${r.runId ? `\nrun: ${r.runId} (in ${opts.db})` : ''}`);
   } finally {
     await target.close();

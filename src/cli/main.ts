@@ -6,6 +6,8 @@ import { registerServeCommand } from './serve.js';
 import { registerInferCommand } from './infer.js';
 import { registerBenchCommand } from './bench.js';
 import { registerDevicesCommand } from './devices.js';
+import { registerProfileCommand } from './profile.js';
+import { registerPlanCommand } from './plan.js';
 
 const program = new Command();
 program
@@ -19,5 +21,7 @@ registerServeCommand(program);
 registerInferCommand(program);
 registerBenchCommand(program);
 registerDevicesCommand(program);
+registerProfileCommand(program);
+registerPlanCommand(program);
 
 await program.parseAsync(process.argv);

@@ -3,7 +3,8 @@
  * The whole CPU ("cpu") and its core sets ("cpu:big", ...) share cores, so a plan may use either
  * the whole CPU or disjoint core sets, never both: the planner sees each device as independent.
  * planOnDevices plans every maximal choice of disjoint CPU devices (with every GPU and
- * accelerator) and keeps the best, saying what it compared.
+ * accelerator) and keeps the best, saying what it compared. Core sets also share the memory, so
+ * in a choice of several each gets the share of the budget that its cores are.
  */
 import { errors } from '../errors.js';
 import { plan } from './planner.js';
@@ -55,8 +56,14 @@ export function planOnDevices(profiles: ModelProfile[], devices: DeviceInfo[], d
   for (const cpus of disjointCpuChoices(devices)) {
     const set = [...cpus, ...others];
     const names = set.map((d) => d.id + (d.simulated ? ' (simulated)' : '')).join(' + ');
+    // Core sets share the machine's memory: each gets the part of the budget its cores are of the choice's.
+    const allCores = cpus.reduce((n, d) => n + (d.cores?.length ?? 1), 0);
+    const caps = capacitiesOf(set, options).map((c) => {
+      const d = cpus.find((x) => x.id === c.device);
+      return d && cpus.length > 1 ? { ...c, memoryBytes: Math.floor((c.memoryBytes * (d.cores?.length ?? 1)) / allCores) } : c;
+    });
     try {
-      tried.push({ names, plan: plan(profiles, capacitiesOf(set, options), demand, { method: options.method }), error: null });
+      tried.push({ names, plan: plan(profiles, caps, demand, { method: options.method }), error: null });
     } catch (err) {
       tried.push({ names, plan: null, error: (err as Error).message });
     }

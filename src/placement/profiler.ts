@@ -12,22 +12,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import os from 'node:os';
 import { errors } from '../errors.js';
+import type { Device } from '../runtime/index.js';
 import type { ModelProfile, ProfilePoint } from './types.js';
 import { deviceKey, type DeviceIdentity, type ProfileStore } from './profile-store.js';
 
-/** What the profiler needs to know of a device (runtime's Device has this shape). */
-export interface DeviceInfo {
-  id: string;
-  kind: 'cpu' | 'gpu' | 'sim';
-  available: boolean;
-  reason?: string;
-  cores?: number[];
-  description: string;
-  memoryBytes: number;
-  simulated: boolean;
-  maxConcurrent?: number;
-  latencyMs?: Record<string, number>;
-}
+/** What the profiler needs to know of a device: the runtime's inventory entry. */
+export type DeviceInfo = Device;
 
 /** One configuration to measure. */
 export interface ProfileConfig {
@@ -164,18 +154,20 @@ export async function measureProfile(bench: ProfileBench, model: string, device:
   const base = await bench.config(model);
   const configs = profileConfigs(device, Number(base.max_batch_size ?? 0), options);
   const points: ProfilePoint[] = [];
+  let firstFailure = '';
   for (const c of configs) {
     const what = `${model} on ${device.id}: ${c.instances} x ${c.threads} thread${c.threads > 1 ? 's' : ''}${c.batching ? `, batch ${c.batching.maxBatchSize}` : ''}`;
     const m = await bench.measure(model, configFor(base, device, c), { instances: c.instances, outstanding: profileOutstanding(c) });
     if (!(m.throughput > 0)) {
       // A configuration that cannot run (e.g. out of memory) is left out, not stored as zero.
+      firstFailure ||= m.firstError ?? 'no completions';
       options.onProgress?.(`${what}: no successful request (${m.firstError ?? 'no completions'}), left out`);
       continue;
     }
     options.onProgress?.(`${what}: ${m.throughput.toFixed(1)} inf/s, p99 ${m.p99Ms.toFixed(1)} ms, ${(m.memoryPerInstance / 2 ** 20).toFixed(0)} MB/instance`);
     points.push({ ...c, throughput: m.throughput, p99Ms: m.p99Ms, memoryPerInstance: m.memoryPerInstance });
   }
-  if (points.length === 0) throw errors.internal(`model "${model}" could not be measured on ${device.id}: every configuration failed`);
+  if (points.length === 0) throw errors.internal(`model "${model}" could not be measured on ${device.id}: every configuration failed, the first with: ${firstFailure}`);
   return { model, device: device.id, points };
 }
 
