@@ -4,8 +4,11 @@
  * finish, close the engine and exit 0.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { Engine } from '../engine/index.js';
-import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
+import { Engine, PlacementManager } from '../engine/index.js';
+import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
+import { loadOrMeasureProfiles } from '../bench/index.js';
+import { planOnDevices } from '../placement/index.js';
+import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { startServers, DEFAULT_BODY_LIMIT, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
 import { describeLoaded } from './describe.js';
@@ -19,6 +22,10 @@ export interface ServeCommandOptions {
   modelControlMode: ModelControlMode;
   loadModel: string[];
   bodyLimit: number;
+  /** Devices file: core sets and simulated accelerators. */
+  devices?: string;
+  /** manual: instances as the configs say (GET/PUT /v2/placement to change); auto: planned from profiles and re-planned as the load shifts. */
+  placement: 'manual' | 'auto';
 }
 
 function port(v: string): number {
@@ -45,6 +52,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--model-control-mode <mode>', 'none: serve every model of the repository, fixed; explicit: load only --load-model ones, and allow the repository extension to load and unload').choices(MODEL_CONTROL_MODES).default('none'))
     .option('--load-model <name>', 'with --model-control-mode explicit: a model to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--body-limit <bytes>', 'largest request accepted (HTTP body, gRPC message)', bytes, DEFAULT_BODY_LIMIT)
+    .option('--devices <file>', 'devices file: core sets and simulated accelerators (see examples/devices.json)')
+    .addOption(new Option('--placement <mode>', 'manual: instances as the model configs say (GET/PUT /v2/placement moves them); auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(['manual', 'auto']).default('manual'))
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
       if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
       await serve(opts);
@@ -53,14 +62,32 @@ export function registerServeCommand(program: Command): void {
 
 export async function serve(opts: ServeCommandOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
-  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
+  const devices = await inventory({ file: opts.devices ? await readDevicesFile(opts.devices) : undefined, probeModel: textOrientationModelFile() });
+  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
   console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode})`);
   if (opts.modelControlMode === 'none') await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
+  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices) : new PlacementManager(engine);
   console.log(describeLoaded(engine) + '\n');
-  const servers = await startServers(engine, serverOptions(opts));
+  const servers = await startServers(engine, { ...serverOptions(opts), placement });
   printUrls(servers);
   await untilSignal(engine, servers);
+}
+
+/**
+ * Auto placement: profiles from the store (measuring what is missing, on a separate engine), an
+ * initial plan with every model weighted alike, then the controller re-plans as the load shifts.
+ */
+async function autoPlacement(engine: Engine, repo: string, devices: Device[]): Promise<PlacementManager> {
+  const models = [...new Set(engine.loaded().map((m) => m.name))];
+  console.log(`auto placement: profiles of ${models.join(', ')} on ${devices.filter((d) => d.available).map((d) => d.id + (d.simulated ? ' (simulated)' : '')).join(', ')} (stored ones reused; missing ones measured now)`);
+  const profiles = await loadOrMeasureProfiles(repo, devices, models);
+  const manager = new PlacementManager(engine, { profiles: () => profiles });
+  const first = planOnDevices(profiles, devices, models.map((model) => ({ model, weight: 1 })));
+  for (const line of first.reasons) console.log(`  ${line}`);
+  await manager.set(first.entries).catch((err) => console.log(`initial plan not applied: ${(err as Error).message}`));
+  manager.startAuto();
+  return manager;
 }
 
 export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
