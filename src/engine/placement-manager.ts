@@ -62,7 +62,9 @@ export class PlacementManager {
   async set(entries: PlacementEntry[]): Promise<PlacementView> {
     const named = new Set(entries.map((e) => e.model));
     const whole = [...currentPlacement(this.engine).filter((e) => !named.has(e.model)), ...entries];
-    const problems = [...placementEntryProblems(this.engine, entries), ...placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d))];
+    // Names first: the capacity check needs every entry's model and device to exist.
+    let problems = placementEntryProblems(this.engine, entries);
+    if (!problems.length) problems = placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d));
     if (problems.length) throw errors.invalidArg(`placement refused: ${problems.join('; ')}`);
     await applyPlacement(this.engine, entries);
     return this.view();
