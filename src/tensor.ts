@@ -1,6 +1,6 @@
 /**
  * Tensors as tenancy passes them around: Open Inference Protocol datatype names, a concrete shape,
- * and data as a typed array (or strings for BYTES). Conversions to the names used by model configs
+ * and data as a typed array (or BYTES elements: strings, or raw bytes as they came off a binary wire). Conversions to the names used by model configs
  * (Triton's TYPE_*) and by ONNX Runtime live here, once.
  */
 export type DataType =
@@ -12,7 +12,24 @@ export type TensorData =
   | Float32Array | Float64Array | Uint16Array
   | Int8Array | Int16Array | Int32Array | BigInt64Array
   | Uint8Array | Uint32Array | BigUint64Array
-  | string[];
+  | BytesElement[];
+
+/**
+ * One BYTES element: a string where it came from JSON (or a model), the exact bytes where it came
+ * from binary data (HTTP binary, gRPC raw or bytes contents), so binary payloads such as encoded
+ * images survive unchanged. Use bytesOf() / textOf() to read either form.
+ */
+export type BytesElement = string | Uint8Array;
+
+/** The bytes of a BYTES element (a string is taken as UTF-8). */
+export function bytesOf(e: BytesElement): Buffer {
+  return typeof e === 'string' ? Buffer.from(e, 'utf8') : Buffer.from(e.buffer, e.byteOffset, e.byteLength);
+}
+
+/** A BYTES element as text (bytes are read as UTF-8). */
+export function textOf(e: BytesElement): string {
+  return typeof e === 'string' ? e : Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString('utf8');
+}
 
 export interface Tensor {
   datatype: DataType;

@@ -1,11 +1,12 @@
 /**
  * `tenancy infer <model>`: one inference against a running server over HTTP (JSON or binary) or
- * gRPC, with inputs from a JSON file (the protocol's request body, or {name: tensor}) or zeros of
- * the model's input shapes. Prints the result as JSON.
+ * gRPC, with inputs from a JSON file (the protocol's request body, or {name: tensor}), picture
+ * files (`--image`, for a model with an image_input pipeline: one picture per batch row), or zeros
+ * of the model's input shapes. Prints the result as JSON.
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { GrpcClient, HttpClient, ServerError, type InferenceClient, type ModelMetadata } from '../client/index.js';
+import { GrpcClient, HttpClient, ServerError, imageFileInputs, type InferenceClient, type ModelMetadata } from '../client/index.js';
 import { elementCount, isDataType, zeros, type TensorMap } from '../tensor.js';
 import { tensorFromValues, tensorToValues } from '../server/oip/tensor-wire.js';
 
@@ -13,6 +14,8 @@ interface InferCommandOptions {
   url?: string;
   protocol: 'http' | 'grpc';
   input?: string;
+  image?: string[];
+  imageInput?: string;
   binary: boolean;
   classification?: number;
   version?: number;
@@ -32,14 +35,18 @@ export function registerInferCommand(program: Command): void {
     .option('--url <url>', 'server address (default http://127.0.0.1:8000, or 127.0.0.1:8001 for gRPC)')
     .addOption(new Option('--protocol <p>', 'transport').choices(['http', 'grpc']).default('http'))
     .option('--input <file.json>', 'inputs: {"inputs": [{name, datatype, shape, data}]} or {"name": {datatype, shape, data}} (default: zeros)')
-    .option('--no-binary', 'HTTP: send and receive JSON lists instead of binary tensor data')
+    .option('--image <files...>', 'picture files (JPEG, PNG, WebP) sent as one BYTES input, one per batch row, for a model with image_input')
+    .option('--image-input <name>', 'the input that takes the pictures (default: the model\'s only input)')
+    .option('--no-binary', 'HTTP: send and receive JSON lists instead of binary tensor data (pictures as base64)')
     .option('--classification <k>', 'return the top k classes of each output as "score:index:label"', positive)
     .option('--version <n>', 'model version (default: the newest loaded)', positive)
     .option('--full', 'print every output value (default: the first 16 of each)', false)
     .action(async (model: string, opts: InferCommandOptions, cmd: Command) => {
       const client: InferenceClient = opts.protocol === 'grpc' ? new GrpcClient(opts.url ?? '127.0.0.1:8001') : new HttpClient(opts.url ?? 'http://127.0.0.1:8000');
       try {
-        const inputs = opts.input ? await inputsFromFile(opts.input) : zeroInputs(await client.modelMetadata(model, opts.version));
+        const inputs = opts.input ? await inputsFromFile(opts.input)
+          : opts.image ? await imageFileInputs(opts.imageInput ?? onlyInput(await client.modelMetadata(model, opts.version)), opts.image)
+          : zeroInputs(await client.modelMetadata(model, opts.version));
         const r = await client.infer(model, inputs, { binary: opts.binary, classification: opts.classification, version: opts.version });
         const outputs = Object.entries(r.outputs).map(([name, t]) => {
           const values = tensorToValues(t);
@@ -54,6 +61,11 @@ export function registerInferCommand(program: Command): void {
         client.close();
       }
     });
+}
+
+function onlyInput(meta: ModelMetadata): string {
+  if (meta.inputs.length !== 1) throw new Error(`model "${meta.name}" has ${meta.inputs.length} inputs (${meta.inputs.map((i) => i.name).join(', ')}): say which takes the pictures with --image-input`);
+  return meta.inputs[0].name;
 }
 
 function zeroInputs(meta: ModelMetadata): TensorMap {

@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import { Engine, type InputTable } from '../engine/index.js';
-import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureDefaultRepository, exampleImagesDir, DEFAULT_REPOSITORY_DIR, TEXT_ORIENTATION } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import { describeLoaded, table } from './describe.js';
@@ -43,10 +45,31 @@ async function start(opts: StartOptions): Promise<void> {
     rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
   }
   console.log(table(rows) + '\n');
+  await classifyExamples(engine);
   if (!opts.serve) return engine.close();
   const servers = await startServers(engine, { host: opts.host, httpPort: 8000, grpcPort: 8001, metricsPort: 8002, bodyLimit: DEFAULT_BODY_LIMIT });
   printUrls(servers);
   await untilSignal(engine, servers);
+}
+
+/** Classifies the shipped example pictures with the real text-orientation classifier, through its image pipeline. */
+async function classifyExamples(engine: Engine): Promise<void> {
+  const dir = exampleImagesDir();
+  const model = engine.loaded().find((m) => m.name === TEXT_ORIENTATION && m.config.image_input);
+  if (!dir || !model) return;
+  const files = (await readdir(dir)).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort();
+  const output = model.config.output[0].name;
+  const labels = model.labels[output] ?? [];
+  const rows = [['PICTURE', 'LABEL', 'SCORE', 'COMPUTE INPUT MS', 'COMPUTE INFER MS']];
+  for (const file of files) {
+    const picture = await readFile(path.join(dir, file));
+    const r = await engine.infer(TEXT_ORIENTATION, { x: { datatype: 'BYTES', shape: [1], data: [picture] } });
+    const scores = Array.from(r.outputs[output].data as Float32Array);
+    const best = scores.indexOf(Math.max(...scores));
+    rows.push([path.join(path.relative(process.cwd(), dir) || '.', file), labels[best] ?? String(best), scores[best].toFixed(6), r.timing.computeInputMs.toFixed(2), r.timing.computeInferMs.toFixed(2)]);
+  }
+  console.log(`${TEXT_ORIENTATION} on the example pictures (decoded, resized and normalized by the server's image pipeline):`);
+  console.log(table(rows) + '\n');
 }
 
 function sampleInputs(t: InputTable): TensorMap {

@@ -3,7 +3,7 @@
  * raw_input_contents, outputs come back as raw_output_contents.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { TensorMap } from '../tensor.js';
+import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
 import { loadInferenceService } from '../server/grpc/proto.js';
 import { checkDataType, tensorFromRaw, tensorToRaw } from '../server/oip/tensor-wire.js';
 import { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
@@ -60,7 +60,9 @@ export class GrpcClient implements InferenceClient {
     const outputs: TensorMap = {};
     res.outputs.forEach((o, i) => {
       const what = `output "${o.name}"`;
-      outputs[o.name] = tensorFromRaw(checkDataType(o.datatype, what), o.shape.map(Number), res.raw_output_contents[i], what);
+      const t = tensorFromRaw(checkDataType(o.datatype, what), o.shape.map(Number), res.raw_output_contents[i], what);
+      // BYTES outputs (classification results, text) are given to the caller as strings.
+      outputs[o.name] = t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
     });
     return { model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs };
   }

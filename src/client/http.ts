@@ -4,7 +4,8 @@
  * the server's status and message.
  */
 import http from 'node:http';
-import type { TensorMap } from '../tensor.js';
+import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
+import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
 import { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
@@ -64,7 +65,7 @@ export class HttpClient implements InferenceClient {
     const chunks: Buffer[] = [];
     const wireInputs = Object.entries(inputs).map(([name, t]) => {
       const base = { name, datatype: t.datatype, shape: t.shape };
-      if (!binary || t.datatype === 'BYTES' && t.data.length === 0) return { ...base, data: tensorToValues(t) };
+      if (!binary || t.datatype === 'BYTES' && t.data.length === 0) return { ...base, data: t.datatype === 'BYTES' ? bytesToJson(t.data as BytesElement[]) : tensorToValues(t) };
       const raw = tensorToRaw(t);
       chunks.push(raw);
       return { ...base, parameters: { binary_data_size: raw.length } };
@@ -131,7 +132,9 @@ function decodeReply(body: Buffer, headerLength: string | null): ClientInferResu
     const shape = checkShape(o.shape, `output "${o.name}"`);
     const size = o.parameters?.binary_data_size;
     if (size !== undefined) {
-      outputs[o.name] = tensorFromRaw(dt, shape, body.subarray(offset, offset + size), `output "${o.name}"`);
+      const t = tensorFromRaw(dt, shape, body.subarray(offset, offset + size), `output "${o.name}"`);
+      // BYTES outputs (classification results, text) are given to the caller as strings.
+      outputs[o.name] = dt === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
       offset += size;
     } else {
       outputs[o.name] = tensorFromValues(dt, shape, (o.data ?? []).flat(Infinity), `output "${o.name}"`);

@@ -10,7 +10,10 @@ export interface ClientInferOptions {
   outputs?: string[];
   /** Top-k classification of every returned output instead of raw tensors; 0 or omitted = off. */
   classification?: number;
-  /** HTTP only: send inputs and receive outputs as binary tensor data instead of JSON lists. Default true. */
+  /**
+   * HTTP only: send inputs and receive outputs as binary tensor data instead of JSON lists. Default
+   * true. With JSON, BYTES inputs holding bytes (pictures) are sent as base64 strings.
+   */
   binary?: boolean;
   /** Server-side deadline covering queue and run, microseconds (the protocol's `timeout` parameter). */
   timeoutUs?: number;

@@ -13,6 +13,7 @@ import { Scheduler, batchKey } from '../scheduler/index.js';
 import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
 import { ModelStats } from './stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
+import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
@@ -34,6 +35,8 @@ export class Model {
   reason = '';
   instances: ModelInstance[] = [];
   private readonly scheduler: Scheduler;
+  /** Encoded images → the input tensor, for a model whose config has image_input. */
+  private readonly images: ImagePipeline | null;
   private nextIndex = 0;
   private restartFailures = 0;
   private starting = 0;
@@ -53,6 +56,7 @@ export class Model {
     this.labels = def.labels;
     this.file = def.file;
     this.table = buildInputTable(def.config);
+    this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
     this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.instances, {
       settled: (req, result, error, instance) => this.settled(req, result, error, instance),
@@ -167,6 +171,14 @@ export class Model {
   async infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
     this.received++;
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
+    let preprocessMs = 0;
+    if (this.images?.applies(inputs)) {
+      // Before validation: the pipeline turns the BYTES images into the input the table expects.
+      const t0 = preciseNow();
+      inputs = await this.images.run(inputs);
+      preprocessMs = preciseNow() - t0;
+      if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
+    }
     const batchSize = validateInputs(this.table, inputs, options.outputs);
     const level = requestLevel(this.config, options.priority);
     const timeoutMs = requestTimeoutMs(this.config, level, options.timeoutMs);
@@ -176,7 +188,7 @@ export class Model {
         seq: nextSeq++, model: this.name, version: this.version, id: options.id, inputs, outputs: options.outputs,
         batchSize, batchKey: this.config.dynamic_batching ? batchKey(inputs, options.outputs) : '', level,
         timeoutMs, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, signal: options.signal,
-        receivedAt: now, settled: false, resolve, reject,
+        receivedAt: now, preprocessMs, settled: false, resolve, reject,
       };
       this.scheduler.enqueue(req);
     });
@@ -194,8 +206,8 @@ export class Model {
     req.resolve({
       model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
       timing: {
-        queueMs, computeInputMs: r.computeStart - r.sentAt, computeInferMs: r.computeEnd - r.computeStart,
-        computeOutputMs: r.receivedAt - r.computeEnd, totalMs: doneAt - req.receivedAt,
+        queueMs, computeInputMs: req.preprocessMs + r.computeStart - r.sentAt, computeInferMs: r.computeEnd - r.computeStart,
+        computeOutputMs: r.receivedAt - r.computeEnd, totalMs: req.preprocessMs + doneAt - req.receivedAt,
       },
       timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },
     });

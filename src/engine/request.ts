@@ -29,7 +29,7 @@ export interface InferResult {
   version: number;
   id?: string;
   outputs: TensorMap;
-  /** Where the time went, in ms. */
+  /** Where the time went, in ms; computeInputMs and totalMs include image preprocessing. */
   timing: { queueMs: number; computeInputMs: number; computeInferMs: number; computeOutputMs: number; totalMs: number };
   /** Epoch ms of each step: received here, sent to the instance, session.run start/end in the host, done. */
   timestamps: { received: number; dispatched: number; computeStart: number; computeEnd: number; done: number };
@@ -54,7 +54,10 @@ export interface InferenceRequest {
   deadline: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Epoch ms when the request entered the queue (after any image preprocessing). */
   receivedAt: number;
+  /** Time spent decoding and resizing images before the queue, ms (0 without); counted in compute_input. */
+  preprocessMs: number;
   dispatchedAt?: number;
   settled: boolean;
   resolve(r: InferResult): void;

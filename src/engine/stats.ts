@@ -51,9 +51,10 @@ export class ModelStats {
   /** A request that ran and returned its outputs (its compute times are its batch's, as in Triton). */
   success(req: InferenceRequest, r: RunResult, doneAt: number): void {
     const st = this.s.inference_stats;
-    add(st.success, doneAt - req.receivedAt);
+    add(st.success, req.preprocessMs + doneAt - req.receivedAt);
     add(st.queue, (req.dispatchedAt ?? r.sentAt) - req.receivedAt);
-    add(st.compute_input, r.computeStart - r.sentAt);
+    // Image preprocessing (decode, resize, normalize) is input preparation, as Triton's compute_input.
+    add(st.compute_input, req.preprocessMs + r.computeStart - r.sentAt);
     add(st.compute_infer, r.computeEnd - r.computeStart);
     add(st.compute_output, r.receivedAt - r.computeEnd);
     this.s.inference_count += req.batchSize;
@@ -74,7 +75,7 @@ export class ModelStats {
   }
 
   fail(req: InferenceRequest, doneAt: number): void {
-    add(this.s.inference_stats.fail, doneAt - req.receivedAt);
+    add(this.s.inference_stats.fail, req.preprocessMs + doneAt - req.receivedAt);
   }
 
   snapshot(): ModelStatistics {

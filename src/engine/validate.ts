@@ -44,7 +44,7 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
     const t = inputs[spec.name];
     if (!t) throw errors.invalidArg(`model "${m}" expects input "${spec.name}", which the request does not have (expected: ${expected})`);
     if (t.datatype !== spec.datatype)
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}`);
+      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
       throw errors.invalidArg(`input "${spec.name}" of model "${m}" has an invalid shape ${JSON.stringify(t.shape)}: dimensions must be integers >= 0`);
     const want = table.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;

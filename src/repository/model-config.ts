@@ -6,6 +6,7 @@
 import { CONFIG_TYPE_NAMES, fromConfigType, toConfigType, type DataType } from '../tensor.js';
 import { errors } from '../errors.js';
 import type { OnnxMetadata, OnnxTensorInfo } from './onnx-metadata.js';
+import { completedImageInput, parseImageInput, resolveImageInput, type ImageInputConfig } from '../preprocess/config.js';
 
 export interface TensorConfig {
   name: string;
@@ -80,11 +81,13 @@ export interface ModelConfig {
   dynamic_batching?: DynamicBatchingConfig;
   /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning. */
   parameters: Record<string, { string_value: string }>;
+  /** tenancy: an image pipeline in front of one input (encoded images in as BYTES); filled in from the input when completed. */
+  image_input?: ImageInputConfig;
 }
 
 const KNOWN_FIELDS = [
   'name', 'platform', 'backend', 'max_batch_size', 'input', 'output', 'instance_group', 'version_policy',
-  'default_model_filename', 'queue_policy', 'parameters', 'dynamic_batching',
+  'default_model_filename', 'queue_policy', 'parameters', 'dynamic_batching', 'image_input',
 ];
 const DEFAULT_QUEUE_SIZE = 1024;
 const DEVICE_ID = /^(cpu(:[\w-]+)?|gpu:\d+|sim:[\w-]+)$/;
@@ -158,6 +161,7 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     const v = parameters[key]?.string_value;
     if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw bad(`parameters.${key}.string_value`, v, 'must be a positive integer');
   }
+  const image_input = raw.image_input === undefined ? undefined : parseImageInput(raw.image_input, bad);
   const spin = parameters.enable_spinning?.string_value;
   if (spin !== undefined && !['0', '1', 'true', 'false'].includes(spin))
     throw bad('parameters.enable_spinning.string_value', spin, 'must be "0", "1", "true" or "false"');
@@ -165,6 +169,7 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   return {
     name: dirName, platform: 'onnxruntime_onnx', max_batch_size: maxBatch as number, input, output, instance_group,
     version_policy, default_model_filename, queue_policy, ...(dynamic_batching ? { dynamic_batching } : {}), parameters,
+    ...(image_input ? { image_input } : {}),
   };
 }
 
@@ -289,7 +294,8 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
   const output = fill('output', config.output, meta.outputs);
   const missing = meta.inputs.filter((t) => !input.some((i) => i.name === t.name));
   if (missing.length) throw bad('input', config.input.map((i) => i.name), `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`);
-  return { ...config, max_batch_size: maxBatch, input, output };
+  const image = config.image_input && resolveImageInput(config.image_input, input, maxBatch, bad);
+  return { ...config, max_batch_size: maxBatch, input, output, ...(image ? { image_input: completedImageInput(image) } : {}) };
 }
 
 /** The datatype of a config tensor as the protocol names it. */

@@ -4,7 +4,7 @@
  * event loop for the whole inference.
  */
 import ort from 'onnxruntime-node';
-import { fromOrtType, toOrtType, type Tensor, type TensorMap } from '../tensor.js';
+import { fromOrtType, textOf, toOrtType, type BytesElement, type Tensor, type TensorMap } from '../tensor.js';
 import type { Session, SessionOptions, SessionTensorInfo } from './session.js';
 
 export async function createOrtSession(file: string | Uint8Array, options: SessionOptions): Promise<Session> {
@@ -39,7 +39,9 @@ class OrtSession implements Session {
   async run(feeds: TensorMap, outputs?: string[]): Promise<TensorMap> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(toOrtType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+      // BYTES elements may be raw bytes (from binary data); ONNX Runtime's string tensors take text.
+      const data = t.datatype === 'BYTES' ? (t.data as BytesElement[]).map(textOf) : t.data;
+      ortFeeds[name] = new ort.Tensor(toOrtType(t.datatype) as 'float32', data as Float32Array, t.shape);
     }
     const result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
     const out: TensorMap = {};

@@ -4,6 +4,7 @@
  * `binary_data_size`. BYTES elements are each a 4-byte little-endian length and the bytes.
  */
 import { errors } from '../../errors.js';
+import { bytesOf, type BytesElement } from '../../tensor.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -44,9 +45,9 @@ export class BinaryReader {
   }
 }
 
-/** BYTES elements → length-prefixed bytes. */
-export function encodeByteStrings(values: readonly string[]): Buffer {
-  const parts = values.map((v) => Buffer.from(v, 'utf8'));
+/** BYTES elements → length-prefixed bytes (strings as UTF-8, bytes as they are). */
+export function encodeByteStrings(values: readonly BytesElement[]): Buffer {
+  const parts = values.map(bytesOf);
   const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -57,16 +58,20 @@ export function encodeByteStrings(values: readonly string[]): Buffer {
   return out;
 }
 
-/** Length-prefixed bytes → BYTES elements; every length must fit in what is left. */
-export function decodeByteStrings(buf: Buffer, what: string): string[] {
-  const out: string[] = [];
+/**
+ * Length-prefixed bytes → BYTES elements; every length must fit in what is left. Each element is
+ * a copy of its exact bytes, never decoded as text (an encoded picture must arrive unchanged), and
+ * never a view (the body it came in may be reused).
+ */
+export function decodeByteStrings(buf: Buffer, what: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
   let o = 0;
   while (o < buf.length) {
     if (o + 4 > buf.length) throw errors.invalidArg(`${what}: BYTES data ends inside an element's 4-byte length prefix at byte ${o}`);
     const n = buf.readUInt32LE(o);
     if (o + 4 + n > buf.length)
       throw errors.invalidArg(`${what}: BYTES element at byte ${o} says ${n} bytes, but only ${buf.length - o - 4} are left`);
-    out.push(buf.toString('utf8', o + 4, o + 4 + n));
+    out.push(Uint8Array.prototype.slice.call(buf, o + 4, o + 4 + n));
     o += 4 + n;
   }
   return out;

@@ -5,7 +5,7 @@
  * the engine checks the tensors against the model.
  */
 import { errors } from '../../errors.js';
-import { elementBytes, elementCount, fromBytes, isDataType, DATATYPES, type DataType, type Tensor, type TensorData } from '../../tensor.js';
+import { elementBytes, elementCount, fromBytes, isDataType, DATATYPES, type DataType, type Tensor, type TensorData, type BytesElement, textOf } from '../../tensor.js';
 import { decodeByteStrings, encodeByteStrings } from './binary-data.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -50,11 +50,11 @@ export function tensorFromValues(dt: DataType, shape: number[], values: readonly
   let data: TensorData;
   switch (dt) {
     case 'BYTES': {
-      const out = new Array<string>(n);
+      const out = new Array<BytesElement>(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v === 'string') out[i] = v;
-        else if (v instanceof Uint8Array) out[i] = Buffer.from(v).toString('utf8');
+        // Bytes (gRPC bytes_contents) stay bytes: a picture must not go through a text decoder.
+        if (typeof v === 'string' || v instanceof Uint8Array) out[i] = v;
         else throw bad(i, 'a string');
       }
       data = out;
@@ -124,8 +124,8 @@ function zerosOf(dt: DataType, n: number): Int8Array | Int16Array | Int32Array |
 
 /** Tensor data → raw little-endian bytes, without a copy for numeric types. */
 export function tensorToRaw(t: Tensor): Buffer {
-  if (t.datatype === 'BYTES') return encodeByteStrings(t.data as string[]);
-  const d = t.data as Exclude<TensorData, string[]>;
+  if (t.datatype === 'BYTES') return encodeByteStrings(t.data as BytesElement[]);
+  const d = t.data as Exclude<TensorData, BytesElement[]>;
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 }
 
@@ -133,7 +133,7 @@ export function tensorToRaw(t: Tensor): Buffer {
 export function tensorToValues(t: Tensor): unknown[] {
   const d = t.data;
   switch (t.datatype) {
-    case 'BYTES': return d as string[];
+    case 'BYTES': return (d as BytesElement[]).map(textOf);
     case 'BOOL': return Array.from(d as Uint8Array, (v) => v !== 0);
     case 'INT64':
     case 'UINT64': return Array.from(d as BigInt64Array, (v) => Number(v));
