@@ -23,8 +23,16 @@ export function schedulerOptions(config: ModelConfig): SchedulerOptions {
   };
 }
 
-/** Queue policy of each level, index 0 = priority 1. */
+const cache = new WeakMap<ModelConfig, QueuePolicyConfig[]>();
+
+/** Queue policy of each level, index 0 = priority 1. Computed once per config: it is read on every request. */
 function policies(config: ModelConfig): QueuePolicyConfig[] {
+  let list = cache.get(config);
+  if (!list) cache.set(config, (list = computePolicies(config)));
+  return list;
+}
+
+function computePolicies(config: ModelConfig): QueuePolicyConfig[] {
   const db = config.dynamic_batching;
   if (!db || db.priority_levels === 0) return [db?.default_queue_policy ?? config.queue_policy];
   return Array.from({ length: db.priority_levels }, (_, i) => db.priority_queue_policy[String(i + 1)] ?? db.default_queue_policy);
