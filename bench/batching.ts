@@ -5,12 +5,14 @@
  *             requests can fill (instances x batch <= 8); the best cell is the ceiling;
  *   tenancy without dynamic batching: batch-1 clients at concurrency 8, one request per execution;
  *   tenancy with dynamic batching: the same clients, the server forms the batches.
- * Without dynamic batching tenancy uses the grid's best instance and thread counts; with it, a few
- * server configurations are tried (the best cell's instances with its batch size as the preferred
- * size at several queue delays, and more instances than cores with small batches), as Model
- * Analyzer searches server configurations. The goal: with dynamic
- * batching tenancy reaches at least 0.9 of the raw optimum on both models.
- * Usage: npm run bench:batching [-- --seconds 3]
+ * Three phases per model. Screening: every raw cell and every tenancy server configuration once
+ * (as Model Analyzer searches server configurations). Then paired rounds: the best raw cell, tenancy
+ * without batching and the best tenancy configuration, back to back, several times; the ratio is
+ * the median of the per-round ratios. Re-measuring the ceiling matters: the best of many noisy
+ * screening cells is biased upwards (the winner's curse), and this shared machine drifts by 20%
+ * within a minute, so only measurements taken side by side compare.
+ * The goal: with dynamic batching tenancy reaches at least 0.9 of the raw optimum on both models.
+ * Usage: npm run bench:batching [-- --seconds 2 --rounds 5]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +20,15 @@ import { Worker } from 'node:worker_threads';
 import { Engine } from '../src/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
-import { patchConfig, removeDir, tempDir } from '../test/fixtures/repo.js';
+import { patchConfig, removeDir, tempDir } from '../src/bench/scratch-repo.js';
 import type { TensorMap } from '../src/tensor.js';
 
 const argNum = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const SECONDS = argNum('seconds', 3);
+const SECONDS = argNum('seconds', 2);
+const ROUNDS = argNum('rounds', 5);
 const CORES = os.availableParallelism();
 const CONCURRENCY = 8;
 const MODELS = [
@@ -53,7 +56,7 @@ async function rawCell(file: string, m: (typeof MODELS)[number], instances: numb
   }
 }
 
-async function engineRate(repo: string, m: (typeof MODELS)[number], best: Cell, batching: Record<string, unknown> | null): Promise<{ rate: number; avgBatch: number }> {
+async function engineRate(repo: string, m: (typeof MODELS)[number], best: { instances: number; threads: number }, batching: Record<string, unknown> | null): Promise<{ rate: number; avgBatch: number }> {
   await patchConfig(repo, m.name, {
     max_batch_size: 16,
     instance_group: [{ count: best.instances }],
@@ -86,8 +89,27 @@ async function engineRate(repo: string, m: (typeof MODELS)[number], best: Cell, 
   }
 }
 
+interface Candidate { instances: number; threads: number; preferred: number; d: number }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const describe = (c: Candidate) => `${c.instances} x ${c.threads}, preferred ${c.preferred}, delay ${c.d} us`;
+
+/**
+ * Server configurations to try: the raw optimum's instances and batch at several queue delays; the
+ * same instances with batches half as large, which concurrency 8 fills twice over so each instance
+ * always has a full batch waiting in its pipeline; and more instances than cores with small batches.
+ */
+function candidates(best: Cell): Candidate[] {
+  const list: Candidate[] = [
+    ...[0, 1000, 4000].map((d) => ({ instances: best.instances, threads: best.threads, preferred: best.batch, d })),
+    { instances: best.instances, threads: best.threads, preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * best.instances))), d: 1000 },
+    { instances: CORES + 1, threads: 1, preferred: 2, d: 1000 },
+    { instances: 2 * CORES, threads: 1, preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * CORES))), d: 1000 },
+  ];
+  return list.filter((c, i) => list.findIndex((o) => describe(o) === describe(c)) === i);
+}
+
 async function main(): Promise<void> {
-  console.log(`bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ${SECONDS} s per cell; batch-1 clients at concurrency ${CONCURRENCY}\n`);
+  console.log(`bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ${SECONDS} s per measurement, ${ROUNDS} paired rounds; batch-1 clients at concurrency ${CONCURRENCY}\n`);
   const repo = await tempDir('tenancy-bench-batching-');
   await writeTextOrientationModel(repo);
   await writeZooModel(repo, 'mobilenet_v2');
@@ -102,32 +124,32 @@ async function main(): Promise<void> {
       }
       cells.sort((a, b) => b.rate - a.rate);
       const best = cells[0];
-      console.log(`${m.name}: raw grid (instances x threads x batch -> inferences/s), best first`);
+      console.log(`${m.name}: screening. Raw grid (instances x threads x batch -> inferences/s), best first:`);
       for (const c of cells.slice(0, 5)) console.log(`  ${c.instances} x ${c.threads} x ${String(c.batch).padEnd(2)} ${c.rate.toFixed(1).padStart(8)}`);
-      const plain = await engineRate(repo, m, best, null);
-      // Server configurations to try with dynamic batching: the raw optimum's instances and batch at
-      // several queue delays, and more instances than cores with small batches, which hides each
-      // instance's wait for its next batch behind the others' work (the CME effect).
-      const candidates = [
-        ...[0, 1000, 4000].map((d) => ({ instances: best.instances, preferred: best.batch, d })),
-        { instances: CORES + 1, preferred: 2, d: 1000 },
-        { instances: 2 * CORES, preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * CORES))), d: 1000 },
-      ];
-      const batched = [];
-      for (const c of candidates) {
-        const cell = { ...best, instances: c.instances, threads: c.instances > CORES ? 1 : best.threads };
-        const r = await engineRate(repo, m, cell, { max_queue_delay_microseconds: c.d, preferred_batch_size: [c.preferred] });
-        batched.push({ ...c, threads: cell.threads, ...r });
+      const plainCell = { instances: best.instances, threads: best.threads, preferred: 1, d: 0 };
+      const screened = [];
+      for (const c of candidates(best)) {
+        const r = await engineRate(repo, m, c, { max_queue_delay_microseconds: c.d, preferred_batch_size: [c.preferred] });
+        screened.push({ c, ...r });
+        console.log(`  tenancy ${describe(c).padEnd(36)} ${r.rate.toFixed(1).padStart(8)}  (average batch ${r.avgBatch.toFixed(2)})`);
       }
-      batched.sort((a, b) => b.rate - a.rate);
-      console.log(`  tenancy ${best.instances} x ${best.threads}, no dynamic batching:       ${plain.rate.toFixed(1).padStart(8)}  (${(plain.rate / best.rate).toFixed(2)} of raw optimum)`);
-      for (const b of batched) {
-        console.log(`  tenancy ${b.instances} x ${b.threads}, dynamic batching (preferred ${b.preferred}), delay ${String(b.d).padStart(4)} us: ${b.rate.toFixed(1).padStart(8)}  (${(b.rate / best.rate).toFixed(2)} of raw optimum, average batch ${b.avgBatch.toFixed(2)})`);
+      screened.sort((a, b) => b.rate - a.rate);
+      const chosen = screened[0].c;
+      console.log(`${m.name}: paired rounds. Raw ${best.instances} x ${best.threads} x ${best.batch} | tenancy ${best.instances} x ${best.threads} no batching | tenancy ${describe(chosen)}`);
+      const ratios: number[] = [];
+      const plainRatios: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const raw = await rawCell(file, m, best.instances, best.threads, best.batch);
+        const plain = await engineRate(repo, m, plainCell, null);
+        const batched = await engineRate(repo, m, chosen, { max_queue_delay_microseconds: chosen.d, preferred_batch_size: [chosen.preferred] });
+        ratios.push(batched.rate / raw);
+        plainRatios.push(plain.rate / raw);
+        console.log(`  round ${round}: raw ${raw.toFixed(1).padStart(7)} | no batching ${plain.rate.toFixed(1).padStart(7)} (${(plain.rate / raw).toFixed(2)}) | dynamic batching ${batched.rate.toFixed(1).padStart(7)} (${(batched.rate / raw).toFixed(2)}, average batch ${batched.avgBatch.toFixed(2)})`);
       }
-      const ratio = batched[0].rate / best.rate;
+      const ratio = median(ratios);
       const pass = ratio >= 0.9;
       ok &&= pass;
-      console.log(`  best dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ${pass ? 'PASS' : 'FAIL'}; speedup over no batching ${(batched[0].rate / plain.rate).toFixed(2)}x\n`);
+      console.log(`  median of rounds: dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ${pass ? 'PASS' : 'FAIL'}; without batching ${median(plainRatios).toFixed(2)}\n`);
     }
   } finally {
     await removeDir(repo);

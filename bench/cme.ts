@@ -17,7 +17,7 @@ import ort from 'onnxruntime-node';
 import { Engine } from '../src/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
-import { removeDir, tempDir, patchConfig } from '../test/fixtures/repo.js';
+import { removeDir, tempDir, patchConfig } from '../src/bench/scratch-repo.js';
 import type { TensorMap } from '../src/tensor.js';
 
 const arg = (name: string, dflt: number) => {

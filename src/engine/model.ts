@@ -202,11 +202,11 @@ export class Model {
       return;
     }
     this.stats.success(req, r, doneAt);
-    const queueMs = (req.dispatchedAt ?? r.sentAt) - req.receivedAt;
+    const queueMs = (req.dispatchedAt ?? r.sentAt) - req.receivedAt + r.hostWaitMs;
     req.resolve({
       model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
       timing: {
-        queueMs, computeInputMs: req.preprocessMs + r.computeStart - r.sentAt, computeInferMs: r.computeEnd - r.computeStart,
+        queueMs, computeInputMs: req.preprocessMs + r.computeStart - r.sentAt - r.hostWaitMs, computeInferMs: r.computeEnd - r.computeStart,
         computeOutputMs: r.receivedAt - r.computeEnd, totalMs: req.preprocessMs + doneAt - req.receivedAt,
       },
       timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },

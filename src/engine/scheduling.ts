@@ -10,9 +10,12 @@ import type { SchedulerOptions } from '../scheduler/index.js';
 
 export function schedulerOptions(config: ModelConfig): SchedulerOptions {
   const db = config.dynamic_batching;
-  if (!db) return { model: config.name, levels: [level(config.queue_policy)] };
+  const depth = config.parameters.pipeline_depth?.string_value;
+  const pipelineDepth = depth === undefined ? undefined : Number(depth);
+  if (!db) return { model: config.name, levels: [level(config.queue_policy)], pipelineDepth };
   return {
     model: config.name,
+    pipelineDepth,
     levels: policies(config).map(level),
     batching: {
       maxBatchSize: config.max_batch_size,

@@ -52,9 +52,10 @@ export class ModelStats {
   success(req: InferenceRequest, r: RunResult, doneAt: number): void {
     const st = this.s.inference_stats;
     add(st.success, req.preprocessMs + doneAt - req.receivedAt);
-    add(st.queue, (req.dispatchedAt ?? r.sentAt) - req.receivedAt);
+    // A run sent ahead to a busy instance waited there: that wait is queue time too.
+    add(st.queue, (req.dispatchedAt ?? r.sentAt) - req.receivedAt + r.hostWaitMs);
     // Image preprocessing (decode, resize, normalize) is input preparation, as Triton's compute_input.
-    add(st.compute_input, req.preprocessMs + r.computeStart - r.sentAt);
+    add(st.compute_input, req.preprocessMs + r.computeStart - r.sentAt - r.hostWaitMs);
     add(st.compute_infer, r.computeEnd - r.computeStart);
     add(st.compute_output, r.receivedAt - r.computeEnd);
     this.s.inference_count += req.batchSize;
@@ -69,7 +70,7 @@ export class ModelStats {
       b = { batch_size: rows, compute_input: zero(), compute_infer: zero(), compute_output: zero() };
       this.batches.set(rows, b);
     }
-    add(b.compute_input, r.computeStart - r.sentAt);
+    add(b.compute_input, r.computeStart - r.sentAt - r.hostWaitMs);
     add(b.compute_infer, r.computeEnd - r.computeStart);
     add(b.compute_output, r.receivedAt - r.computeEnd);
   }

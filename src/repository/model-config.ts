@@ -79,7 +79,7 @@ export interface ModelConfig {
   queue_policy: QueuePolicyConfig;
   /** Present when the model's requests are merged into batches (needs max_batch_size > 0). */
   dynamic_batching?: DynamicBatchingConfig;
-  /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning. */
+  /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning, pipeline_depth. */
   parameters: Record<string, { string_value: string }>;
   /** tenancy: an image pipeline in front of one input (encoded images in as BYTES); filled in from the input when completed. */
   image_input?: ImageInputConfig;
@@ -157,7 +157,7 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     if (!isObj(v) || typeof v.string_value !== 'string') throw bad(`parameters.${k}`, v, 'must be {"string_value": "..."}');
     parameters[k] = { string_value: v.string_value };
   }
-  for (const key of ['intra_op_thread_count', 'inter_op_thread_count']) {
+  for (const key of ['intra_op_thread_count', 'inter_op_thread_count', 'pipeline_depth']) {
     const v = parameters[key]?.string_value;
     if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw bad(`parameters.${key}.string_value`, v, 'must be a positive integer');
   }

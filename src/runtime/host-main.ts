@@ -1,6 +1,7 @@
 /**
  * Entry point inside a host: a worker thread (parentPort) or a child process (process.send).
- * Loads one session, warms it, then answers run messages one at a time.
+ * Loads one session, warms it, then answers run messages one at a time, in the order they came:
+ * the engine may send the next run while one is running, and it waits here, not in a round trip.
  */
 import { parentPort } from 'node:worker_threads';
 import { toWire } from '../errors.js';
@@ -64,5 +65,10 @@ function transferables(outputs: TensorMap): ArrayBuffer[] {
   return list;
 }
 
-if (parentPort) parentPort.on('message', (m: ToHost) => void onMessage(m));
-else process.on('message', (m: ToHost) => void onMessage(m));
+// One message at a time: a run that arrives during another starts when that one has answered.
+let queue: Promise<void> = Promise.resolve();
+const enqueue = (m: ToHost) => {
+  queue = queue.then(() => onMessage(m));
+};
+if (parentPort) parentPort.on('message', enqueue);
+else process.on('message', enqueue);

@@ -108,7 +108,13 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     const err = new TenancyError('INSTANCE_FAILED', `${this.label} ${reason}`, { host: this.label, reason });
     this.starting?.reject(err);
     this.starting = null;
-    for (const p of this.pending.values()) p.reject(err);
+    // The host runs in the order sent: only the oldest pending run had started; the others never
+    // did, and say so, so that their requests can go to another instance.
+    let first = true;
+    for (const p of this.pending.values()) {
+      p.reject(first ? err : new TenancyError('INSTANCE_FAILED', err.message, { ...err.details, notStarted: true }));
+      first = false;
+    }
     this.pending.clear();
     if (!expected) this.emit('crash', reason);
   }

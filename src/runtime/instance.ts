@@ -1,10 +1,11 @@
 /**
  * One loaded runtime session of one model version, living in a host: the unit of concurrency.
- * Lifecycle: loading → warming → ready → draining → stopped, or failed (with the reason). It runs
- * one request (or batch) at a time; the scheduler gives it the next as soon as it is idle.
+ * Lifecycle: loading → warming → ready → draining → stopped, or failed (with the reason). Its host
+ * runs one request (or batch) at a time, in the order sent; the scheduler may send the next one
+ * while the current runs (a pipeline of depth 2), so the session never waits for the round trip.
  */
 import { EventEmitter } from 'node:events';
-import { errors, isTenancyError } from '../errors.js';
+import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { ThreadHost, type Host, type HostKind } from './host.js';
 import { ProcessHost } from './process-host.js';
@@ -39,6 +40,8 @@ export interface RunResult {
   outputs: TensorMap;
   /** Epoch ms: sent to the host, session.run start and end inside the host, result back here. */
   sentAt: number;
+  /** Of computeStart - sentAt, the time spent waiting in the host behind an earlier run: queue time. */
+  hostWaitMs: number;
   computeStart: number;
   computeEnd: number;
   receivedAt: number;
@@ -50,14 +53,17 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
   readonly name: string;
   state: InstanceState = 'loading';
   reason = '';
-  busy = false;
-  /** When it last became idle: the scheduler prefers the instance idle longest, which spreads load. */
+  /** Runs sent and not yet answered: the one running and those queued in the host behind it. */
+  inflight = 0;
+  /** When it last finished a run: the scheduler prefers the instance idle longest, which spreads load. */
   idleSince = 0;
   readonly threads: number;
   readonly hostKind: HostKind;
   readonly device: string;
   ready: ReadyMessage | null = null;
   completed = 0;
+  /** computeEnd of the last answered run: a run sent before it waited in the host until then. */
+  private lastComputeEnd = 0;
   private host: Host;
   private drained: (() => void) | null = null;
 
@@ -73,6 +79,10 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       this.fail(`${this.host.label} ${why}`);
       this.emit('crash', why);
     });
+  }
+
+  get busy(): boolean {
+    return this.inflight > 0;
   }
 
   get hostLabel(): string {
@@ -123,25 +133,30 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
   /** Runs once. `transfer` lists input buffers the caller gives up, so a worker gets them without a copy. */
   async run(inputs: TensorMap, outputs?: string[], transfer?: ArrayBuffer[]): Promise<RunResult> {
     if (this.state !== 'ready' && this.state !== 'draining') throw errors.instanceFailed(this.name, `it is ${this.state}`);
-    if (this.busy) throw errors.internal(`instance ${this.name} got a run while busy`);
-    this.busy = true;
+    this.inflight++;
     const sentAt = preciseNow();
     try {
       const r = await this.host.run({ type: 'run', id: nextRunId++, inputs, outputs }, transfer);
       this.completed++;
-      return { outputs: r.outputs, sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
+      // Results come back in the order sent, so the previous run's end is known here.
+      const hostWaitMs = Math.max(0, Math.min(r.computeStart, this.lastComputeEnd) - sentAt);
+      this.lastComputeEnd = r.computeEnd;
+      return { outputs: r.outputs, sentAt, hostWaitMs, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
     } catch (err) {
       // The host knows what happened; the caller needs to know which instance it happened to.
-      if (isTenancyError(err, 'INSTANCE_FAILED')) throw errors.instanceFailed(this.name, `${err.message} while running the request`);
+      if (isTenancyError(err, 'INSTANCE_FAILED')) {
+        if (err.details.notStarted) throw new TenancyError('INSTANCE_FAILED', errors.instanceFailed(this.name, `${err.message} before the run started`).message, err.details);
+        throw errors.instanceFailed(this.name, `${err.message} while running the request`);
+      }
       throw err;
     } finally {
-      this.busy = false;
+      this.inflight--;
       this.idleSince = preciseNow();
-      if (this.drained && this.state === 'draining') this.drained();
+      if (this.drained && this.state === 'draining' && this.inflight === 0) this.drained();
     }
   }
 
-  /** Takes no new work; waits for the running request, then closes the session and the host. */
+  /** Takes no new work; waits for the runs sent to it, then closes the session and the host. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     if (this.state === 'failed') {

@@ -2,6 +2,10 @@
  * One model version's scheduler: a bounded priority queue in front of its instances. Without
  * dynamic batching each free instance takes the next request; with it, a free instance takes the
  * next batch that form-batch.ts forms, waiting at most max_queue_delay for a fuller one.
+ * When every instance is busy, each may be sent one more run ahead (pipeline depth 2): it waits in
+ * the host and starts the moment the current one ends, so the session does not sit idle while the
+ * result travels back and the next request travels in. A run ahead takes only a full batch (a
+ * partial one waits for an instance to free up, as before), so pipelining never shrinks batches.
  * Deadlines and cancellation end a request wherever it is: a queued one leaves the queue (and
  * never takes a batch slot), a running one gets its error now and its late result is dropped.
  * When an instance crashes only its own requests fail; the rest wait for the other instances.
@@ -34,7 +38,11 @@ export interface SchedulerOptions {
   levels: LevelPolicy[];
   /** Present: merge requests into batches. Absent: one request per execution. */
   batching?: BatchPolicy & { preserveOrdering: boolean };
+  /** Most runs sent to one instance at a time; 1 = none ahead. Default 2. */
+  pipelineDepth?: number;
 }
+
+const DEFAULT_PIPELINE_DEPTH = 2;
 
 interface Tracked extends InferenceRequest {
   queued: boolean;
@@ -90,17 +98,19 @@ export class Scheduler {
 
   /** Gives waiting requests to idle ready instances. Call when an instance becomes ready. */
   dispatch(): void {
+    const depth = this.options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
     while (this.queue.size > 0) {
-      const instance = pickInstance(this.instances());
+      const instance = pickInstance(this.instances(), depth);
       if (!instance) return;
-      const batch = this.nextBatch();
+      const batch = this.nextBatch(instance.inflight > 0);
       if (!batch) return;
       for (const r of batch) this.queue.remove(r);
       void this.execute(instance, batch);
     }
   }
 
-  private nextBatch(): Tracked[] | null {
+  /** `ahead`: for an instance that is busy; only a full batch goes there. */
+  private nextBatch(ahead: boolean): Tracked[] | null {
     const policy = this.options.batching;
     if (!policy) {
       for (const next of this.queue.waiting()) return [next];
@@ -108,7 +118,7 @@ export class Scheduler {
     }
     const decision = formBatch(this.queue.waiting(), policy, preciseNow());
     if (!decision) return null;
-    if ('send' in decision) return decision.send;
+    if ('send' in decision) return decision.full || !ahead ? decision.send : null;
     this.wakeAt(decision.waitUntil);
     return null;
   }
@@ -141,12 +151,19 @@ export class Scheduler {
       batch.forEach((r, i) => this.finish(r, { ...result, outputs: parts[i] }, null, instance.name));
     } catch (err) {
       const e = isTenancyError(err) ? err : errors.internal((err as Error).message);
-      for (const r of batch) this.finish(r, null, e, instance.name);
+      // A run sent ahead to an instance that died before starting it goes back to the queue.
+      if (e.details.notStarted) this.requeue(batch);
+      else for (const r of batch) this.finish(r, null, e, instance.name);
     } finally {
       this.running -= batch.length;
       this.dispatch();
       this.notifyIdle();
     }
+  }
+
+  /** Puts requests that never ran back in the queue (one that ended meanwhile stays ended). */
+  private requeue(batch: Tracked[]): void {
+    for (const r of batch) if (!r.settled) this.queue.push(r, r.level);
   }
 
   private finish(req: Tracked, result: RunResult | null, error: TenancyError | null, instance: string): void {

@@ -11,19 +11,20 @@ test('a killed host process fails only its own request, queued requests run else
     await engine.loadAll();
     const model = engine.model(TEXT_ORIENTATION);
     const big = classifierInput(64);
-    // Two running (one per instance) and four queued behind them.
+    // Two running (one per instance), one sent ahead to each (pipeline depth 2), two queued. The
+    // victim's run sent ahead never started: it goes back to the queue and runs elsewhere.
     const calls = Array.from({ length: 6 }, () => engine.infer(TEXT_ORIENTATION, { x: big }));
     const victim = model.instances[0];
     await new Promise((r) => setTimeout(r, 5));
-    assert.equal(victim.busy, true, 'the victim is running a request when killed');
+    assert.equal(victim.inflight, 2, 'the victim is running a request, with one more sent ahead, when killed');
     await victim.kill();
 
     const results = await Promise.allSettled(calls);
     const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as TenancyError);
-    assert.equal(failed.length, 1, 'exactly the in-flight request of the killed instance fails');
+    assert.equal(failed.length, 1, 'exactly the running request of the killed instance fails');
     assert.equal(failed[0].code, 'INSTANCE_FAILED');
     assert.match(failed[0].message, /instance text_orientation:1#0 failed: process \d+ exited unexpectedly \(signal SIGKILL\) while running the request/);
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5, 'the queued requests ran on the other instance');
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5, 'the queued requests, and the one sent ahead to the victim, ran on the other instance');
 
     // A replacement comes up and the model is back to two ready instances.
     for (let i = 0; i < 100 && model.instances.filter((x) => x.state === 'ready').length < 2; i++) await new Promise((r) => setTimeout(r, 50));

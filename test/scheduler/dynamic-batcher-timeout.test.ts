@@ -20,11 +20,12 @@ test('a request that times out while queued gets TIMEOUT and takes no slot in th
 test('with timeout_action DELAY a late queued request is served after the others instead of failing', async () => {
   const policy = { timeout_action: 'DELAY', default_timeout_microseconds: 2000 };
   await withClassifierEngine({ max_batch_size: 64, dynamic_batching: { default_queue_policy: policy, preferred_batch_size: [1] } }, async (engine) => {
-    const blocker = engine.infer(M, { x: classifierInput(64) });
+    // Two blockers: one runs, the other waits in the instance (pipeline depth 2), so the rest queue here.
+    const blockers = [engine.infer(M, { x: classifierInput(64) }), engine.infer(M, { x: classifierInput(64) })];
     const late = engine.infer(M, { x: classifierInput(1) });
-    await new Promise((r) => setTimeout(r, 10)); // the late one's deadline passes while the blocker runs
+    await new Promise((r) => setTimeout(r, 10)); // the late one's deadline passes while the blockers run
     const onTime = engine.infer(M, { x: classifierInput(1) }, { timeoutMs: 0 });
-    const [, l, o] = await Promise.all([blocker, late, onTime]);
+    const [, , l, o] = await Promise.all([...blockers, late, onTime]);
     assert.ok(o.timestamps.dispatched < l.timestamps.dispatched, 'the request still within its deadline went first');
   });
 });

@@ -22,3 +22,12 @@ for (const [what, policy, waiting, now, expected] of cases) {
     assert.deepEqual(ids(formBatch(waiting, policy, now)), expected);
   });
 }
+
+test('formBatch says whether a batch is full: only a full one may be sent ahead to a busy instance', () => {
+  const full = (d: ReturnType<typeof formBatch>) => (d && 'send' in d ? d.full : null);
+  assert.equal(full(formBatch([req(1), req(1), req(1), req(1)], { maxBatchSize: 4, preferred: [], delayMs: 0 }, 0)), true, 'max_batch_size reached');
+  assert.equal(full(formBatch([req(1), req(1)], { maxBatchSize: 8, preferred: [2], delayMs: 100 }, 0)), true, 'preferred size reached');
+  assert.equal(full(formBatch([req(1), req(1)], { maxBatchSize: 8, preferred: [], delayMs: 0 }, 0)), false, 'sent because the delay is 0, not full');
+  assert.equal(full(formBatch([req(1, 0), req(1, 1)], { maxBatchSize: 8, preferred: [], delayMs: 5 }, 9)), false, 'sent because the delay passed, not full');
+  assert.equal(full(formBatch([req(3), req(2)], { maxBatchSize: 4, preferred: [], delayMs: 0 }, 0)), true, 'the next request would overflow it');
+});

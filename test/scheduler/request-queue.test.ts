@@ -54,13 +54,26 @@ test('a limit of 0 means unbounded, and long runs stay correct across compaction
 
 test('pickInstance takes the ready idle instance that has been idle longest', () => {
   const instances = [
-    { name: 'busy', state: 'ready', busy: true, idleSince: 1 },
-    { name: 'loading', state: 'loading', busy: false, idleSince: 0 },
-    { name: 'recent', state: 'ready', busy: false, idleSince: 50 },
-    { name: 'oldest', state: 'ready', busy: false, idleSince: 10 },
+    { name: 'busy', state: 'ready', inflight: 1, idleSince: 1 },
+    { name: 'loading', state: 'loading', inflight: 0, idleSince: 0 },
+    { name: 'recent', state: 'ready', inflight: 0, idleSince: 50 },
+    { name: 'oldest', state: 'ready', inflight: 0, idleSince: 10 },
   ];
   assert.equal(pickInstance(instances)?.name, 'oldest');
+  assert.equal(pickInstance(instances, 2)?.name, 'oldest', 'an idle instance comes before a run ahead');
   assert.equal(pickInstance(instances.slice(0, 2)), null);
+});
+
+test('with pipeline depth 2, a busy instance takes one run ahead: the one whose run started first', () => {
+  const instances = [
+    { name: 'full', state: 'ready', inflight: 2, idleSince: 0 },
+    { name: 'later', state: 'ready', inflight: 1, idleSince: 30 },
+    { name: 'earlier', state: 'ready', inflight: 1, idleSince: 20 },
+    { name: 'draining', state: 'draining', inflight: 0, idleSince: 0 },
+  ];
+  assert.equal(pickInstance(instances, 1), null, 'depth 1: no run ahead');
+  assert.equal(pickInstance(instances, 2)?.name, 'earlier');
+  assert.equal(pickInstance(instances.slice(0, 1), 2), null, 'never more than depth runs on one instance');
 });
 
 test('a request moved to another level is served only from there', () => {
