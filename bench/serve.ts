@@ -15,7 +15,8 @@
  * utilization, the client process, and everything else on the machine (other processes).
  * Options (env): BENCH_SECONDS per setting and round (default 5), BENCH_WARMUP_SECONDS (default 1),
  * BENCH_ROUNDS (default 2), BENCH_INSTANCES (default 2); for profiling, BENCH_CONCURRENCY (default
- * "1,8") and BENCH_MODES (e.g. "gRPC"; in-process always runs).
+ * "1,8"), BENCH_MODES (e.g. "gRPC"; in-process always runs) and BENCH_CLIENT_NODE_ARGS (extra node
+ * flags for the client process, e.g. "--cpu-prof").
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -59,7 +60,7 @@ const inputs = benchInputs();
 
 const client = fork(fileURLToPath(new URL('./serve-client.ts', import.meta.url)),
   [`http://127.0.0.1:${servers.httpPort}`, `127.0.0.1:${servers.grpcPort}`],
-  { execArgv: ['--import', 'tsx'] });
+  { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] });
 await nextMessage(client);
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
