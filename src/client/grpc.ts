@@ -39,6 +39,9 @@ export class GrpcClient implements InferenceClient {
     return { ...m, inputs: shapes(m.inputs), outputs: shapes(m.outputs) };
   }
 
+  /** The model's configuration as Triton's ModelConfig message holds it (the part tenancy fills), 64-bit fields as numbers. */
+  modelConfig = async (model: string, version?: number) =>
+    numericConfig((await this.call<{ config: GrpcModelConfig }>('ModelConfig', { name: model, version: version ? String(version) : '' })).config);
   statistics = (model?: string, version?: number) => this.call<{ model_stats: unknown[] }>('ModelStatistics', { name: model ?? '', version: version ? String(version) : '' });
   repositoryIndex = async (ready = false) => (await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>('RepositoryIndex', { ready })).models;
   load = (model: string, config?: unknown) =>
@@ -70,4 +73,42 @@ export class GrpcClient implements InferenceClient {
   close(): void {
     this.client.close();
   }
+}
+
+type Int64 = string | number;
+interface GrpcQueuePolicy { default_timeout_microseconds: Int64; [k: string]: unknown }
+interface GrpcModelConfig {
+  input: { dims: Int64[] }[];
+  output: { dims: Int64[] }[];
+  version_policy: { specific?: { versions: Int64[] }; policy_choice?: string };
+  scheduling_choice?: string;
+  dynamic_batching?: {
+    max_queue_delay_microseconds: Int64; priority_levels: Int64; default_priority_level: Int64;
+    default_queue_policy: GrpcQueuePolicy | null; priority_queue_policy: Record<string, GrpcQueuePolicy>;
+  };
+  [k: string]: unknown;
+}
+
+/**
+ * The config as the HTTP JSON has it: int64/uint64 fields (strings from grpc-js) as numbers, the
+ * priority levels keying priority_queue_policy as decimal strings (protobufjs keys a uint64 map by
+ * the 8 little-endian bytes of the key), and without protobufjs's oneof markers.
+ */
+function numericConfig({ scheduling_choice: _s, ...c }: GrpcModelConfig): Record<string, unknown> {
+  const dims = <T extends { dims: Int64[] }>(t: T) => ({ ...t, dims: t.dims.map(Number) });
+  const policy = (p: GrpcQueuePolicy) => ({ ...p, default_timeout_microseconds: Number(p.default_timeout_microseconds) });
+  const level = (k: string) => (/^\d+$/.test(k) ? k : String([...k].reduceRight((n, ch) => n * 256n + BigInt(ch.charCodeAt(0)), 0n)));
+  const d = c.dynamic_batching;
+  const { policy_choice: _v, ...versionPolicy } = c.version_policy;
+  return {
+    ...c, input: c.input.map(dims), output: c.output.map(dims),
+    version_policy: versionPolicy.specific ? { specific: { versions: versionPolicy.specific.versions.map(Number) } } : versionPolicy,
+    ...(d ? {
+      dynamic_batching: {
+        ...d, max_queue_delay_microseconds: Number(d.max_queue_delay_microseconds), priority_levels: Number(d.priority_levels),
+        default_priority_level: Number(d.default_priority_level), default_queue_policy: d.default_queue_policy && policy(d.default_queue_policy),
+        priority_queue_policy: Object.fromEntries(Object.entries(d.priority_queue_policy).map(([k, p]) => [level(k), policy(p)])),
+      },
+    } : {}),
+  };
 }

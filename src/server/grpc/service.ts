@@ -5,9 +5,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import { grpcError } from '../error-status.js';
 import { runInference } from '../oip/infer.js';
-import { modelMetadata, modelReady, repositoryIndex, serverMetadata, serverReady, statistics } from '../oip/metadata.js';
+import { modelConfig, modelMetadata, modelReady, repositoryIndex, serverMetadata, serverReady, statistics } from '../oip/metadata.js';
 import { loadModel, unloadModel } from '../oip/repository.js';
 import type { ServeContext } from '../context.js';
+import { grpcModelConfig } from './model-config.js';
 import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, type GrpcInferRequest, type GrpcParam } from './codec.js';
 import type { BodyPool } from '../oip/body-pool.js';
 
@@ -30,6 +31,7 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
     ModelReady: unary((r: { name: string; version: string }) => ({ ready: modelReady(engine, r.name, r.version || undefined) })),
     ServerMetadata: unary(() => serverMetadata()),
     ModelMetadata: unary((r: { name: string; version: string }) => modelMetadata(engine, r.name, r.version || undefined)),
+    ModelConfig: unary((r: { name: string; version: string }) => ({ config: grpcModelConfig(modelConfig(engine, r.name, r.version || undefined)) })),
     ModelInfer: unary(async (r: GrpcInferRequest, call) => {
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort());
