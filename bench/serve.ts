@@ -13,6 +13,8 @@
  * Prints inferences/s, p50/p99 latency, the ratio to in-process at the same concurrency, and where
  * the CPU went: the server process (worker threads included), its main thread's event-loop
  * utilization, the client process, and everything else on the machine (other processes).
+ * Server and client run with --min-semi-space-size=16, as bin/tenancy.js and `npm start` run the
+ * server (see there for why).
  * Options (env): BENCH_SECONDS per setting and round (default 5), BENCH_WARMUP_SECONDS (default 1),
  * BENCH_ROUNDS (default 2), BENCH_INSTANCES (default 2); for profiling, BENCH_CONCURRENCY (default
  * "1,8"), BENCH_MODES (e.g. "gRPC"; in-process always runs) and BENCH_CLIENT_NODE_ARGS (extra node
@@ -60,7 +62,7 @@ const inputs = benchInputs();
 
 const client = fork(fileURLToPath(new URL('./serve-client.ts', import.meta.url)),
   [`http://127.0.0.1:${servers.httpPort}`, `127.0.0.1:${servers.grpcPort}`],
-  { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] });
+  { execArgv: ['--min-semi-space-size=16', '--import', 'tsx', ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] });
 await nextMessage(client);
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
