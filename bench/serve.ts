@@ -12,7 +12,8 @@
  * noise on this shared machine hits every mode alike; figures are totals over the rounds.
  * Prints inferences/s, p50/p99 latency, the ratio to in-process at the same concurrency, and where
  * the CPU went: the server process (worker threads included), its main thread's event-loop
- * utilization, the client process, and everything else on the machine (other processes).
+ * utilization and garbage collection (ms per second, and full mark-compacts per second, on the
+ * per-round lines), the client process, and everything else on the machine (other processes).
  * Server and client run with --min-semi-space-size=16, as bin/tenancy.js and `npm start` run the
  * server (see there for why).
  * Options (env): BENCH_SECONDS per setting and round (default 5), BENCH_WARMUP_SECONDS (default 1),
@@ -24,7 +25,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { constants as perfConstants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/index.js';
 import { startServers } from '../src/server/index.js';
@@ -83,14 +84,24 @@ async function remote(req: LoadRequest): Promise<Sample> {
   return r;
 }
 
+/** Full (mark-compact) collections on the server's main thread: count and milliseconds, cumulative. */
+const gc = { major: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.ms += e.duration;
+    if ((e.detail as { kind?: number } | undefined)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 /** Runs one setting (warm-up, then measured), measuring the server's side of it too. */
-async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number }> {
+async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number; fullGcs: number; gcMs: number }> {
   const run = (seconds: number) =>
     mode === 'in-process' ? closedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds) : remote({ mode, concurrency, seconds });
   await run(WARMUP);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const busy0 = machineBusySeconds();
+  const gc0 = { ...gc };
   const t0 = performance.now();
   const sample = await run(SECONDS);
   const wall = (performance.now() - t0) / 1000;
@@ -100,6 +111,8 @@ async function measure(mode: Mode, concurrency: number): Promise<Sample & { serv
     serverCpu: (cpu.user + cpu.system) / 1e6 / wall,
     serverElu: performance.eventLoopUtilization(elu0).utilization,
     machineCpu: (machineBusySeconds() - busy0) / wall,
+    fullGcs: (gc.major - gc0.major) / wall,
+    gcMs: (gc.ms - gc0.ms) / wall,
   };
 }
 
@@ -126,7 +139,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       t.seconds += s.seconds;
       t.error ??= s.error;
       totals.set(key(concurrency, mode), t);
-      console.log(`round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}`);
+      console.log(`round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}, server GC ${s.gcMs.toFixed(0)} ms/s (${s.fullGcs.toFixed(1)} full/s)`);
     }
   }
 }
