@@ -89,7 +89,7 @@ const gc = { major: 0, ms: 0 };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gc.ms += e.duration;
-    if ((e.detail as { kind?: number } | undefined)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    if (((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
   }
 }).observe({ entryTypes: ['gc'] });
 
