@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       const best = cells[0];
       console.log(`${m.name}: screening. Raw grid (instances x threads x batch -> inferences/s), best first:`);
       for (const c of cells.slice(0, 5)) console.log(`  ${c.instances} x ${c.threads} x ${String(c.batch).padEnd(2)} ${c.rate.toFixed(1).padStart(8)}`);
-      const plainCell = { instances: best.instances, threads: best.threads, preferred: 1, d: 0 };
+      const plainCell = { instances: best.instances, threads: best.threads };
       const screened = [];
       for (const c of candidates(best)) {
         const r = await screen(() => engineRunner(repo, m, c, batchingOf(c)));

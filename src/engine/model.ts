@@ -11,7 +11,7 @@ import { ModelInstance, preciseNow, type Device, type HostKind, type RunResult, 
 import { tensorDataType } from '../repository/index.js';
 import { Scheduler, batchKey } from '../scheduler/index.js';
 import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
-import { ModelStats } from './stats.js';
+import { ModelStats, phaseTimes } from './stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
@@ -202,13 +202,9 @@ export class Model {
       return;
     }
     this.stats.success(req, r, doneAt);
-    const queueMs = (req.dispatchedAt ?? r.sentAt) - req.receivedAt + r.hostWaitMs;
     req.resolve({
       model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
-      timing: {
-        queueMs, computeInputMs: req.preprocessMs + r.computeStart - r.sentAt - r.hostWaitMs, computeInferMs: r.computeEnd - r.computeStart,
-        computeOutputMs: r.receivedAt - r.computeEnd, totalMs: req.preprocessMs + doneAt - req.receivedAt,
-      },
+      timing: phaseTimes(req, r, doneAt),
       timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },
     });
   }

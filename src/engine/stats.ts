@@ -36,6 +36,19 @@ const add = (d: Duration, ms: number) => {
   d.ns += Math.max(0, Math.round(ms * MS_TO_NS));
 };
 
+/** Where a request's time went, ms: what its result reports and its statistics add up. */
+export function phaseTimes(req: InferenceRequest, r: RunResult, doneAt: number) {
+  return {
+    // A run sent ahead to a busy instance waited there: that wait is queue time too.
+    queueMs: (req.dispatchedAt ?? r.sentAt) - req.receivedAt + r.hostWaitMs,
+    // Image preprocessing (decode, resize, normalize) is input preparation, as Triton's compute_input.
+    computeInputMs: req.preprocessMs + r.computeStart - r.sentAt - r.hostWaitMs,
+    computeInferMs: r.computeEnd - r.computeStart,
+    computeOutputMs: r.receivedAt - r.computeEnd,
+    totalMs: req.preprocessMs + doneAt - req.receivedAt,
+  };
+}
+
 export class ModelStats {
   private s: ModelStatistics;
   private batches = new Map<number, ModelStatistics['batch_stats'][number]>();
@@ -51,13 +64,12 @@ export class ModelStats {
   /** A request that ran and returned its outputs (its compute times are its batch's, as in Triton). */
   success(req: InferenceRequest, r: RunResult, doneAt: number): void {
     const st = this.s.inference_stats;
-    add(st.success, req.preprocessMs + doneAt - req.receivedAt);
-    // A run sent ahead to a busy instance waited there: that wait is queue time too.
-    add(st.queue, (req.dispatchedAt ?? r.sentAt) - req.receivedAt + r.hostWaitMs);
-    // Image preprocessing (decode, resize, normalize) is input preparation, as Triton's compute_input.
-    add(st.compute_input, req.preprocessMs + r.computeStart - r.sentAt - r.hostWaitMs);
-    add(st.compute_infer, r.computeEnd - r.computeStart);
-    add(st.compute_output, r.receivedAt - r.computeEnd);
+    const t = phaseTimes(req, r, doneAt);
+    add(st.success, t.totalMs);
+    add(st.queue, t.queueMs);
+    add(st.compute_input, t.computeInputMs);
+    add(st.compute_infer, t.computeInferMs);
+    add(st.compute_output, t.computeOutputMs);
     this.s.inference_count += req.batchSize;
     this.s.last_inference = Math.round(doneAt);
   }
