@@ -14,8 +14,8 @@
  * the CPU went: the server process (worker threads included), its main thread's event-loop
  * utilization and garbage collection (ms per second, and full mark-compacts per second, on the
  * per-round lines), the client process, and everything else on the machine (other processes).
- * Server and client run with --min-semi-space-size=16, as bin/tenancy.js and `npm start` run the
- * server (see there for why).
+ * Server and client run with the heap flags bin/tenancy.js and `npm start` give a server
+ * (src/server/heap-flags.ts says why); the server line says so when they are missing.
  * Options (env): BENCH_SECONDS per setting and round (default 5), BENCH_WARMUP_SECONDS (default 1),
  * BENCH_ROUNDS (default 2), BENCH_INSTANCES (default 2); for profiling, BENCH_CONCURRENCY (default
  * "1,8"), BENCH_MODES (e.g. "gRPC"; in-process always runs) and BENCH_CLIENT_NODE_ARGS (extra node
@@ -29,6 +29,7 @@ import { constants as perfConstants, performance, PerformanceObserver } from 'no
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/index.js';
 import { startServers } from '../src/server/index.js';
+import { HEAP_FLAGS, missingHeapFlags } from '../src/server/heap-flags.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { benchInputs, closedLoop, machineBusySeconds, MODEL, MODES, type LoadRequest, type Mode, type Sample } from './serve-load.js';
 
@@ -63,7 +64,7 @@ const inputs = benchInputs();
 
 const client = fork(fileURLToPath(new URL('./serve-client.ts', import.meta.url)),
   [`http://127.0.0.1:${servers.httpPort}`, `127.0.0.1:${servers.grpcPort}`],
-  { execArgv: ['--min-semi-space-size=16', '--import', 'tsx', ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] });
+  { execArgv: [...HEAP_FLAGS, '--import', 'tsx', ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] });
 await nextMessage(client);
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
@@ -94,7 +95,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 /** Runs one setting (warm-up, then measured), measuring the server's side of it too. */
-async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number; fullGcs: number; gcMs: number }> {
+async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number; fullGcs: number; gcMs: number; avgBatch: number }> {
   const run = (seconds: number) =>
     mode === 'in-process' ? closedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds) : remote({ mode, concurrency, seconds });
   await run(WARMUP);
@@ -102,6 +103,7 @@ async function measure(mode: Mode, concurrency: number): Promise<Sample & { serv
   const elu0 = performance.eventLoopUtilization();
   const busy0 = machineBusySeconds();
   const gc0 = { ...gc };
+  const runs0 = executions();
   const t0 = performance.now();
   const sample = await run(SECONDS);
   const wall = (performance.now() - t0) / 1000;
@@ -113,7 +115,20 @@ async function measure(mode: Mode, concurrency: number): Promise<Sample & { serv
     machineCpu: (machineBusySeconds() - busy0) / wall,
     fullGcs: (gc.major - gc0.major) / wall,
     gcMs: (gc.ms - gc0.ms) / wall,
+    avgBatch: averageBatch(runs0, executions()),
   };
+}
+
+/** The model's inference and execution counts so far (engine statistics). */
+function executions(): { inferences: number; executions: number } {
+  const s = engine.stats(MODEL)[0];
+  return { inferences: s?.inference_count ?? 0, executions: s?.execution_count ?? 0 };
+}
+
+/** Inferences per execution between two readings: how much the dynamic batcher merged. */
+function averageBatch(a: ReturnType<typeof executions>, b: ReturnType<typeof executions>): number {
+  const runs = b.executions - a.executions;
+  return runs > 0 ? (b.inferences - a.inferences) / runs : NaN;
 }
 
 const totals = new Map<string, Total>();
@@ -121,6 +136,8 @@ const key = (c: number, m: Mode) => `${c} ${m}`;
 const m = engine.model(MODEL);
 console.log(`${MODEL}: ${m.instances.length} instances x ${m.instances.map((i) => i.threads).join('+')} threads (worker threads), ${engine.cores} cores, ${os.cpus()[0]?.model ?? 'cpu'}; Node ${process.version}`);
 console.log(`closed loop, batch 1, ${ROUNDS} rounds x ${SECONDS} s per setting after ${WARMUP} s warm-up; in-process = engine.infer in the server process; HTTP/gRPC = the package's clients in a separate client process`);
+const missing = missingHeapFlags();
+console.log(`server heap flags: ${missing.length ? `MISSING ${missing.join(' ')} (run through npm run bench:serve)` : HEAP_FLAGS.join(' ')}`);
 console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
 for (let round = 1; round <= ROUNDS; round++) {
@@ -139,7 +156,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       t.seconds += s.seconds;
       t.error ??= s.error;
       totals.set(key(concurrency, mode), t);
-      console.log(`round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}, server GC ${s.gcMs.toFixed(0)} ms/s (${s.fullGcs.toFixed(1)} full/s)`);
+      console.log(`round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}, server GC ${s.gcMs.toFixed(0)} ms/s (${s.fullGcs.toFixed(1)} full/s), average batch ${s.avgBatch.toFixed(2)}`);
     }
   }
 }

@@ -1,8 +1,7 @@
-#!/usr/bin/env -S node --min-semi-space-size=16
+#!/usr/bin/env -S node --min-semi-space-size=16 --initial-old-space-size=128
 // Runs the compiled CLI (built by `npm ci` through the prepare script).
-// --min-semi-space-size=16 (MiB): a served request's objects live for its queueing and inference,
-// tens of milliseconds; with V8's default 1 MiB young generation they survive two scavenges, are
-// promoted, and the old generation then needs a full mark-compact every ~120 ms under load
-// (docs/serving.md, "Performance"). V8 sizes the young generation at start, so the flag must be on
-// the command line; NODE_OPTIONS does not accept it.
+// The node flags are the V8 heap settings a serving process needs (young generation sized for
+// requests that live through queueing; an old-generation floor so that short-lived tensor buffers
+// do not start a full collection several times a second): src/server/heap-flags.ts says why, with
+// the measurements. V8 sizes the heap at start, so they must be here; NODE_OPTIONS refuses them.
 import '../dist/cli/main.js';

@@ -10,6 +10,7 @@ import { loadOrMeasureProfiles } from '../bench/index.js';
 import { planOnDevices } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
+import { missingHeapFlags } from '../server/heap-flags.js';
 import { startServers, DEFAULT_BODY_LIMIT, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
 import { describeLoaded } from './describe.js';
 
@@ -99,6 +100,8 @@ export function printUrls(s: RunningServers): void {
   if (s.httpPort !== null) console.log(`HTTP/REST  http://${h}:${s.httpPort}/v2   (e.g. curl http://${h}:${s.httpPort}/v2/health/ready)`);
   if (s.grpcPort !== null) console.log(`gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService)`);
   if (s.metricsPort !== null) console.log(`metrics    http://${h}:${s.metricsPort}/metrics`);
+  const missing = missingHeapFlags();
+  if (missing.length) console.log(`note: node runs without ${missing.join(' ')}: under load expect full garbage collections several times a second (bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)`);
   console.log('serving; Ctrl-C or SIGTERM stops after the requests in flight');
 }
 

@@ -2,7 +2,7 @@
  * Merging requests into one batch along dimension 0, and splitting the batch's outputs back so
  * each response holds exactly its own rows.
  */
-import { zeros, type Tensor, type TensorMap } from '../tensor.js';
+import { uninitialized, type Tensor, type TensorMap } from '../tensor.js';
 
 /** Requests with the same key can be merged: same input names, datatypes, non-batch dims, outputs. */
 export function batchKey(inputs: TensorMap, outputs?: string[]): string {
@@ -26,7 +26,7 @@ export function mergeInputs(list: TensorMap[]): TensorMap {
 function concat(parts: Tensor[]): Tensor['data'] {
   if (Array.isArray(parts[0].data)) return parts.flatMap((p) => p.data as string[]);
   const total = parts.reduce((n, p) => n + p.data.length, 0);
-  const out = zeros(parts[0].datatype, total) as Float32Array;
+  const out = uninitialized(parts[0].datatype, total) as Float32Array;
   let offset = 0;
   for (const p of parts) {
     out.set(p.data as Float32Array, offset);
@@ -63,6 +63,14 @@ export function ownedBuffers(inputs: TensorMap): ArrayBuffer[] {
 /** The same tensors over fresh buffers of exactly their size, safe to transfer away. */
 export function exactCopies(inputs: TensorMap): TensorMap {
   const out: TensorMap = {};
-  for (const [name, t] of Object.entries(inputs)) out[name] = Array.isArray(t.data) ? t : { ...t, data: t.data.slice() as Tensor['data'] };
+  for (const [name, t] of Object.entries(inputs)) {
+    if (Array.isArray(t.data)) {
+      out[name] = t;
+      continue;
+    }
+    const data = uninitialized(t.datatype, t.data.length) as Float32Array;
+    data.set(t.data as Float32Array);
+    out[name] = { ...t, data };
+  }
   return out;
 }

@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 import { HttpClient } from '../../src/client/index.js';
+import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
 
 test('tenancy serve prints its URLs, serves, and on SIGTERM finishes in-flight requests and exits 0', async () => {
   const repo = await classifierRepo({ max_batch_size: 64 });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -22,6 +23,7 @@ test('tenancy serve prints its URLs, serves, and on SIGTERM finishes in-flight r
     });
     assert.match(out, /gRPC {7}127\.0\.0\.1:\d+/);
     assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    assert.doesNotMatch(out, /node runs without/, 'started with the heap flags: no warning');
     const client = new HttpClient(url);
     assert.equal(await client.ready(), true);
     const inFlight = Array.from({ length: 3 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(48) }));
