@@ -22,6 +22,7 @@ import { Engine } from '../src/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
 import { patchConfig, removeDir, tempDir } from '../src/bench/scratch-repo.js';
+import { median } from '../src/bench/stats.js';
 import type { TensorMap } from '../src/tensor.js';
 
 const argNum = (name: string, dflt: number) => {
@@ -125,7 +126,6 @@ async function screen(make: () => Promise<Runner>): Promise<{ rate: number; avgB
 
 interface Candidate { instances: number; threads: number; preferred: number; d: number }
 const batchingOf = (c: Candidate) => ({ max_queue_delay_microseconds: c.d, preferred_batch_size: [c.preferred] });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const describe = (c: Candidate) => `${c.instances} x ${c.threads}, preferred ${c.preferred}, delay ${c.d} us`;
 
 /**

@@ -30,6 +30,14 @@ export function percentileOfSorted(sorted: readonly number[], p: number): number
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   let s = 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { percentileOfSorted, summarizeLatencies } from '../../src/bench/stats.js';
+import { median, percentileOfSorted, summarizeLatencies } from '../../src/bench/stats.js';
 
 test('percentiles are nearest-rank values that some request really had', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
@@ -33,4 +33,11 @@ test('no latencies give NaN, and a percentile outside (0, 100] is refused naming
   assert.ok(Number.isNaN(summarizeLatencies([]).p99));
   assert.throws(() => percentileOfSorted([1], 0), /percentile must be in \(0, 100\], got 0/);
   assert.throws(() => percentileOfSorted([1], 101), /got 101/);
+});
+
+test('median: the middle value, or the mean of the two middle ones; NaN for none', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([0.9]), 0.9);
+  assert.ok(Number.isNaN(median([])));
 });
