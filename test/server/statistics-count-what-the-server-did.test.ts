@@ -11,8 +11,10 @@ test('statistics count successes, failures, inferences and executions, with dura
   const url = `${s.http}/v2/models/${TEXT_ORIENTATION}/infer`;
   assert.equal((await post(url, { inputs: [jsonInput(classifierInput(2))] })).status, 200);
   assert.equal((await post(url, { inputs: [jsonInput(classifierInput(1))] })).status, 200);
-  // A 1 µs deadline (the protocol's timeout parameter) fails the request: Triton answers 503.
-  const late = await post(url, { inputs: [jsonInput(classifierInput(1))], parameters: { timeout: 1 } });
+  // A 1 µs deadline (the protocol's timeout parameter) fails the request: Triton answers 503. The
+  // request is a batch of 32, a run of several ms, so the deadline's timer (>= 1 ms) always fires
+  // first; a 1-row run (~1 ms) could win that race on an idle instance.
+  const late = await post(url, { inputs: [jsonInput(classifierInput(32))], parameters: { timeout: 1 } });
   assert.equal(late.status, 503);
   assert.match(late.body.error, /timed out after 0.001 ms/);
   for (const path of ['/v2/models/stats', `/v2/models/${TEXT_ORIENTATION}/stats`, `/v2/models/${TEXT_ORIENTATION}/versions/1/stats`]) {
