@@ -11,6 +11,7 @@ import type { ServeContext } from '../context.js';
 import { grpcModelConfig } from './model-config.js';
 import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, type GrpcInferRequest, type GrpcParam } from './codec.js';
 import type { BodyPool } from '../oip/body-pool.js';
+import { releaseReadBuffers } from './release-read-buffers.js';
 
 type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,6 +34,7 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
     ModelMetadata: unary((r: { name: string; version: string }) => modelMetadata(engine, r.name, r.version || undefined)),
     ModelConfig: unary((r: { name: string; version: string }) => ({ config: grpcModelConfig(modelConfig(engine, r.name, r.version || undefined)) })),
     ModelInfer: unary(async (r: GrpcInferRequest, call) => {
+      releaseReadBuffers(call);
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort());
       try {
