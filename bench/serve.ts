@@ -40,7 +40,7 @@ import { benchInputs, closedLoop, machineBusySeconds, MODEL, MODES, type LoadReq
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/** The goal: these transports reach this share of in-process throughput at GOAL_CONCURRENCY. */
+/** The goal: these transports reach this share of in-process throughput at this concurrency. */
 const GOAL = { ratio: 0.9, concurrency: 8, modes: ['HTTP binary', 'gRPC'] as Mode[] };
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);

@@ -63,14 +63,6 @@ export function ownedBuffers(inputs: TensorMap): ArrayBuffer[] {
 /** The same tensors over fresh buffers of exactly their size, safe to transfer away. */
 export function exactCopies(inputs: TensorMap): TensorMap {
   const out: TensorMap = {};
-  for (const [name, t] of Object.entries(inputs)) {
-    if (Array.isArray(t.data)) {
-      out[name] = t;
-      continue;
-    }
-    const data = uninitialized(t.datatype, t.data.length) as Float32Array;
-    data.set(t.data as Float32Array);
-    out[name] = { ...t, data };
-  }
+  for (const [name, t] of Object.entries(inputs)) out[name] = Array.isArray(t.data) ? t : { ...t, data: concat([t]) };
   return out;
 }
