@@ -27,6 +27,8 @@ export interface ServeCommandOptions {
   devices?: string;
   /** manual: instances as the configs say (GET/PUT /v2/placement to change); auto: planned from profiles and re-planned as the load shifts. */
   placement: 'manual' | 'auto';
+  /** Let clients register system shared-memory regions (Triton's --allow-client-shm). */
+  allowClientShm?: boolean;
 }
 
 function port(v: string): number {
@@ -54,6 +56,7 @@ export function registerServeCommand(program: Command): void {
     .option('--load-model <name>', 'with --model-control-mode explicit: a model to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--body-limit <bytes>', 'largest request accepted (HTTP body, gRPC message)', bytes, DEFAULT_BODY_LIMIT)
     .option('--devices <file>', 'devices file: core sets and simulated accelerators (see examples/devices.json)')
+    .option('--allow-client-shm', 'let local clients pass tensors through system shared memory (Triton\'s extension); they may then read any shared-memory object of this user')
     .addOption(new Option('--placement <mode>', 'manual: instances as the model configs say (GET/PUT /v2/placement moves them); auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(['manual', 'auto']).default('manual'))
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
       if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
@@ -92,7 +95,7 @@ async function autoPlacement(engine: Engine, repo: string, devices: Device[]): P
 }
 
 export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
-  return { host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode };
+  return { host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode, allowClientShm: opts.allowClientShm ?? false };
 }
 
 export function printUrls(s: RunningServers): void {

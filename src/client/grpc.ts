@@ -6,7 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
 import { loadInferenceService } from '../server/grpc/proto.js';
 import { checkDataType, tensorFromRaw, tensorToRaw } from '../server/oip/tensor-wire.js';
-import { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+import { grpcParameters, plainParameters, type GrpcParam } from '../server/grpc/codec.js';
+import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
+import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -48,26 +50,51 @@ export class GrpcClient implements InferenceClient {
     this.call<void>('RepositoryModelLoad', { model_name: model, parameters: config === undefined ? {} : { config: { string_param: JSON.stringify(config) } } });
   unload = (model: string) => this.call<void>('RepositoryModelUnload', { model_name: model });
 
+  registerSystemSharedMemory = (name: string, key: string, byteSize: number, offset = 0) =>
+    this.call<void>('SystemSharedMemoryRegister', { name, key, offset, byte_size: byteSize });
+  unregisterSystemSharedMemory = (name?: string) => this.call<void>('SystemSharedMemoryUnregister', { name: name ?? '' });
+  async systemSharedMemoryStatus(name?: string) {
+    const r = await this.call<{ regions: Record<string, { name: string; key: string; offset: string; byte_size: string }> }>('SystemSharedMemoryStatus', { name: name ?? '' });
+    return Object.values(r.regions).map((s) => ({ ...s, offset: Number(s.offset), byte_size: Number(s.byte_size) }));
+  }
+
   async infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
     const entries = Object.entries(inputs);
     const classification = options.classification ? { classification: { int64_param: options.classification } } : {};
-    const res = await this.call<{ model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: string[] }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
+    const wanted = requestedOutputs(options);
+    const shmIn = Object.entries(options.sharedMemory?.inputs ?? {});
+    const shmOut = options.sharedMemory?.outputs ?? {};
+    const res = await this.call<{ model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: string[]; parameters: Record<string, GrpcParam> }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
       model_name: model,
       model_version: options.version !== undefined ? String(options.version) : '',
       id: options.id ?? '',
-      parameters: { ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}), ...(options.outputs ? {} : classification) },
-      inputs: entries.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape })),
-      outputs: (options.outputs ?? []).map((name) => ({ name, parameters: classification })),
+      parameters: { ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}), ...(wanted ? {} : classification) },
+      inputs: [
+        ...entries.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape })),
+        ...shmIn.map(([name, s]) => ({ name, datatype: s.datatype, shape: s.shape, parameters: grpcParameters(placeParameters(s)) })),
+      ],
+      outputs: (wanted ?? []).map((name) => ({ name, parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) } })),
+      // One entry per input outside shared memory, in order.
       raw_input_contents: entries.map(([, t]) => tensorToRaw(t)),
     });
     const outputs: TensorMap = {};
+    const shared: Record<string, SharedMemoryOutput> = {};
     res.outputs.forEach((o, i) => {
       const what = `output "${o.name}"`;
-      const t = tensorFromRaw(checkDataType(o.datatype, what), o.shape.map(Number), res.raw_output_contents[i], what);
+      const shape = o.shape.map(Number);
+      const place = outputPlace(o.name, o.datatype, shape, plainParameters(o.parameters));
+      if (place) {
+        shared[o.name] = place;
+        return;
+      }
+      const t = tensorFromRaw(checkDataType(o.datatype, what), shape, res.raw_output_contents[i], what);
       // BYTES outputs (classification results, text) are given to the caller as strings.
       outputs[o.name] = t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
     });
-    return { model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs };
+    return {
+      model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs,
+      ...(Object.keys(shared).length ? { sharedMemoryOutputs: shared } : {}),
+    };
   }
 
   close(): void {

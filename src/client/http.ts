@@ -8,7 +8,8 @@ import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
-import { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
+import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 export class HttpClient implements InferenceClient {
   readonly url: string;
@@ -60,6 +61,13 @@ export class HttpClient implements InferenceClient {
     this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/load`, config === undefined ? {} : { parameters: { config: JSON.stringify(config) } });
   unload = (model: string) => this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/unload`, {});
 
+  registerSystemSharedMemory = (name: string, key: string, byteSize: number, offset = 0) =>
+    this.json<void>('POST', `/v2/systemsharedmemory/region/${encodeURIComponent(name)}/register`, { key, offset, byte_size: byteSize });
+  unregisterSystemSharedMemory = (name?: string) =>
+    this.json<void>('POST', name ? `/v2/systemsharedmemory/region/${encodeURIComponent(name)}/unregister` : '/v2/systemsharedmemory/unregister');
+  systemSharedMemoryStatus = (name?: string) =>
+    this.json<{ name: string; key: string; offset: number; byte_size: number }[]>('GET', name ? `/v2/systemsharedmemory/region/${encodeURIComponent(name)}/status` : '/v2/systemsharedmemory/status');
+
   async infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
     const binary = options.binary ?? true;
     const chunks: Buffer[] = [];
@@ -70,13 +78,17 @@ export class HttpClient implements InferenceClient {
       chunks.push(raw);
       return { ...base, parameters: { binary_data_size: raw.length } };
     });
+    for (const [name, s] of Object.entries(options.sharedMemory?.inputs ?? {}))
+      wireInputs.push({ name, datatype: s.datatype as typeof wireInputs[number]['datatype'], shape: s.shape, parameters: placeParameters(s) as never });
     const outParams = { ...(binary ? { binary_data: true } : {}), ...(options.classification ? { classification: options.classification } : {}) };
-    const parameters = { ...(options.timeoutUs !== undefined ? { timeout: options.timeoutUs } : {}), ...(binary && !options.outputs ? { binary_data_output: true } : {}), ...(!options.outputs && options.classification ? { classification: options.classification } : {}) };
+    const wanted = requestedOutputs(options);
+    const shmOut = options.sharedMemory?.outputs ?? {};
+    const parameters = { ...(options.timeoutUs !== undefined ? { timeout: options.timeoutUs } : {}), ...(binary && !wanted ? { binary_data_output: true } : {}), ...(!wanted && options.classification ? { classification: options.classification } : {}) };
     const header = Buffer.from(JSON.stringify({
       ...(options.id !== undefined ? { id: options.id } : {}),
       ...(Object.keys(parameters).length ? { parameters } : {}),
       inputs: wireInputs,
-      ...(options.outputs ? { outputs: options.outputs.map((name) => ({ name, parameters: outParams })) } : {}),
+      ...(wanted ? { outputs: wanted.map((name) => ({ name, parameters: { ...outParams, ...(shmOut[name] ? placeParameters(shmOut[name]) : {}) } })) } : {}),
     }));
     const headers: Record<string, string> = chunks.length
       ? { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(header.length) }
@@ -119,7 +131,7 @@ interface WireOutput {
   datatype: string;
   shape: number[];
   data?: unknown[];
-  parameters?: { binary_data_size?: number };
+  parameters?: { binary_data_size?: number; shared_memory_region?: string };
 }
 
 function decodeReply(body: Buffer, headerLength: string | null): ClientInferResult {
@@ -127,11 +139,14 @@ function decodeReply(body: Buffer, headerLength: string | null): ClientInferResu
   const json = JSON.parse(body.subarray(0, n).toString('utf8')) as Omit<ClientInferResult, 'outputs'> & { outputs: WireOutput[] };
   let offset = n;
   const outputs: TensorMap = {};
+  const shared: Record<string, SharedMemoryOutput> = {};
   for (const o of json.outputs) {
     const dt = checkDataType(o.datatype, `output "${o.name}"`);
     const shape = checkShape(o.shape, `output "${o.name}"`);
     const size = o.parameters?.binary_data_size;
-    if (size !== undefined) {
+    const place = outputPlace(o.name, dt, shape, o.parameters);
+    if (place) shared[o.name] = place;
+    else if (size !== undefined) {
       const t = tensorFromRaw(dt, shape, body.subarray(offset, offset + size), `output "${o.name}"`);
       // BYTES outputs (classification results, text) are given to the caller as strings.
       outputs[o.name] = dt === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
@@ -140,5 +155,8 @@ function decodeReply(body: Buffer, headerLength: string | null): ClientInferResu
       outputs[o.name] = tensorFromValues(dt, shape, (o.data ?? []).flat(Infinity), `output "${o.name}"`);
     }
   }
-  return { model_name: json.model_name, model_version: json.model_version, ...(json.id !== undefined ? { id: json.id } : {}), outputs };
+  return {
+    model_name: json.model_name, model_version: json.model_version, ...(json.id !== undefined ? { id: json.id } : {}), outputs,
+    ...(Object.keys(shared).length ? { sharedMemoryOutputs: shared } : {}),
+  };
 }

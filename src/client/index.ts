@@ -2,4 +2,5 @@
 export { HttpClient } from './http.js';
 export { GrpcClient } from './grpc.js';
 export { imageInputs, imageFileInputs } from './images.js';
+export { SharedMemoryRegion, type SharedMemoryInput, type SharedMemoryOutput, type SharedMemoryPlace } from './shared-memory.js';
 export { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';

@@ -1,5 +1,6 @@
 /** The client's public types: what an inference call takes and returns, whatever the transport. */
 import type { TensorMap } from '../tensor.js';
+import type { SharedMemoryInput, SharedMemoryOutput, SharedMemoryPlace } from './shared-memory.js';
 
 export interface ClientInferOptions {
   /** Model version; the newest loaded one when omitted. */
@@ -17,6 +18,13 @@ export interface ClientInferOptions {
   binary?: boolean;
   /** Server-side deadline covering queue and run, microseconds (the protocol's `timeout` parameter). */
   timeoutUs?: number;
+  /**
+   * System shared memory (server started with --allow-client-shm, regions registered first):
+   * inputs the server reads from a region instead of the request (leave them out of `inputs`),
+   * and outputs it writes into one instead of the response. With `outputs` given here, only
+   * these and the ones named in `outputs` come back.
+   */
+  sharedMemory?: { inputs?: Record<string, SharedMemoryInput>; outputs?: Record<string, SharedMemoryPlace> };
 }
 
 export interface ClientInferResult {
@@ -24,6 +32,15 @@ export interface ClientInferResult {
   model_version: string;
   id?: string;
   outputs: TensorMap;
+  /** Outputs the server wrote into shared memory: where, with datatype and shape (read them with SharedMemoryRegion.readOutput). */
+  sharedMemoryOutputs?: Record<string, SharedMemoryOutput>;
+}
+
+/** The outputs to ask for by name (undefined = all): `outputs` plus those to go into shared memory. */
+export function requestedOutputs(o: ClientInferOptions): string[] | undefined {
+  const shm = Object.keys(o.sharedMemory?.outputs ?? {});
+  if (!o.outputs && shm.length === 0) return undefined;
+  return [...new Set([...(o.outputs ?? []), ...shm])];
 }
 
 /** An error answered by the server: the HTTP status or gRPC code, and the server's message. */
@@ -44,6 +61,11 @@ export interface InferenceClient {
   serverMetadata(): Promise<{ name: string; version: string; extensions: string[] }>;
   modelMetadata(model: string, version?: number): Promise<ModelMetadata>;
   infer(model: string, inputs: TensorMap, options?: ClientInferOptions): Promise<ClientInferResult>;
+  /** Registers `byteSize` bytes of the shared-memory object `key` from `offset` as region `name`. */
+  registerSystemSharedMemory(name: string, key: string, byteSize: number, offset?: number): Promise<void>;
+  /** Unregisters one region, or every region without a name. */
+  unregisterSystemSharedMemory(name?: string): Promise<void>;
+  systemSharedMemoryStatus(name?: string): Promise<{ name: string; key: string; offset: number; byte_size: number }[]>;
   close(): void;
 }
 

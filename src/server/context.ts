@@ -1,6 +1,7 @@
 /** What every front end needs: the engine, the model control mode, and whether the server is closing. */
 import type { Engine, PlacementManager } from '../engine/index.js';
 import type { ModelControlMode } from './oip/repository.js';
+import type { SystemSharedMemory } from './oip/shared-memory.js';
 
 export interface ServeContext {
   engine: Engine;
@@ -8,4 +9,6 @@ export interface ServeContext {
   closing(): boolean;
   /** Serves GET/PUT /v2/placement when present. */
   placement?: PlacementManager;
+  /** The system shared-memory regions clients registered; null when --allow-client-shm is off. */
+  shm: SystemSharedMemory | null;
 }

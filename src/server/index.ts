@@ -10,6 +10,7 @@ import { buildHttpApp, DEFAULT_BODY_LIMIT } from './http/app.js';
 import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ModelControlMode } from './oip/repository.js';
+import { SystemSharedMemory } from './oip/shared-memory.js';
 
 export { DEFAULT_BODY_LIMIT } from './http/app.js';
 export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/repository.js';
@@ -30,6 +31,12 @@ export interface ServerOptions {
   modelControlMode?: ModelControlMode;
   /** Serves GET/PUT /v2/placement; default: a manual placement manager over the engine's devices. */
   placement?: PlacementManager;
+  /**
+   * Lets clients register system shared-memory regions and pass tensors through them (Triton's
+   * --allow-client-shm); default false. A client may then read any shared-memory object of this
+   * server's user, so turn it on only for clients you trust.
+   */
+  allowClientShm?: boolean;
 }
 
 export interface RunningServers {
@@ -48,19 +55,20 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const modelControlMode = options.modelControlMode ?? 'none';
   let closing = false;
   const placement = options.placement ?? new PlacementManager(engine);
+  const shm = options.allowClientShm ? new SystemSharedMemory() : null;
   const closers: (() => Promise<void>)[] = [];
   const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };
   try {
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
-      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement }, bodyLimit);
+      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement, shm }, bodyLimit);
       await app.listen({ host, port: httpPort });
       result.httpPort = (app.server.address() as AddressInfo).port;
       closers.push(() => app.close());
     }
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
-      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing, placement }, host, grpcPort, bodyLimit);
+      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing, placement, shm }, host, grpcPort, bodyLimit);
       result.grpcPort = grpc.port;
       closers.push(() => grpc.close());
     }
@@ -79,7 +87,8 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   result.close = () => {
     closing = true;
     placement.stop();
-    closed ??= Promise.all(closers.map((c) => c())).then(() => {});
+    // Regions stay registered until the last in-flight request has read and written them.
+    closed ??= Promise.all(closers.map((c) => c())).then(() => shm?.close());
     return closed;
   };
   return result;

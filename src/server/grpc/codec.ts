@@ -5,9 +5,10 @@
 import { errors } from '../../errors.js';
 import type { TensorMap } from '../../tensor.js';
 import { outputDefaults, outputRequest, parameters, timeout } from '../oip/decode.js';
-import type { InferReply } from '../oip/infer.js';
+import { sharedMemoryParameters, type InferReply } from '../oip/infer.js';
+import { sharedMemoryRef } from '../oip/shared-memory.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../oip/tensor-wire.js';
-import type { DecodedRequest, Parameters } from '../oip/types.js';
+import type { DecodedRequest, Parameters, SharedMemoryInput } from '../oip/types.js';
 import type { BodyPool } from '../oip/body-pool.js';
 
 export interface GrpcParam {
@@ -59,20 +60,29 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const params = parameters(plainParameters(msg.parameters), 'request parameters');
   const raw = msg.raw_input_contents ?? [];
   if (!msg.inputs?.length) throw errors.invalidArg('"inputs" must hold at least one tensor');
-  if (raw.length > 0 && raw.length !== msg.inputs.length)
-    throw errors.invalidArg(`raw_input_contents has ${raw.length} entries, but the request has ${msg.inputs.length} inputs (one entry per input, in order)`);
+  const refs = msg.inputs.map((t) => sharedMemoryRef(parameters(plainParameters(t.parameters), `input "${t.name}" parameters`), `input "${t.name}"`));
+  // raw_input_contents holds one entry per input that is not in shared memory, in order.
+  const sent = refs.filter((r) => !r).length;
+  if (raw.length > 0 && raw.length !== sent)
+    throw errors.invalidArg(`raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory (one entry per such input, in order)`);
   const inputs: TensorMap = {};
+  const sharedInputs: SharedMemoryInput[] = [];
+  let next = 0;
   msg.inputs.forEach((t, i) => {
     const what = `input "${t.name}"`;
-    if (Object.hasOwn(inputs, t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
+    if (Object.hasOwn(inputs, t.name) || sharedInputs.some((s) => s.name === t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
     const dt = checkDataType(t.datatype, what);
     const shape = checkShape(t.shape.map(Number), what);
-    if (raw.length > 0) {
-      const field = CONTENTS_FIELD[dt];
-      if (t.contents && (t.contents[field]?.length ?? 0) > 0) throw errors.invalidArg(`${what} has both contents and raw_input_contents; send one`);
-      inputs[t.name] = tensorFromRaw(dt, shape, raw[i], what);
+    const field = CONTENTS_FIELD[dt];
+    const hasContents = (t.contents?.[field]?.length ?? 0) > 0;
+    const ref = refs[i];
+    if (ref) {
+      if (hasContents) throw errors.invalidArg(`${what} is in shared memory and also has contents; send one`);
+      sharedInputs.push({ name: t.name, datatype: dt, shape, ref });
+    } else if (raw.length > 0) {
+      if (hasContents) throw errors.invalidArg(`${what} has both contents and raw_input_contents; send one`);
+      inputs[t.name] = tensorFromRaw(dt, shape, raw[next++], what);
     } else {
-      const field = CONTENTS_FIELD[dt];
       const values = t.contents?.[field];
       if (dt === 'FP16' || !values) throw errors.invalidArg(`${what}: ${dt} data must be in contents.${field} or raw_input_contents`);
       inputs[t.name] = tensorFromValues(dt, shape, values, what);
@@ -82,7 +92,7 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const outputs = msg.outputs?.length
     ? msg.outputs.map((o) => outputRequest(o.name, parameters(plainParameters(o.parameters), `output "${o.name}" parameters`), defaults))
     : undefined;
-  return { ...(msg.id ? { id: msg.id } : {}), inputs, outputs, ...defaults, ...timeout(params) };
+  return { ...(msg.id ? { id: msg.id } : {}), inputs, ...(sharedInputs.length ? { sharedInputs } : {}), outputs, ...defaults, ...timeout(params) };
 }
 
 /**
@@ -114,7 +124,21 @@ export function encodeGrpcInfer(reply: InferReply) {
     model_name: reply.model_name,
     model_version: reply.model_version,
     id: reply.id ?? '',
-    outputs: reply.outputs.map((o) => ({ name: o.name, datatype: o.tensor.datatype, shape: o.tensor.shape })),
-    raw_output_contents: reply.outputs.map((o) => tensorToRaw(o.tensor)),
+    outputs: reply.outputs.map((o) => ({
+      name: o.name, datatype: o.tensor.datatype, shape: o.tensor.shape,
+      ...(o.sharedMemory ? { parameters: grpcParameters(sharedMemoryParameters(o)) } : {}),
+    })),
+    // One entry per output, in order; an output in shared memory has an empty one.
+    raw_output_contents: reply.outputs.map((o) => (o.sharedMemory ? EMPTY : tensorToRaw(o.tensor))),
   };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Plain values → InferParameter map (integers as int64_param). */
+export function grpcParameters(p: Record<string, string | number | boolean>): Record<string, GrpcParam> {
+  const out: Record<string, GrpcParam> = {};
+  for (const [k, v] of Object.entries(p))
+    out[k] = typeof v === 'boolean' ? { bool_param: v } : typeof v === 'string' ? { string_param: v } : Number.isInteger(v) ? { int64_param: v } : { double_param: v };
+  return out;
 }

@@ -12,6 +12,7 @@ import { grpcModelConfig } from './model-config.js';
 import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, type GrpcInferRequest, type GrpcParam } from './codec.js';
 import type { BodyPool } from '../oip/body-pool.js';
 import { releaseReadBuffers } from './release-read-buffers.js';
+import { allowedSharedMemory } from '../oip/shared-memory.js';
 
 type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -26,11 +27,12 @@ function unary<Req>(work: (req: Req, call: grpc.ServerUnaryCall<Req, unknown>) =
 
 export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<string, Handler> {
   const { engine } = ctx;
+  const shm = () => allowedSharedMemory(ctx.shm);
   return {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: serverReady(engine, ctx.closing()) })),
     ModelReady: unary((r: { name: string; version: string }) => ({ ready: modelReady(engine, r.name, r.version || undefined) })),
-    ServerMetadata: unary(() => serverMetadata()),
+    ServerMetadata: unary(() => serverMetadata(ctx.shm !== null)),
     ModelMetadata: unary((r: { name: string; version: string }) => modelMetadata(engine, r.name, r.version || undefined)),
     ModelConfig: unary((r: { name: string; version: string }) => ({ config: grpcModelConfig(modelConfig(engine, r.name, r.version || undefined)) })),
     ModelInfer: unary(async (r: GrpcInferRequest, call) => {
@@ -38,7 +40,7 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort());
       try {
-        return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), ac.signal));
+        return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), { signal: ac.signal, shm: ctx.shm }));
       } finally {
         // The request has ended: the scheduler's copy went to the instance, the input views are dead.
         releaseRawInputs(r, pool);
@@ -52,6 +54,15 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
     }),
     RepositoryModelUnload: unary(async (r: { model_name: string }) => {
       await unloadModel(engine, ctx.modelControlMode, r.model_name);
+      return {};
+    }),
+    SystemSharedMemoryStatus: unary((r: { name: string }) => ({ regions: Object.fromEntries(shm().status(r.name || undefined).map((s) => [s.name, s])) })),
+    SystemSharedMemoryRegister: unary((r: { name: string; key: string; offset: string; byte_size: string }) => {
+      shm().register(r.name, r.key, r.offset, r.byte_size);
+      return {};
+    }),
+    SystemSharedMemoryUnregister: unary((r: { name: string }) => {
+      shm().unregister(r.name || undefined);
       return {};
     }),
   };

@@ -15,6 +15,7 @@ import { inferRoutes } from './infer.js';
 import { repositoryRoutes } from './repository.js';
 import { statisticsRoutes } from './statistics.js';
 import { placementRoutes } from './placement.js';
+import { sharedMemoryRoutes } from './shared-memory.js';
 
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
@@ -47,5 +48,6 @@ export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): 
   repositoryRoutes(app, ctx);
   statisticsRoutes(app, ctx);
   placementRoutes(app, ctx);
+  sharedMemoryRoutes(app, ctx);
   return app;
 }

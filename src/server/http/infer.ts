@@ -24,7 +24,7 @@ export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPo
       };
       reply.raw.once('close', onClose);
       try {
-        out = encodeHttpInfer(await runInference(ctx.engine, req.params.model, req.params.version, decoded, ac.signal));
+        out = encodeHttpInfer(await runInference(ctx.engine, req.params.model, req.params.version, decoded, { signal: ac.signal, shm: ctx.shm }));
       } finally {
         reply.raw.off('close', onClose);
       }

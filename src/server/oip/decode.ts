@@ -7,7 +7,8 @@ import { errors } from '../../errors.js';
 import type { TensorMap } from '../../tensor.js';
 import { BinaryReader, splitBody } from './binary-data.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues } from './tensor-wire.js';
-import type { DecodedRequest, OutputRequest, Parameters } from './types.js';
+import type { DecodedRequest, OutputRequest, Parameters, SharedMemoryInput } from './types.js';
+import { sharedMemoryRef } from './shared-memory.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -30,14 +31,19 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
 
   const reader = new BinaryReader(binary);
   const inputs: TensorMap = {};
+  const sharedInputs: SharedMemoryInput[] = [];
   req.inputs.forEach((t: unknown, i: number) => {
     if (!isObj(t) || typeof t.name !== 'string') throw errors.invalidArg(`inputs[${i}] must be an object with a string "name"`);
     const what = `input "${t.name}"`;
-    if (Object.hasOwn(inputs, t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
+    if (Object.hasOwn(inputs, t.name) || sharedInputs.some((s) => s.name === t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
     const dt = checkDataType(t.datatype, what);
     const shape = checkShape(t.shape, what);
     const p = parameters(t.parameters, `${what} parameters`);
-    if (p.binary_data_size !== undefined) {
+    const ref = sharedMemoryRef(p, what);
+    if (ref) {
+      if (t.data !== undefined || p.binary_data_size !== undefined) throw errors.invalidArg(`${what} is in shared memory and also has ${t.data !== undefined ? '"data"' : 'binary_data_size'}; send one`);
+      sharedInputs.push({ name: t.name, datatype: dt, shape, ref });
+    } else if (p.binary_data_size !== undefined) {
       if (t.data !== undefined) throw errors.invalidArg(`${what} has both "data" and binary_data_size; send one`);
       inputs[t.name] = tensorFromRaw(dt, shape, reader.take(p.binary_data_size, what), what);
     } else {
@@ -56,7 +62,7 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
       return outputRequest(o.name, parameters(o.parameters, `output "${o.name}" parameters`), defaults);
     });
   }
-  return { id: req.id, inputs, outputs, ...defaults, ...timeout(params) };
+  return { id: req.id, inputs, ...(sharedInputs.length ? { sharedInputs } : {}), outputs, ...defaults, ...timeout(params) };
 }
 
 /** Parameters must be an object of strings, numbers and booleans. */
@@ -80,6 +86,7 @@ export function outputRequest(name: string, p: Parameters, defaults: { binaryOut
     name,
     binary: flag(p.binary_data, `output "${name}" parameter binary_data`) ?? defaults.binaryOutputs,
     classification: classCount(p.classification, `output "${name}" parameter classification`) ?? defaults.classification,
+    sharedMemory: sharedMemoryRef(p, `output "${name}"`),
   };
 }
 

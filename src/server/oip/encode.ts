@@ -2,7 +2,7 @@
  * Encodes an inference reply for HTTP: plain JSON, or (when any output is binary) the JSON header
  * followed by the binary outputs, with its length for the Inference-Header-Content-Length header.
  */
-import type { InferReply } from './infer.js';
+import { sharedMemoryParameters, type InferReply } from './infer.js';
 import { tensorToRaw, tensorToValues } from './tensor-wire.js';
 import type { JsonInferResponse, JsonOutputTensor } from './types.js';
 
@@ -16,6 +16,8 @@ export function encodeHttpInfer(reply: InferReply): HttpInferBody {
   const chunks: Buffer[] = [];
   const outputs = reply.outputs.map((o): JsonOutputTensor => {
     const base = { name: o.name, datatype: o.tensor.datatype, shape: o.tensor.shape };
+    // In shared memory: the response says where, and carries no data.
+    if (o.sharedMemory) return { ...base, parameters: sharedMemoryParameters(o) };
     if (!o.binary) return { ...base, data: tensorToValues(o.tensor) };
     const raw = tensorToRaw(o.tensor);
     chunks.push(raw);

@@ -4,14 +4,25 @@
  */
 import { errors } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor, TensorMap } from '../../tensor.js';
 import { classify } from './classification.js';
+import { sharedMemoryOff, type SharedMemoryRef, type SystemSharedMemory } from './shared-memory.js';
+import { tensorFromRaw, tensorToRaw } from './tensor-wire.js';
 import type { DecodedRequest } from './types.js';
 
 export interface EncodedOutput {
   name: string;
   tensor: Tensor;
   binary: boolean;
+  /** Set when the output went into shared memory: where, and how many bytes were written. */
+  sharedMemory?: SharedMemoryRef & { written: number };
+}
+
+export interface InferOptions {
+  /** Aborting it cancels the request (the client went away). */
+  signal?: AbortSignal;
+  /** The server's shared-memory registry; null or absent when --allow-client-shm is off. */
+  shm?: SystemSharedMemory | null;
 }
 
 export interface InferReply {
@@ -28,7 +39,7 @@ export function parseVersion(version: string | undefined): number | undefined {
   return Number(version);
 }
 
-export async function runInference(engine: Engine, name: string, version: string | undefined, req: DecodedRequest, signal?: AbortSignal): Promise<InferReply> {
+export async function runInference(engine: Engine, name: string, version: string | undefined, req: DecodedRequest, { signal, shm }: InferOptions = {}): Promise<InferReply> {
   const v = parseVersion(version);
   const model = engine.model(name, v);
   const wanted = req.outputs;
@@ -39,15 +50,39 @@ export async function runInference(engine: Engine, name: string, version: string
       seen.add(o.name);
     }
   }
-  const result = await engine.infer(name, req.inputs, {
-    version: v, id: req.id, outputs: wanted?.map((o) => o.name), timeoutMs: req.timeoutMs, signal,
-  });
-  const asked = wanted ?? Object.keys(result.outputs).map((n) => ({ name: n, binary: req.binaryOutputs, classification: req.classification }));
-  const outputs = asked.map((o): EncodedOutput => {
-    const t = result.outputs[o.name];
-    if (!t) throw errors.internal(`model "${name}" returned no output "${o.name}"`);
-    const tensor = o.classification > 0 ? classify(t, o.classification, model.labels[o.name], model.config.max_batch_size > 0, `output "${o.name}"`) : t;
-    return { name: o.name, tensor, binary: o.binary };
-  });
-  return { model_name: result.model, model_version: String(result.version), ...(result.id !== undefined ? { id: result.id } : {}), outputs };
+  if (!shm && (req.sharedInputs?.length || wanted?.some((o) => o.sharedMemory))) throw sharedMemoryOff();
+  const read: Buffer[] = [];
+  try {
+    const inputs: TensorMap = { ...req.inputs };
+    for (const s of req.sharedInputs ?? []) {
+      const what = `input "${s.name}"`;
+      const bytes = shm!.read(s.ref, what);
+      read.push(bytes);
+      inputs[s.name] = tensorFromRaw(s.datatype, s.shape, bytes, what);
+    }
+    const result = await engine.infer(name, inputs, {
+      version: v, id: req.id, outputs: wanted?.map((o) => o.name), timeoutMs: req.timeoutMs, signal,
+    });
+    const asked = wanted ?? Object.keys(result.outputs).map((n) => ({ name: n, binary: req.binaryOutputs, classification: req.classification, sharedMemory: undefined }));
+    const outputs = asked.map((o): EncodedOutput => {
+      const t = result.outputs[o.name];
+      const what = `output "${o.name}"`;
+      if (!t) throw errors.internal(`model "${name}" returned no output "${o.name}"`);
+      const tensor = o.classification > 0 ? classify(t, o.classification, model.labels[o.name], model.config.max_batch_size > 0, what) : t;
+      if (!o.sharedMemory) return { name: o.name, tensor, binary: o.binary };
+      const raw = tensorToRaw(tensor);
+      shm!.write(o.sharedMemory, raw, what);
+      return { name: o.name, tensor, binary: o.binary, sharedMemory: { ...o.sharedMemory, written: raw.byteLength } };
+    });
+    return { model_name: result.model, model_version: String(result.version), ...(result.id !== undefined ? { id: result.id } : {}), outputs };
+  } finally {
+    // The scheduler copied the inputs for the instance: these bytes are no longer read.
+    for (const b of read) shm!.release(b);
+  }
+}
+
+/** The parameters of an output that went into shared memory, as the response carries them. */
+export function sharedMemoryParameters(o: EncodedOutput): Record<string, string | number> {
+  const s = o.sharedMemory!;
+  return { shared_memory_region: s.region, shared_memory_byte_size: s.written, ...(s.offset ? { shared_memory_offset: s.offset } : {}) };
 }

@@ -14,8 +14,9 @@ export const EXTENSIONS = ['classification', 'model_repository', 'model_configur
 // package.json is three folders up from both src/server/oip and dist/server/oip.
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
-export function serverMetadata() {
-  return { name: 'tenancy', version: pkg.version, extensions: EXTENSIONS };
+/** `sharedMemory`: the server lets clients register system shared memory (--allow-client-shm). */
+export function serverMetadata(sharedMemory: boolean) {
+  return { name: 'tenancy', version: pkg.version, extensions: sharedMemory ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS };
 }
 
 export interface TensorMetadata {
