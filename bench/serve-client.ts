@@ -5,7 +5,8 @@
  * clients (HTTP keep-alive agent, one gRPC channel) and answers with the measured Sample,
  * latencies included, and its own CPU use.
  */
-import { GrpcClient, HttpClient } from '../src/client/index.js';
+import { GrpcClient, HttpClient, SharedMemoryRegion, type ClientInferResult } from '../src/client/index.js';
+import type { TensorMap } from '../src/tensor.js';
 import { benchInputs, closedLoop, MODEL, type Infer, type LoadRequest, type Mode, type Sample } from './serve-load.js';
 
 const [httpAddress, grpcAddress] = process.argv.slice(2);
@@ -17,14 +18,43 @@ const http = new HttpClient(httpAddress);
 const grpc = new GrpcClient(grpcAddress);
 const inputs = benchInputs();
 
+/**
+ * The shared-memory modes: one /dev/shm object with a slot per request in flight. Each request
+ * writes its input into a free slot (as a client with a new picture each time would; perf_analyzer
+ * writes once) and names the slot; the output comes back in the response.
+ */
+const SLOTS = 64;
+const slotBytes = (inputs.input.data as Float32Array).byteLength;
+const shm = SharedMemoryRegion.create(`/tenancy-bench-serve-${process.pid}`, SLOTS * slotBytes);
+const free = Array.from({ length: SLOTS }, (_, i) => i);
+await http.registerSystemSharedMemory('bench-input', shm.key, SLOTS * slotBytes);
+function viaSharedMemory(send: (x: TensorMap, slot: number) => Promise<ClientInferResult>): Infer {
+  return async (x) => {
+    const slot = free.pop();
+    if (slot === undefined) throw new Error(`more than ${SLOTS} requests in flight`);
+    try {
+      shm.write(x.input, slot * slotBytes);
+      return await send(x, slot);
+    } finally {
+      free.push(slot);
+    }
+  };
+}
+const shmInput = (x: TensorMap, slot: number) => ({
+  sharedMemory: { inputs: { input: { datatype: x.input.datatype, shape: x.input.shape, region: 'bench-input', byteSize: slotBytes, offset: slot * slotBytes } } },
+});
+
 const loops: Record<Exclude<Mode, 'in-process'>, Infer> = {
   'HTTP binary': (x) => http.infer(MODEL, x, { binary: true }),
   'HTTP JSON': (x) => http.infer(MODEL, x, { binary: false }),
   gRPC: (x) => grpc.infer(MODEL, x),
+  'HTTP shm': viaSharedMemory((x, slot) => http.infer(MODEL, {}, { binary: true, ...shmInput(x, slot) })),
+  'gRPC shm': viaSharedMemory((x, slot) => grpc.infer(MODEL, {}, shmInput(x, slot))),
 };
 
 process.on('message', (msg: LoadRequest | { stop: true }) => {
   if ('stop' in msg) {
+    shm.destroy();
     http.close();
     grpc.close();
     process.disconnect();

@@ -6,6 +6,9 @@
  *   HTTP binary  the package's HttpClient with binary tensor data,
  *   HTTP JSON    the same with JSON tensors,
  *   gRPC         the package's GrpcClient (raw_input_contents),
+ *   HTTP shm     HttpClient with the input in system shared memory (Triton's extension: the
+ *   gRPC shm     client writes each input into /dev/shm, the request names it; the output comes
+ *                back in the response), what a client on the same box can use,
  * the three remote modes from a separate client process (bench/serve-client.ts, forked once), as
  * perf_analyzer does: the load generator never shares the server's CPU time slice or event loop.
  * Every setting runs at the same placement, interleaved in short rounds (all modes, then again)
@@ -67,7 +70,7 @@ const repo = await mkdtemp(path.join(os.tmpdir(), 'tenancy-bench-serve-'));
 await writeZooModel(repo, MODEL, { instanceCount: INSTANCES });
 const engine = new Engine({ repository: repo });
 await engine.loadAll();
-const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: null });
+const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: null, allowClientShm: true });
 const inputs = benchInputs();
 
 const client = fork(fileURLToPath(new URL('./serve-client.ts', import.meta.url)),
@@ -199,6 +202,12 @@ for (const mode of GOAL.modes) {
   const ratios = roundRatios(t, goalBase);
   const m = median(ratios);
   console.log(`goal: ${mode} at concurrency ${GOAL.concurrency} >= ${GOAL.ratio} of in-process: round median ${m.toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}) ${m >= GOAL.ratio ? 'PASS' : 'FAIL'}`);
+}
+for (const mode of ['HTTP shm', 'gRPC shm'] as Mode[]) {
+  const t = totals.get(key(GOAL.concurrency, mode));
+  if (!t || !goalBase) continue;
+  const ratios = roundRatios(t, goalBase);
+  console.log(`same box, shared memory: ${mode} at concurrency ${GOAL.concurrency}: round median ${median(ratios).toFixed(2)} of in-process (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
 }
 console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
