@@ -7,6 +7,7 @@ import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
 import { loadInferenceService } from '../server/grpc/proto.js';
 import { checkDataType, tensorFromRaw, tensorToRaw } from '../server/oip/tensor-wire.js';
 import { grpcParameters, plainParameters, type GrpcParam } from '../server/grpc/codec.js';
+import { inferRequestEncoder, type InferRequestEncoder } from './grpc-infer-request.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
 import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
@@ -14,6 +15,8 @@ type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => voi
 
 export class GrpcClient implements InferenceClient {
   private readonly client: grpc.Client & Record<string, Unary>;
+  private readonly inferMethod: grpc.MethodDefinition<unknown, unknown>;
+  private readonly inferRequests: InferRequestEncoder;
 
   /** `address` like "127.0.0.1:8001". */
   constructor(address: string) {
@@ -22,6 +25,21 @@ export class GrpcClient implements InferenceClient {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
     }) as grpc.Client & Record<string, Unary>;
+    this.inferMethod = Service.service.ModelInfer;
+    this.inferRequests = inferRequestEncoder(this.inferMethod.requestSerialize as (m: unknown) => Buffer);
+  }
+
+  /** ModelInfer with the tensor bytes appended to a reused buffer (grpc-infer-request.ts says why). */
+  private modelInfer<T>(message: Record<string, unknown>, raw: Uint8Array[]): Promise<T> {
+    const m = this.inferMethod;
+    const encoded = this.inferRequests.encode(message, raw);
+    return new Promise<T>((resolve, reject) => {
+      this.client.makeUnaryRequest(m.path, (b: Buffer) => b, m.responseDeserialize, encoded, (err, res) => {
+        this.inferRequests.release(encoded);
+        if (err) reject(new ServerError(err.code, err.details));
+        else resolve(res as T);
+      });
+    });
   }
 
   call<T>(method: string, req: unknown): Promise<T> {
@@ -64,7 +82,7 @@ export class GrpcClient implements InferenceClient {
     const wanted = requestedOutputs(options);
     const shmIn = Object.entries(options.sharedMemory?.inputs ?? {});
     const shmOut = options.sharedMemory?.outputs ?? {};
-    const res = await this.call<{ model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: string[]; parameters: Record<string, GrpcParam> }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
+    const res = await this.modelInfer<{ model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: string[]; parameters: Record<string, GrpcParam> }[]; raw_output_contents: Buffer[] }>({
       model_name: model,
       model_version: options.version !== undefined ? String(options.version) : '',
       id: options.id ?? '',
@@ -74,9 +92,8 @@ export class GrpcClient implements InferenceClient {
         ...shmIn.map(([name, s]) => ({ name, datatype: s.datatype, shape: s.shape, parameters: grpcParameters(placeParameters(s)) })),
       ],
       outputs: (wanted ?? []).map((name) => ({ name, parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) } })),
-      // One entry per input outside shared memory, in order.
-      raw_input_contents: entries.map(([, t]) => tensorToRaw(t)),
-    });
+      // raw_input_contents: one entry per input outside shared memory, in order.
+    }, entries.map(([, t]) => tensorToRaw(t)));
     const outputs: TensorMap = {};
     const shared: Record<string, SharedMemoryOutput> = {};
     res.outputs.forEach((o, i) => {
