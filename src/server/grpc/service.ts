@@ -38,10 +38,13 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
     ModelInfer: unary(async (r: GrpcInferRequest, call) => {
       releaseReadBuffers(call);
       const ac = new AbortController();
-      call.once('cancelled', () => ac.abort());
+      const onCancel = () => ac.abort();
+      call.once('cancelled', onCancel);
       try {
         return encodeGrpcInfer(await runInference(engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), { signal: ac.signal, shm: ctx.shm }));
       } finally {
+        // grpc-js also emits 'cancelled' when a finished call's stream closes: nothing to cancel then.
+        call.off('cancelled', onCancel);
         // The request has ended: the scheduler's copy went to the instance, the input views are dead.
         releaseRawInputs(r, pool);
       }
