@@ -3,6 +3,7 @@
  * outstanding for a number of seconds; throughput, latency percentiles, and the CPU time and
  * event-loop utilization of the process that ran the loop.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { TensorMap } from '../src/tensor.js';
@@ -80,4 +81,18 @@ export function machineBusySeconds(): number {
   let busy = 0;
   for (const c of os.cpus()) busy += (c.times.user + c.times.nice + c.times.sys + c.times.irq) / 1000;
   return busy;
+}
+
+/**
+ * CPU seconds of this process's main thread (user + system), from /proc (Linux); null elsewhere.
+ * The kernel counts in clock ticks of 10 ms, so a window of seconds reads it to about 1%.
+ */
+export function mainThreadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }

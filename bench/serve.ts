@@ -38,7 +38,7 @@ import { startServers } from '../src/server/index.js';
 import { HEAP_FLAGS, missingHeapFlags } from '../src/server/heap-flags.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { median, percentileOfSorted } from '../src/bench/stats.js';
-import { benchInputs, closedLoop, machineBusySeconds, MODEL, MODES, type LoadRequest, type Mode, type Sample } from './serve-load.js';
+import { benchInputs, closedLoop, machineBusySeconds, mainThreadCpuSeconds, MODEL, MODES, type LoadRequest, type Mode, type Sample } from './serve-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -61,6 +61,8 @@ interface Total {
   latencies: number[];
   serverCpu: number;
   serverElu: number;
+  /** CPU seconds of the server's main thread (null where /proc is not there). */
+  mainCpu: number | null;
   clientCpu: number;
   otherCpu: number;
   error?: string;
@@ -106,12 +108,13 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 /** Runs one setting (warm-up, then measured), measuring the server's side of it too. */
-async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; machineCpu: number; fullGcs: number; gcMs: number; avgBatch: number }> {
+async function measure(mode: Mode, concurrency: number): Promise<Sample & { serverCpu: number; serverElu: number; mainCpu: number | null; machineCpu: number; fullGcs: number; gcMs: number; avgBatch: number }> {
   const run = (seconds: number) =>
     mode === 'in-process' ? closedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds) : remote({ mode, concurrency, seconds });
   await run(WARMUP);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const main0 = mainThreadCpuSeconds();
   const busy0 = machineBusySeconds();
   const gc0 = { ...gc };
   const runs0 = executions();
@@ -123,6 +126,7 @@ async function measure(mode: Mode, concurrency: number): Promise<Sample & { serv
     ...sample,
     serverCpu: (cpu.user + cpu.system) / 1e6 / wall,
     serverElu: performance.eventLoopUtilization(elu0).utilization,
+    mainCpu: main0 === null ? null : mainThreadCpuSeconds()! - main0,
     machineCpu: (machineBusySeconds() - busy0) / wall,
     fullGcs: (gc.major - gc0.major) / wall,
     gcMs: (gc.ms - gc0.ms) / wall,
@@ -156,13 +160,14 @@ for (let round = 1; round <= ROUNDS; round++) {
     for (const mode of RUN_MODES) {
       const s = await measure(mode, concurrency);
       const clientCpu = mode === 'in-process' ? 0 : s.cpuCores;
-      const t = totals.get(key(concurrency, mode)) ?? { rates: [], count: 0, errors: 0, seconds: 0, latencies: [], serverCpu: 0, serverElu: 0, clientCpu: 0, otherCpu: 0 };
+      const t = totals.get(key(concurrency, mode)) ?? { rates: [], count: 0, errors: 0, seconds: 0, latencies: [], serverCpu: 0, serverElu: 0, mainCpu: 0, clientCpu: 0, otherCpu: 0 };
       t.rates.push(s.count / s.seconds);
       t.count += s.count;
       t.errors += s.errors;
       t.latencies = t.latencies.concat(s.latencies);
       t.serverCpu += s.serverCpu * s.seconds;
       t.serverElu += s.serverElu * s.seconds;
+      t.mainCpu = t.mainCpu === null || s.mainCpu === null ? null : t.mainCpu + s.mainCpu;
       t.clientCpu += clientCpu * s.seconds;
       t.otherCpu += Math.max(0, s.machineCpu - s.serverCpu - clientCpu) * s.seconds;
       t.seconds += s.seconds;
@@ -176,7 +181,7 @@ for (let round = 1; round <= ROUNDS; round++) {
 /** Each round's rate over in-process's in the same round: the machine's drift cancels in each. */
 const roundRatios = (t: Total, base: Total) => t.rates.map((r, i) => r / base.rates[i]);
 
-const rows = [['CONCURRENCY', 'MODE', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS', 'VS IN-PROCESS', 'ROUND MEDIAN', 'SERVER CPU', 'SERVER ELU', 'CLIENT CPU', 'OTHER CPU']];
+const rows = [['CONCURRENCY', 'MODE', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS', 'VS IN-PROCESS', 'ROUND MEDIAN', 'SERVER CPU', 'SERVER ELU', 'CLIENT CPU', 'OTHER CPU', 'MAIN MS/REQ', 'CLIENT MS/REQ']];
 for (const concurrency of CONCURRENCY) {
   const base = totals.get(key(concurrency, 'in-process'))!;
   for (const mode of RUN_MODES) {
@@ -187,6 +192,7 @@ for (const concurrency of CONCURRENCY) {
       String(concurrency), mode, rate.toFixed(1), percentileOfSorted(lat, 50).toFixed(2), percentileOfSorted(lat, 99).toFixed(2), String(t.count), String(t.errors),
       (rate / (base.count / base.seconds)).toFixed(2), median(roundRatios(t, base)).toFixed(2), (t.serverCpu / t.seconds).toFixed(2), (t.serverElu / t.seconds).toFixed(2),
       mode === 'in-process' ? '-' : (t.clientCpu / t.seconds).toFixed(2), (t.otherCpu / t.seconds).toFixed(2),
+      t.mainCpu === null ? '-' : ((t.mainCpu * 1000) / t.count).toFixed(3), mode === 'in-process' ? '-' : ((t.clientCpu * 1000) / t.count).toFixed(3),
     ]);
     if (t.error) console.log(`${mode} at concurrency ${concurrency}: first error: ${t.error}`);
   }
@@ -195,6 +201,7 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log('\n' + rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
 console.log('\nVS IN-PROCESS = total over total; ROUND MEDIAN = median over rounds of (this round / in-process in the same round).');
 console.log('CPU columns are cores (CPU-seconds per second): SERVER = the server process with its worker threads; SERVER ELU = event-loop utilization of its main thread; OTHER = the rest of the machine.');
+console.log('MAIN MS/REQ, CLIENT MS/REQ: CPU milliseconds per request of the server\'s main thread (the front end, the scheduler, the hand-off to the instances) and of the client process; compare with npm run bench:loopback-floor.');
 const goalBase = totals.get(key(GOAL.concurrency, 'in-process'));
 for (const mode of GOAL.modes) {
   const t = totals.get(key(GOAL.concurrency, mode));
