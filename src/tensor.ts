@@ -88,12 +88,13 @@ export function zeros(dt: DataType, n: number): TensorData {
 /**
  * A buffer of n elements with unspecified contents, for a caller that overwrites all of it (a
  * batch being merged, a copy): no zero-filling pass over a tensor that is written right after.
- * Its ArrayBuffer is its own and exactly this size, so it can be transferred. BYTES: as zeros().
+ * Its ArrayBuffer is its own and exactly this size, so it can be transferred; `take` may supply
+ * a reused one. BYTES: as zeros().
  */
-export function uninitialized(dt: DataType, n: number): TensorData {
+export function uninitialized(dt: DataType, n: number, take: (bytes: number) => ArrayBuffer = (b) => Buffer.allocUnsafeSlow(b).buffer as ArrayBuffer): TensorData {
   const info = TYPES[dt];
   if (!info.from) return info.make(n);
-  return info.from(Buffer.allocUnsafeSlow(n * info.bytes).buffer as ArrayBuffer, 0, n);
+  return info.from(take(n * info.bytes), 0, n);
 }
 
 /** A typed view over raw little-endian bytes (copied first when not aligned). */

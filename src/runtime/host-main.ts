@@ -38,7 +38,10 @@ async function onMessage(msg: ToHost): Promise<void> {
       const computeStart = preciseNow();
       const outputs = await session.run(msg.inputs, msg.outputs);
       const computeEnd = preciseNow();
-      send({ type: 'result', id: msg.id, outputs, computeStart, computeEnd }, transferables(outputs));
+      const out = transferables(outputs);
+      // A worker thread hands the inputs' buffers back for the next batch (a process cannot).
+      const returned = parentPort ? ownedInputs(msg.inputs, out) : [];
+      send({ type: 'result', id: msg.id, outputs, computeStart, computeEnd, ...(returned.length ? { returned } : {}) }, [...out, ...returned]);
     } catch (err) {
       send({ type: 'failed', id: msg.id, error: toWire(err) });
     }
@@ -61,6 +64,17 @@ function transferables(outputs: TensorMap): ArrayBuffer[] {
       t.data = data;
     }
     if (!list.includes(data.buffer as ArrayBuffer)) list.push(data.buffer as ArrayBuffer);
+  }
+  return list;
+}
+
+/** Input buffers this thread owns whole (transferred to it), none shared with an output. */
+function ownedInputs(inputs: TensorMap, outputs: ArrayBuffer[]): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const t of Object.values(inputs)) {
+    if (Array.isArray(t.data) || !(t.data.buffer instanceof ArrayBuffer)) continue;
+    const ab = t.data.buffer;
+    if (t.data.byteOffset === 0 && t.data.byteLength === ab.byteLength && !outputs.includes(ab) && !list.includes(ab)) list.push(ab);
   }
   return list;
 }

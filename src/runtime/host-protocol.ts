@@ -55,6 +55,8 @@ export interface ResultMessage {
   /** When session.run started and ended, epoch ms inside the host. */
   computeStart: number;
   computeEnd: number;
+  /** The run's input buffers, handed back by a worker thread for reuse (batch-buffers.ts). */
+  returned?: ArrayBuffer[];
 }
 export interface FailedMessage {
   type: 'failed';

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { fromWire, TenancyError } from '../errors.js';
+import { batchBuffers } from './batch-buffers.js';
 import type { FromHost, LoadMessage, ReadyMessage, ResultMessage, RunMessage } from './host-protocol.js';
 
 export type HostKind = 'thread' | 'process';
@@ -94,7 +95,10 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
-        if (msg.type === 'result') p.resolve(msg);
+        if (msg.type === 'result') {
+          for (const ab of msg.returned ?? []) batchBuffers.give(ab);
+          p.resolve(msg);
+        }
         else p.reject(fromWire(msg.error));
       }
     }

@@ -3,6 +3,7 @@
  * each response holds exactly its own rows.
  */
 import { uninitialized, type Tensor, type TensorMap } from '../tensor.js';
+import { batchBuffers } from '../runtime/batch-buffers.js';
 
 /** Requests with the same key can be merged: same input names, datatypes, non-batch dims, outputs. */
 export function batchKey(inputs: TensorMap, outputs?: string[]): string {
@@ -26,7 +27,7 @@ export function mergeInputs(list: TensorMap[]): TensorMap {
 function concat(parts: Tensor[]): Tensor['data'] {
   if (Array.isArray(parts[0].data)) return parts.flatMap((p) => p.data as string[]);
   const total = parts.reduce((n, p) => n + p.data.length, 0);
-  const out = uninitialized(parts[0].datatype, total) as Float32Array;
+  const out = uninitialized(parts[0].datatype, total, (bytes) => batchBuffers.take(bytes)) as Float32Array;
   let offset = 0;
   for (const p of parts) {
     out.set(p.data as Float32Array, offset);
