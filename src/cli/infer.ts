@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { GrpcClient, HttpClient, ServerError, imageFileInputs, type InferenceClient, type ModelMetadata } from '../client/index.js';
 import { elementCount, isDataType, zeros, type TensorMap } from '../tensor.js';
 import { tensorFromValues, tensorToValues } from '../server/oip/tensor-wire.js';
+import { inferViaSharedMemory } from './infer-shared-memory.js';
 
 interface InferCommandOptions {
   url?: string;
@@ -20,6 +21,8 @@ interface InferCommandOptions {
   classification?: number;
   version?: number;
   full: boolean;
+  sharedMemory: 'none' | 'system';
+  outputSharedMemorySize: number;
 }
 
 const positive = (v: string) => {
@@ -41,13 +44,18 @@ export function registerInferCommand(program: Command): void {
     .option('--classification <k>', 'return the top k classes of each output as "score:index:label"', positive)
     .option('--version <n>', 'model version (default: the newest loaded)', positive)
     .option('--full', 'print every output value (default: the first 16 of each)', false)
+    .addOption(new Option('--shared-memory <kind>', 'system: pass inputs and outputs through a POSIX shared-memory object (server on this machine, started with --allow-client-shm)').choices(['none', 'system']).default('none'))
+    .option('--output-shared-memory-size <bytes>', 'with --shared-memory system: bytes reserved for each output', positive, 102400)
     .action(async (model: string, opts: InferCommandOptions, cmd: Command) => {
       const client: InferenceClient = opts.protocol === 'grpc' ? new GrpcClient(opts.url ?? '127.0.0.1:8001') : new HttpClient(opts.url ?? 'http://127.0.0.1:8000');
       try {
         const inputs = opts.input ? await inputsFromFile(opts.input)
           : opts.image ? await imageFileInputs(opts.imageInput ?? onlyInput(await client.modelMetadata(model, opts.version)), opts.image)
           : zeroInputs(await client.modelMetadata(model, opts.version));
-        const r = await client.infer(model, inputs, { binary: opts.binary, classification: opts.classification, version: opts.version });
+        const options = { binary: opts.binary, classification: opts.classification, version: opts.version };
+        const r = opts.sharedMemory === 'system'
+          ? await inferViaSharedMemory(client, model, inputs, (await client.modelMetadata(model, opts.version)).outputs.map((o) => o.name), opts.outputSharedMemorySize, options)
+          : await client.infer(model, inputs, options);
         const outputs = Object.entries(r.outputs).map(([name, t]) => {
           const values = tensorToValues(t);
           const shown = opts.full || values.length <= 16 ? values : [...values.slice(0, 16), `... ${values.length - 16} more`];
