@@ -107,6 +107,7 @@ export class Scheduler {
       for (const r of batch) this.queue.remove(r);
       void this.execute(instance, batch);
     }
+    this.clearDelayIfEmpty();
   }
 
   /** `ahead`: for an instance that is busy; only a full batch goes there. */
@@ -133,6 +134,14 @@ export class Scheduler {
       this.delayUntil = Infinity;
       this.dispatch();
     }, Math.max(0, at - preciseNow()));
+  }
+
+  /** Nothing waits: a pending partial-batch timer has nothing left to send (and would keep the process alive). */
+  private clearDelayIfEmpty(): void {
+    if (this.queue.size > 0 || !this.delayTimer) return;
+    clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    this.delayUntil = Infinity;
   }
 
   private async execute(instance: ModelInstance, batch: Tracked[]): Promise<void> {
@@ -212,6 +221,7 @@ export class Scheduler {
   private end(req: Tracked, error: TenancyError): void {
     if (req.settled) return;
     this.queue.remove(req);
+    this.clearDelayIfEmpty();
     this.settle(req, null, error, '');
     if (this.options.batching?.preserveOrdering) this.releaseInOrder();
     this.notifyIdle();

@@ -13,3 +13,17 @@ test('a lone request waits for a fuller batch no longer than max_queue_delay', a
     assert.ok(full.every((f) => f.timing.queueMs < delayMs), 'a full batch goes without waiting for the delay');
   });
 });
+
+test('a cancelled lone request leaves no partial-batch timer behind (it would hold the process for max_queue_delay)', async () => {
+  await withClassifierEngine({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 60_000_000 } }, async (engine) => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const ac = new AbortController();
+    const pending = engine.infer(M, { x: classifierInput(1) }, { signal: ac.signal });
+    while (engine.loaded()[0].queued === 0) await new Promise((r) => setImmediate(r));
+    assert.equal(timers(), before + 1, 'the lone request armed the delay timer');
+    ac.abort();
+    await assert.rejects(pending, /cancelled/);
+    assert.equal(timers(), before, 'cancelling the last waiting request disarmed it');
+  });
+});
