@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync, unlinkSync } from 'node:fs';
 import { classifierInput } from '../fixtures/repo.js';
 import { GrpcClient, HttpClient, ServerError, SharedMemoryRegion } from '../../src/client/index.js';
 import { serveClassifier, get, post, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
@@ -88,8 +88,12 @@ test('bad shared-memory requests get a clear error and the server keeps serving'
   await http.registerSystemSharedMemory('bad-in', input.key, X_BYTES(1));
   const shmInput = (extra: Record<string, unknown>) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], parameters: { shared_memory_region: 'bad-in', shared_memory_byte_size: X_BYTES(1), ...extra } }] });
   const infer = `${s.http}/v2/models/${TEXT_ORIENTATION}/infer`;
+  const link = `/tenancy-test-link-${randomUUID()}`;
+  symlinkSync('/etc/hostname', `/dev/shm${link}`);
+  after(() => unlinkSync(`/dev/shm${link}`));
   const cases: [string, () => Promise<{ status: number; body: { error: string } }>, number, RegExp][] = [
     ['register: a key that does not exist', () => post(`${s.http}/v2/systemsharedmemory/region/nope/register`, { key: '/tenancy-no-such-key', offset: 0, byte_size: 8 }), 400, /unable to open shared memory key "\/tenancy-no-such-key" for region "nope": no such object/],
+    ['register: a symbolic link in /dev/shm', () => post(`${s.http}/v2/systemsharedmemory/region/l/register`, { key: link, offset: 0, byte_size: 8 }), 400, /for region "l": it is a symbolic link, not a shared-memory object/],
     ['register: a key with a path in it', () => post(`${s.http}/v2/systemsharedmemory/region/p/register`, { key: '/../etc/passwd', offset: 0, byte_size: 8 }), 400, /key must be a POSIX shared memory name .* got "\/..\/etc\/passwd"/],
     ['register: the region runs past the object', () => post(`${s.http}/v2/systemsharedmemory/region/big/register`, { key: input.key, offset: 8, byte_size: X_BYTES(1) }), 400, /runs past the end of key .* which holds 110592 bytes/],
     ['register: a name already registered', () => post(`${s.http}/v2/systemsharedmemory/region/bad-in/register`, { key: input.key, offset: 0, byte_size: 8 }), 400, /region "bad-in" is already registered/],

@@ -12,7 +12,7 @@
  * Triton: a client that may register any key may read any shared-memory object of the server's
  * user.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, TenancyError } from '../../errors.js';
 import { BodyPool } from './body-pool.js';
@@ -59,9 +59,11 @@ export class SystemSharedMemory {
     if (size === 0) throw errors.invalidArg(`"byte_size" of shared memory region "${name}" must be > 0`);
     let fd: number;
     try {
-      fd = openSync(join(this.root, m[1]), 'r+');
+      // As shm_open does: no following a symbolic link out of the shared-memory folder.
+      fd = openSync(join(this.root, m[1]), constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such object (create it with shm_open first)' : (err as Error).message;
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such object (create it with shm_open first)' : code === 'ELOOP' ? 'it is a symbolic link, not a shared-memory object' : (err as Error).message;
       throw errors.invalidArg(`unable to open shared memory key ${JSON.stringify(key)} for region "${name}": ${why}`);
     }
     const objectSize = fstatSync(fd).size;
