@@ -7,6 +7,7 @@ import http from 'node:http';
 import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
+import type { JsonInputTensor } from '../server/oip/types.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
 import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
@@ -71,7 +72,7 @@ export class HttpClient implements InferenceClient {
   async infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
     const binary = options.binary ?? true;
     const chunks: Buffer[] = [];
-    const wireInputs = Object.entries(inputs).map(([name, t]) => {
+    const wireInputs: JsonInputTensor[] = Object.entries(inputs).map(([name, t]) => {
       const base = { name, datatype: t.datatype, shape: t.shape };
       if (!binary || t.datatype === 'BYTES' && t.data.length === 0) return { ...base, data: t.datatype === 'BYTES' ? bytesToJson(t.data as BytesElement[]) : tensorToValues(t) };
       const raw = tensorToRaw(t);
@@ -79,7 +80,7 @@ export class HttpClient implements InferenceClient {
       return { ...base, parameters: { binary_data_size: raw.length } };
     });
     for (const [name, s] of Object.entries(options.sharedMemory?.inputs ?? {}))
-      wireInputs.push({ name, datatype: s.datatype as typeof wireInputs[number]['datatype'], shape: s.shape, parameters: placeParameters(s) as never });
+      wireInputs.push({ name, datatype: s.datatype, shape: s.shape, parameters: placeParameters(s) });
     const outParams = { ...(binary ? { binary_data: true } : {}), ...(options.classification ? { classification: options.classification } : {}) };
     const wanted = requestedOutputs(options);
     const shmOut = options.sharedMemory?.outputs ?? {};
