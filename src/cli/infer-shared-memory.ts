@@ -5,7 +5,7 @@
  * region for the request, then unregistered and removed.
  */
 import { SharedMemoryRegion, type ClientInferOptions, type ClientInferResult, type InferenceClient, type SharedMemoryInput, type SharedMemoryPlace } from '../client/index.js';
-import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
+import type { TensorMap } from '../tensor.js';
 import { tensorToRaw } from '../server/oip/tensor-wire.js';
 
 /** Every tensor starts on a 64-byte boundary of the object. */
@@ -35,10 +35,7 @@ export async function inferViaSharedMemory(
     try {
       const r = await client.infer(model, {}, { ...options, sharedMemory: { inputs: inPlaces, outputs: outPlaces } });
       const outputs: TensorMap = { ...r.outputs };
-      for (const [n, place] of Object.entries(r.sharedMemoryOutputs ?? {})) {
-        const t = region.readOutput(place);
-        outputs[n] = t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
-      }
+      for (const [n, place] of Object.entries(r.sharedMemoryOutputs ?? {})) outputs[n] = region.readOutput(place);
       return { ...r, outputs };
     } finally {
       await client.unregisterSystemSharedMemory(name);

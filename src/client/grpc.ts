@@ -3,13 +3,13 @@
  * raw_input_contents, outputs come back as raw_output_contents.
  */
 import * as grpc from '@grpc/grpc-js';
-import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
+import type { TensorMap } from '../tensor.js';
 import { loadInferenceService } from '../server/grpc/proto.js';
 import { checkDataType, tensorFromRaw, tensorToRaw } from '../server/oip/tensor-wire.js';
 import { grpcParameters, plainParameters, type GrpcParam } from '../server/grpc/codec.js';
 import { inferRequestEncoder, type InferRequestEncoder } from './grpc-infer-request.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
-import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -99,14 +99,13 @@ export class GrpcClient implements InferenceClient {
     res.outputs.forEach((o, i) => {
       const what = `output "${o.name}"`;
       const shape = o.shape.map(Number);
-      const place = outputPlace(o.name, o.datatype, shape, plainParameters(o.parameters));
+      const place = outputPlace(o.datatype, shape, plainParameters(o.parameters));
       if (place) {
         shared[o.name] = place;
         return;
       }
       const t = tensorFromRaw(checkDataType(o.datatype, what), shape, res.raw_output_contents[i], what);
-      // BYTES outputs (classification results, text) are given to the caller as strings.
-      outputs[o.name] = t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
+      outputs[o.name] = bytesAsText(t);
     });
     return {
       model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs,

@@ -4,13 +4,13 @@
  * the server's status and message.
  */
 import http from 'node:http';
-import { textOf, type BytesElement, type TensorMap } from '../tensor.js';
+import type { BytesElement, TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
 import type { JsonInputTensor } from '../server/oip/types.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
-import { requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 export class HttpClient implements InferenceClient {
   readonly url: string;
@@ -149,12 +149,11 @@ function decodeReply(body: Buffer, headerLength: string | null): ClientInferResu
     const dt = checkDataType(o.datatype, `output "${o.name}"`);
     const shape = checkShape(o.shape, `output "${o.name}"`);
     const size = o.parameters?.binary_data_size;
-    const place = outputPlace(o.name, dt, shape, o.parameters);
+    const place = outputPlace(dt, shape, o.parameters);
     if (place) shared[o.name] = place;
     else if (size !== undefined) {
       const t = tensorFromRaw(dt, shape, body.subarray(offset, offset + size), `output "${o.name}"`);
-      // BYTES outputs (classification results, text) are given to the caller as strings.
-      outputs[o.name] = dt === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
+      outputs[o.name] = bytesAsText(t);
       offset += size;
     } else {
       outputs[o.name] = tensorFromValues(dt, shape, (o.data ?? []).flat(Infinity), `output "${o.name}"`);

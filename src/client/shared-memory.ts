@@ -7,10 +7,11 @@
  * Usage: `const region = SharedMemoryRegion.create('/input0', bytes)`; `client.registerSystemSharedMemory('in', '/input0', bytes)`;
  * `region.write(tensor)`; `client.infer(model, {}, { sharedMemory: { inputs: { input: { ...tensorMeta, region: 'in', byteSize } } } })`.
  */
-import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { tensorFromRaw, tensorToRaw, checkDataType } from '../server/oip/tensor-wire.js';
+import { readFully, shmObjectPath, writeFully } from '../server/oip/shared-memory.js';
 import type { Tensor } from '../tensor.js';
+import { bytesAsText } from './types.js';
 
 /** Where a tensor sits in a registered region: its name, the length in bytes, and an offset (default 0). */
 export interface SharedMemoryPlace {
@@ -37,7 +38,7 @@ export function placeParameters(p: SharedMemoryPlace): Record<string, string | n
 }
 
 /** A response output's parameters → where the server put it; undefined when it is not in shared memory. */
-export function outputPlace(name: string, datatype: string, shape: number[], p: Record<string, unknown> | undefined): SharedMemoryOutput | undefined {
+export function outputPlace(datatype: string, shape: number[], p: Record<string, unknown> | undefined): SharedMemoryOutput | undefined {
   if (typeof p?.shared_memory_region !== 'string') return undefined;
   return { datatype, shape, region: p.shared_memory_region, byteSize: Number(p.shared_memory_byte_size), offset: Number(p.shared_memory_offset ?? 0) };
 }
@@ -52,41 +53,37 @@ export class SharedMemoryRegion {
 
   /** Creates (or opens and resizes) the shared-memory object `key` ("/name") with room for `byteSize` bytes. */
   static create(key: string, byteSize: number, root = '/dev/shm'): SharedMemoryRegion {
-    const m = /^\/?([^/\0]+)$/.exec(key);
-    if (!m || m[1] === '.' || m[1] === '..') throw new RangeError(`shared memory key must be a POSIX shared memory name such as "/input0", got ${JSON.stringify(key)}`);
+    const path = shmObjectPath(key, root);
+    if (!path) throw new RangeError(`shared memory key must be a POSIX shared memory name such as "/input0", got ${JSON.stringify(key)}`);
     if (!Number.isSafeInteger(byteSize) || byteSize <= 0) throw new RangeError(`byteSize must be an integer > 0, got ${byteSize}`);
-    const path = join(root, m[1]);
-    const fd = openSync(path, 'a+');
-    closeSync(fd);
-    const rw = openSync(path, 'r+');
-    ftruncateSync(rw, byteSize);
-    return new SharedMemoryRegion(key, byteSize, rw, path);
+    // As shm_open(O_CREAT | O_RDWR) does, readable and writable by this user only.
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    ftruncateSync(fd, byteSize);
+    return new SharedMemoryRegion(key, byteSize, fd, path);
   }
 
   /** Writes raw bytes, or a tensor as the protocol lays it out, at `offset`; returns the bytes written. */
   write(data: Uint8Array | Tensor, offset = 0): number {
     const bytes = data instanceof Uint8Array ? data : tensorToRaw(data);
     if (offset + bytes.byteLength > this.byteSize) throw new RangeError(`${bytes.byteLength} bytes at offset ${offset} do not fit in ${this.key} (${this.byteSize} bytes)`);
-    let done = 0;
-    while (done < bytes.byteLength) done += writeSync(this.handle(), bytes, done, bytes.byteLength - done, offset + done);
+    writeFully(this.handle(), bytes, offset);
     return bytes.byteLength;
   }
 
   read(offset: number, byteSize: number): Buffer {
     const out = Buffer.allocUnsafeSlow(byteSize);
-    let done = 0;
-    while (done < byteSize) {
-      const n = readSync(this.handle(), out, done, byteSize - done, offset + done);
-      if (n === 0) throw new RangeError(`${this.key} ended after ${offset + done} bytes`);
-      done += n;
-    }
+    const got = readFully(this.handle(), out, offset);
+    if (got < byteSize) throw new RangeError(`${this.key} ended after ${offset + got} bytes`);
     return out;
   }
 
-  /** An output the server wrote here (the place its response gave); `regionOffset`: where the region was registered in this object. */
+  /**
+   * An output the server wrote here (the place its response gave), as the clients return outputs
+   * (BYTES as strings); `regionOffset`: where the region was registered in this object.
+   */
   readOutput(o: SharedMemoryOutput, regionOffset = 0): Tensor {
     const what = `shared memory output in region "${o.region}"`;
-    return tensorFromRaw(checkDataType(o.datatype, what), o.shape, this.read(regionOffset + (o.offset ?? 0), o.byteSize), what);
+    return bytesAsText(tensorFromRaw(checkDataType(o.datatype, what), o.shape, this.read(regionOffset + (o.offset ?? 0), o.byteSize), what));
   }
 
   /** Closes the object and removes it (unregister it from the server first). */

@@ -1,5 +1,5 @@
 /** The client's public types: what an inference call takes and returns, whatever the transport. */
-import type { TensorMap } from '../tensor.js';
+import { textOf, type BytesElement, type Tensor, type TensorMap } from '../tensor.js';
 import type { SharedMemoryInput, SharedMemoryOutput, SharedMemoryPlace } from './shared-memory.js';
 
 export interface ClientInferOptions {
@@ -75,4 +75,9 @@ export interface ModelMetadata {
   platform: string;
   inputs: { name: string; datatype: string; shape: number[] }[];
   outputs: { name: string; datatype: string; shape: number[] }[];
+}
+
+/** A tensor as the clients return it: BYTES elements (classification results, text) as strings. */
+export function bytesAsText(t: Tensor): Tensor {
+  return t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
 }

@@ -53,7 +53,7 @@ export async function runInference(engine: Engine, name: string, version: string
   if (!shm && (req.sharedInputs?.length || wanted?.some((o) => o.sharedMemory))) throw sharedMemoryOff();
   const read: Buffer[] = [];
   try {
-    const inputs: TensorMap = { ...req.inputs };
+    const inputs: TensorMap = req.sharedInputs?.length ? { ...req.inputs } : req.inputs;
     for (const s of req.sharedInputs ?? []) {
       const what = `input "${s.name}"`;
       const bytes = shm!.read(s.ref, what);

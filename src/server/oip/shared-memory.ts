@@ -40,6 +40,28 @@ interface Region extends RegionStatus {
 /** POSIX shared-memory names: one optional leading slash, then a file name. */
 const KEY = /^\/?([^/\0]+)$/;
 
+/** Where the OS keeps the shared-memory object `key` under `root`; null when `key` is not a plain name. */
+export function shmObjectPath(key: unknown, root = '/dev/shm'): string | null {
+  const m = typeof key === 'string' ? KEY.exec(key) : null;
+  return m && m[1] !== '.' && m[1] !== '..' ? join(root, m[1]) : null;
+}
+
+/** Reads `buf.length` bytes at `position`; returns how many it got before the end of the file. */
+export function readFully(fd: number, buf: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+export function writeFully(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
+}
+
 export class SystemSharedMemory {
   private readonly regions = new Map<string, Region>();
   /** Input bytes read per request live until the request ends: reused buffers (body-pool.ts says why). */
@@ -51,8 +73,8 @@ export class SystemSharedMemory {
   register(name: string, key: unknown, offset: unknown, byteSize: unknown): void {
     if (typeof name !== 'string' || name === '') throw errors.invalidArg(`a shared memory region needs a name, got ${JSON.stringify(name)}`);
     if (this.regions.has(name)) throw errors.invalidArg(`shared memory region "${name}" is already registered; unregister it first`);
-    const m = typeof key === 'string' ? KEY.exec(key) : null;
-    if (!m || m[1] === '.' || m[1] === '..')
+    const path = shmObjectPath(key, this.root);
+    if (!path)
       throw errors.invalidArg(`shared memory key must be a POSIX shared memory name such as "/input0" (no other slash), got ${JSON.stringify(key)}`);
     const off = count(offset, `"offset" of shared memory region "${name}"`, 0);
     const size = count(byteSize, `"byte_size" of shared memory region "${name}"`);
@@ -60,7 +82,7 @@ export class SystemSharedMemory {
     let fd: number;
     try {
       // As shm_open does: no following a symbolic link out of the shared-memory folder.
-      fd = openSync(join(this.root, m[1]), constants.O_RDWR | constants.O_NOFOLLOW);
+      fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such object (create it with shm_open first)' : code === 'ELOOP' ? 'it is a symbolic link, not a shared-memory object' : (err as Error).message;
@@ -93,14 +115,10 @@ export class SystemSharedMemory {
   read(ref: SharedMemoryRef, what: string): Buffer {
     const r = this.locate(ref, what);
     const buf = this.pool.take(ref.byteSize);
-    let done = 0;
-    while (done < ref.byteSize) {
-      const n = readSync(r.fd, buf, done, ref.byteSize - done, r.offset + ref.offset + done);
-      if (n === 0) {
-        this.pool.give(buf);
-        throw errors.invalidArg(`${what}: shared memory key ${JSON.stringify(r.key)} of region "${r.name}" ended after ${done} of ${ref.byteSize} bytes (was it truncated?)`);
-      }
-      done += n;
+    const got = readFully(r.fd, buf, r.offset + ref.offset);
+    if (got < ref.byteSize) {
+      this.pool.give(buf);
+      throw errors.invalidArg(`${what}: shared memory key ${JSON.stringify(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`);
     }
     return buf;
   }
@@ -114,8 +132,7 @@ export class SystemSharedMemory {
     const r = this.locate(ref, what);
     if (data.byteLength > ref.byteSize)
       throw errors.invalidArg(`${what} is ${data.byteLength} bytes, more than its shared_memory_byte_size of ${ref.byteSize}`);
-    let done = 0;
-    while (done < data.byteLength) done += writeSync(r.fd, data, done, data.byteLength - done, r.offset + ref.offset + done);
+    writeFully(r.fd, data, r.offset + ref.offset);
   }
 
   /** Unregisters everything (the server is closing). */
