@@ -6,10 +6,10 @@ import { HEAP_FLAGS, missingHeapFlags } from '../../src/server/heap-flags.js';
 
 const root = new URL('../../', import.meta.url);
 
-test('bin/tenancy.js, npm start and npm run bench:serve start node with every heap flag', () => {
+test('bin/tenancy.js, npm start, npm run bench:serve and bench:loopback-floor start node with every heap flag', () => {
   const shebang = readFileSync(new URL('bin/tenancy.js', root), 'utf8').split('\n')[0];
   const scripts = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts as Record<string, string>;
-  for (const [where, line] of [['bin/tenancy.js', shebang], ['npm start', scripts.start], ['npm run bench:serve', scripts['bench:serve']]]) {
+  for (const [where, line] of [['bin/tenancy.js', shebang], ['npm start', scripts.start], ['npm run bench:serve', scripts['bench:serve']], ['npm run bench:loopback-floor', scripts['bench:loopback-floor']]]) {
     const args = line.split(/\s+/);
     assert.deepEqual(missingHeapFlags(args), [], `${where}: ${line}`);
   }
