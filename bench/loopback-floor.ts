@@ -173,7 +173,14 @@ async function measure(stack: Stack, port: number, busy: number): Promise<string
 const self = fileURLToPath(import.meta.url);
 const [role, stackArg, portArg] = process.argv.slice(2);
 if (role === 'spin') {
-  for (;;); // a busy core, like an inference worker
+  // a busy core, like an inference worker; it looks up between bursts so that it ends with its
+  // parent, however the parent ends
+  process.once('disconnect', () => process.exit(0));
+  for (;;) {
+    const start = Date.now();
+    while (Date.now() - start < 50);
+    await new Promise((r) => setImmediate(r));
+  }
 } else if (role === 'client') {
   await client(stackArg as Stack, Number(portArg));
 } else {
