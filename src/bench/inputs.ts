@@ -9,6 +9,7 @@ import { errors } from '../errors.js';
 import { elementCount, zeros, type DataType, type TensorData, type TensorMap } from '../tensor.js';
 import { seededRandom, type Random } from './rng.js';
 import type { TargetInput, TargetModel } from './target.js';
+import { flatValues } from '../server/oip/tensor-wire.js';
 
 export type InputData = { kind: 'zero' } | { kind: 'random'; seed?: number } | { kind: 'file'; path: string };
 
@@ -93,7 +94,7 @@ function randomData(dt: DataType, n: number, random: Random): TensorData {
   return out;
 }
 
-type Row = Record<string, { content: unknown[]; shape?: number[] }>;
+type Row = Record<string, { content: readonly unknown[]; shape?: number[] }>;
 
 async function readInputFile(file: string, model: TargetModel): Promise<Row[]> {
   let json: unknown;
@@ -108,9 +109,9 @@ async function readInputFile(file: string, model: TargetModel): Promise<Row[]> {
     const row: Row = {};
     for (const input of model.inputs) {
       const v = (entry as Record<string, unknown>)?.[input.name];
-      if (Array.isArray(v)) row[input.name] = { content: v.flat(Infinity) };
+      if (Array.isArray(v)) row[input.name] = { content: flatValues(v) };
       else if (v && typeof v === 'object' && Array.isArray((v as { content?: unknown }).content))
-        row[input.name] = { content: ((v as { content: unknown[] }).content).flat(Infinity), shape: (v as { shape?: number[] }).shape };
+        row[input.name] = { content: flatValues((v as { content: unknown[] }).content), shape: (v as { shape?: number[] }).shape };
       else throw errors.invalidArg(`input data file "${file}": data[${i}] has no values for input "${input.name}" of model "${model.name}"`);
     }
     return row;

@@ -2,8 +2,10 @@
  * A server reached over the network as a benchmark target: any Open Inference Protocol server
  * (tenancy serve, Triton), through the project's client (src/client/) over HTTP (binary tensor
  * data by default, or JSON) or gRPC. Model control needs the server's repository extension in
- * explicit mode. What the protocol does not carry (instances, memory) is left unknown; the gRPC
- * protocol here serves no ModelConfig, so a gRPC target reads configs from a local repository.
+ * explicit mode. What the protocol does not carry (instances, memory) is left unknown. gRPC's
+ * ModelConfig message holds only Triton's fields, not tenancy's (an instance group's host and
+ * device, image_input, a queue_policy outside dynamic batching), and a reload by config override
+ * needs the config whole, so a gRPC target reads configs from the server's repository on this machine.
  */
 import os from 'node:os';
 import { GrpcClient, HttpClient } from '../client/index.js';
@@ -55,7 +57,7 @@ export class UrlTarget implements Target {
     if (!c) {
       if (this.client instanceof HttpClient) c = await this.client.modelConfig(model);
       else if (this.options.repository) c = structuredClone((await readModelDefinition(this.options.repository, model)).versions[0].config) as unknown as Record<string, unknown>;
-      else throw errors.invalidArg(`the gRPC target ${this.options.url} cannot read model "${model}"'s config (no ModelConfig over gRPC): give the server's repository (--repo) or measure over HTTP`);
+      else throw errors.invalidArg(`the gRPC target ${this.options.url} cannot read model "${model}"'s config whole (gRPC's ModelConfig lacks tenancy's fields): give the server's repository (--repo) or measure over HTTP`);
       this.configs.set(model, c);
     }
     return structuredClone(c);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { GrpcClient, HttpClient, ServerError, imageFileInputs, type InferenceClient, type ModelMetadata } from '../client/index.js';
 import { elementCount, isDataType, zeros, type TensorMap } from '../tensor.js';
-import { tensorFromValues, tensorToValues } from '../server/oip/tensor-wire.js';
+import { flatValues, tensorFromValues, tensorToValues } from '../server/oip/tensor-wire.js';
 import { inferViaSharedMemory } from './infer-shared-memory.js';
 
 interface InferCommandOptions {
@@ -94,7 +94,7 @@ async function inputsFromFile(file: string): Promise<TensorMap> {
   const inputs: TensorMap = {};
   for (const t of list) {
     if (!isDataType(t.datatype)) throw new Error(`${file}: input "${t.name}" has an unknown datatype ${JSON.stringify(t.datatype)}`);
-    inputs[t.name] = tensorFromValues(t.datatype, t.shape, (t.data ?? []).flat(Infinity), `${file}: input "${t.name}"`);
+    inputs[t.name] = tensorFromValues(t.datatype, t.shape, flatValues(t.data ?? []), `${file}: input "${t.name}"`);
   }
   return inputs;
 }

@@ -8,7 +8,7 @@ import type { BytesElement, TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
 import type { JsonInputTensor } from '../server/oip/types.js';
-import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
+import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
 import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
@@ -156,7 +156,7 @@ function decodeReply(body: Buffer, headerLength: string | null): ClientInferResu
       outputs[o.name] = bytesAsText(t);
       offset += size;
     } else {
-      outputs[o.name] = tensorFromValues(dt, shape, (o.data ?? []).flat(Infinity), `output "${o.name}"`);
+      outputs[o.name] = tensorFromValues(dt, shape, flatValues(o.data ?? []), `output "${o.name}"`);
     }
   }
   return {

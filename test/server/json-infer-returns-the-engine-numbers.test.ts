@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifierInput } from '../fixtures/repo.js';
+import { flatValues } from '../../src/server/oip/tensor-wire.js';
 import { serveClassifier, post, jsonInput, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 let s: Served;
@@ -30,6 +31,24 @@ test('nested data is accepted as well as flat data, and the id is echoed', async
   assert.equal(a.body.id, 'req-42');
   assert.equal(b.body.id, undefined);
   assert.deepEqual(a.body.outputs, b.body.outputs);
+});
+
+test('data nested deeper than a call stack gets a 400 that counts its elements, and the server serves on', async () => {
+  // 100 000 levels: JSON.parse takes it; Array.prototype.flat(Infinity) overflowed the stack here.
+  const depth = 100_000;
+  const deep = `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,3,48,192],"data":${'['.repeat(depth)}0.5${']'.repeat(depth)}}]}`;
+  const r = await post(url(), deep);
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /input "x": data has 1 elements, but shape \[1, 3, 48, 192\] needs 27648/);
+  const good = await post(url(), { inputs: [jsonInput(classifierInput(1))] });
+  assert.equal(good.status, 200);
+});
+
+test('flatValues returns a flat list as it is and flattens nested lists in row-major order', () => {
+  const flat = [1, 2, 3];
+  assert.equal(flatValues(flat), flat);
+  assert.deepEqual(flatValues([[[1, 2], [3]], [], [[4], 5]]), [1, 2, 3, 4, 5]);
+  assert.deepEqual(flatValues([]), []);
 });
 
 test('a versioned URL and an outputs list are honoured', async () => {

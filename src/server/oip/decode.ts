@@ -6,7 +6,7 @@
 import { errors } from '../../errors.js';
 import type { TensorMap } from '../../tensor.js';
 import { BinaryReader, splitBody } from './binary-data.js';
-import { checkDataType, checkShape, tensorFromRaw, tensorFromValues } from './tensor-wire.js';
+import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues } from './tensor-wire.js';
 import type { DecodedRequest, OutputRequest, Parameters, SharedMemoryInput } from './types.js';
 import { sharedMemoryRef } from './shared-memory.js';
 
@@ -48,7 +48,7 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
       inputs[t.name] = tensorFromRaw(dt, shape, reader.take(p.binary_data_size, what), what);
     } else {
       if (!Array.isArray(t.data)) throw errors.invalidArg(`${what} needs "data" (a list) or parameters.binary_data_size`);
-      inputs[t.name] = tensorFromValues(dt, shape, t.data.flat(Infinity), what);
+      inputs[t.name] = tensorFromValues(dt, shape, flatValues(t.data), what);
     }
   });
   reader.finish();

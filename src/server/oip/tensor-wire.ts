@@ -41,6 +41,34 @@ const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
   UINT8: [0, 255], UINT16: [0, 65535], UINT32: [0, 2 ** 32 - 1],
 };
 
+/**
+ * A JSON tensor's data as one flat, row-major list: the protocol allows the data nested along the
+ * shape or flat. A flat list (what clients send, and the big case) comes back as it is: checking
+ * costs ~1.5 ms for 150 528 numbers, where Array.prototype.flat(Infinity) took ~17 ms, as long as
+ * JSON.parse itself. Nested lists are walked with a stack of our own, so any depth JSON.parse
+ * accepts is flattened (flat(Infinity) overflows the call stack at ~10 000 levels).
+ */
+export function flatValues(data: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) return flattenNested(data);
+  return data;
+}
+
+function flattenNested(data: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  const stack: { list: readonly unknown[]; next: number }[] = [{ list: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.list.length) {
+      stack.pop();
+      continue;
+    }
+    const v = top.list[top.next++];
+    if (Array.isArray(v)) stack.push({ list: v, next: 0 });
+    else out.push(v);
+  }
+  return out;
+}
+
 /** A flat list of values → tensor data; each value must suit the datatype. */
 export function tensorFromValues(dt: DataType, shape: number[], values: readonly unknown[], what: string): Tensor {
   const n = elementCount(shape);
@@ -138,7 +166,13 @@ export function tensorToValues(t: Tensor): unknown[] {
     case 'INT64':
     case 'UINT64': return Array.from(d as BigInt64Array, (v) => Number(v));
     case 'FP16': return Array.from(d as Uint16Array, halfToNumber);
-    default: return Array.from(d as Float32Array);
+    default: {
+      // a plain loop: Array.from over a typed array took ~6 ms for 150 528 floats here, this ~1 ms
+      const typed = d as Float32Array;
+      const out = new Array<number>(typed.length);
+      for (let i = 0; i < typed.length; i++) out[i] = typed[i];
+      return out;
+    }
   }
 }
 
