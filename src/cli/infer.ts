@@ -23,6 +23,8 @@ interface InferCommandOptions {
   full: boolean;
   sharedMemory: 'none' | 'system';
   outputSharedMemorySize: number;
+  requestCompression?: 'gzip' | 'deflate';
+  responseCompression?: 'gzip' | 'deflate';
 }
 
 const positive = (v: string) => {
@@ -46,13 +48,17 @@ export function registerInferCommand(program: Command): void {
     .option('--full', 'print every output value (default: the first 16 of each)', false)
     .addOption(new Option('--shared-memory <kind>', 'system: pass inputs and outputs through a POSIX shared-memory object (server on this machine, started with --allow-client-shm)').choices(['none', 'system']).default('none'))
     .option('--output-shared-memory-size <bytes>', 'with --shared-memory system: bytes reserved for each output', positive, 102400)
+    .addOption(new Option('--request-compression <coding>', 'HTTP: send the request body compressed').choices(['gzip', 'deflate']))
+    .addOption(new Option('--response-compression <coding>', 'HTTP: ask for the response compressed').choices(['gzip', 'deflate']))
     .action(async (model: string, opts: InferCommandOptions, cmd: Command) => {
+      if (opts.protocol === 'grpc' && (opts.requestCompression || opts.responseCompression))
+        cmd.error('error: --request-compression and --response-compression are for --protocol http (HTTP Content-Encoding)', { exitCode: 1 });
       const client: InferenceClient = opts.protocol === 'grpc' ? new GrpcClient(opts.url ?? '127.0.0.1:8001') : new HttpClient(opts.url ?? 'http://127.0.0.1:8000');
       try {
         const inputs = opts.input ? await inputsFromFile(opts.input)
           : opts.image ? await imageFileInputs(opts.imageInput ?? onlyInput(await client.modelMetadata(model, opts.version)), opts.image)
           : zeroInputs(await client.modelMetadata(model, opts.version));
-        const options = { binary: opts.binary, classification: opts.classification, version: opts.version };
+        const options = { binary: opts.binary, classification: opts.classification, version: opts.version, requestCompression: opts.requestCompression, responseCompression: opts.responseCompression };
         const r = opts.sharedMemory === 'system'
           ? await inferViaSharedMemory(client, model, inputs, (await client.modelMetadata(model, opts.version)).outputs.map((o) => o.name), opts.outputSharedMemorySize, options)
           : await client.infer(model, inputs, options);

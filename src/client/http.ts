@@ -1,12 +1,13 @@
 /**
  * Open Inference Protocol client over HTTP/REST (node:http, keep-alive): JSON tensors, or the binary tensor
- * data extension (default, much cheaper for large tensors). Errors come back as ServerError with
- * the server's status and message.
+ * data extension (default, much cheaper for large tensors), optionally compressed (gzip or
+ * deflate, either way). Errors come back as ServerError with the server's status and message.
  */
 import http from 'node:http';
 import type { BytesElement, TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../server/oip/binary-data.js';
+import { compress, decodeBody } from '../server/http/compression.js';
 import type { JsonInputTensor } from '../server/oip/types.js';
 import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
 import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
@@ -27,6 +28,7 @@ export class HttpClient implements InferenceClient {
 
   private async request(method: string, path: string, body?: string | Buffer | Buffer[], headers: Record<string, string> = {}): Promise<Reply> {
     const res = await send(this.agent, this.url + path, method, body, headers);
+    res.body = await decodeBody(res.body, res.headers['content-encoding']);
     if (res.status >= 400) {
       const text = res.body.toString('utf8');
       let message = text || `HTTP ${res.status}`;
@@ -94,7 +96,13 @@ export class HttpClient implements InferenceClient {
     const headers: Record<string, string> = chunks.length
       ? { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(header.length) }
       : { 'content-type': 'application/json' };
-    const res = await this.request('POST', `${this.modelPath(model, options.version)}/infer`, [header, ...chunks], headers);
+    let body = [header, ...chunks];
+    if (options.requestCompression) {
+      body = [await compress(options.requestCompression, Buffer.concat(body))];
+      headers['content-encoding'] = options.requestCompression;
+    }
+    if (options.responseCompression) headers['accept-encoding'] = options.responseCompression;
+    const res = await this.request('POST', `${this.modelPath(model, options.version)}/infer`, body, headers);
     const n = res.headers[HEADER_LENGTH];
     return decodeReply(res.body, typeof n === 'string' ? n : null);
   }

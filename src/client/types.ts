@@ -25,6 +25,10 @@ export interface ClientInferOptions {
    * these and the ones named in `outputs` come back.
    */
   sharedMemory?: { inputs?: Record<string, SharedMemoryInput>; outputs?: Record<string, SharedMemoryPlace> };
+  /** HTTP only: send the request body compressed (Content-Encoding), as tritonclient's request_compression_algorithm. */
+  requestCompression?: 'gzip' | 'deflate';
+  /** HTTP only: ask for the response compressed (Accept-Encoding); it is inflated here. */
+  responseCompression?: 'gzip' | 'deflate';
 }
 
 export interface ClientInferResult {

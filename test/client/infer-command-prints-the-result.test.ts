@@ -28,6 +28,16 @@ test('tenancy infer reads a request body from a JSON file and prints the engine 
   const want = Array.from((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array);
   const out = JSON.parse((await cli(TEXT_ORIENTATION, '--url', s.http, '--input', file, '--no-binary')).stdout);
   assert.deepEqual(out.outputs[0].data, want);
+  const compressed = JSON.parse((await cli(TEXT_ORIENTATION, '--url', s.http, '--input', file, '--request-compression', 'gzip', '--response-compression', 'deflate')).stdout);
+  assert.deepEqual(compressed.outputs[0].data, want);
+});
+
+test('tenancy infer refuses HTTP compression over gRPC', async () => {
+  await assert.rejects(cli(TEXT_ORIENTATION, '--url', s.grpc, '--protocol', 'grpc', '--request-compression', 'gzip'), (e: { code: number; stderr: string }) => {
+    assert.equal(e.code, 1);
+    assert.match(e.stderr, /--request-compression and --response-compression are for --protocol http/);
+    return true;
+  });
 });
 
 test('tenancy infer reports a server error with its status and exits 1', async () => {

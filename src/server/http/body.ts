@@ -10,12 +10,15 @@
  * Inference-Header-Content-Length bytes of JSON) starts on an 8-byte boundary: every numeric
  * tensor in it is a view, and the scheduler's copy to the instance is the only one.
  * Bodies of known length come from a BodyPool; the infer route gives them back when its request
- * has ended (other routes leave theirs to the garbage collector).
+ * has ended (other routes leave theirs to the garbage collector). A compressed body
+ * (Content-Encoding gzip or deflate, compression.ts) is inflated on the way in.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { HEADER_LENGTH } from '../oip/binary-data.js';
 import type { BodyPool } from '../oip/body-pool.js';
+import { badCompressedBody, inflated, inflatedTooLarge, requestCoding, type Coding } from './compression.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
 
@@ -35,50 +38,104 @@ export function bodyReader(limit: number, pool: BodyPool) {
     const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
     if (declared > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     const headerLength = req.headers[HEADER_LENGTH];
-    const known = Number.isSafeInteger(declared) && declared >= 0;
-    const shift = known ? shiftFor(headerLength, declared) : 0;
-    // Known length: one buffer, filled as the chunks arrive. Chunked: collect, then place once.
-    const body = known ? pool.take(declared, shift) : null;
-    const chunks: Buffer[] = [];
-    let received = 0;
+    let coding: Coding | null;
+    try {
+      coding = requestCoding(req.headers['content-encoding']);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (coding) return collect(inflated(payload, coding), limit, headerLength, done, coding);
+    if (!(Number.isSafeInteger(declared) && declared >= 0)) return collect(payload, limit, headerLength, done, null);
+    readKnownLength(payload, declared, limit, pool, shiftFor(headerLength, declared), done);
+  };
+}
 
-    const stop = () => {
-      payload.off('data', onData);
-      payload.off('end', onEnd);
-      payload.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
+/** Handlers for one body stream; each reading ends at the first of them that finishes it. */
+interface BodyEvents {
+  data(chunk: Buffer, stop: () => void): void;
+  end(): void;
+  error(err: Error & { statusCode?: number; code?: string }): void;
+}
+
+function readStream(source: Readable, on: BodyEvents): void {
+  const stop = () => {
+    source.off('data', onData);
+    source.off('end', onEnd);
+    source.off('error', onError);
+  };
+  const onData = (chunk: Buffer) => on.data(chunk, stop);
+  const onEnd = () => {
+    stop();
+    on.end();
+  };
+  const onError = (err: Error) => {
+    stop();
+    on.error(err);
+  };
+  source.on('data', onData);
+  source.on('end', onEnd);
+  source.on('error', onError);
+}
+
+/** Known length: one pooled buffer, filled as the chunks arrive. */
+function readKnownLength(payload: IncomingMessage, declared: number, limit: number, pool: BodyPool, shift: number, done: Done): void {
+  const body = pool.take(declared, shift);
+  let received = 0;
+  readStream(payload, {
+    data(chunk, stop) {
       received += chunk.length;
       if (received > limit) {
         stop();
+        pool.give(body);
         return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
       }
-      if (!body) chunks.push(chunk);
-      else if (received <= declared) chunk.copy(body, received - chunk.length);
-    };
-    const onEnd = () => {
-      stop();
-      if (body) {
-        if (received !== declared) {
-          pool.give(body);
-          return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-        }
-        return done(null, body);
+      if (received <= declared) chunk.copy(body, received - chunk.length);
+    },
+    end() {
+      if (received === declared) return done(null, body);
+      pool.give(body);
+      done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    },
+    error(err) {
+      pool.give(body);
+      done(clientError(err));
+    },
+  });
+}
+
+/**
+ * Unknown length (chunked, or inflated from a compressed body): collect the chunks up to the
+ * limit, then place them once, aligned.
+ */
+function collect(source: Readable, limit: number, headerLength: string | string[] | undefined, done: Done, coding: Coding | null): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  readStream(source, {
+    data(chunk, stop) {
+      received += chunk.length;
+      if (received > limit) {
+        stop();
+        if (coding) source.destroy(); // stop inflating: the rest of the body is never expanded
+        return done(coding ? inflatedTooLarge(coding, limit) : new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
       }
+      chunks.push(chunk);
+    },
+    end() {
       const s = shiftFor(headerLength, received);
       const whole = Buffer.allocUnsafeSlow(received + s);
       let o = s;
       for (const c of chunks) o += c.copy(whole, o);
       done(null, whole.subarray(s));
-    };
-    const onError = (err: Error & { statusCode?: number }) => {
-      stop();
-      if (body) pool.give(body);
-      if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
-      done(err);
-    };
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onError);
-  };
+    },
+    error(err) {
+      // zlib's errors carry a Z_* code: the body is not what its Content-Encoding says
+      done(coding && err.code?.startsWith('Z_') ? badCompressedBody(coding, err) : clientError(err));
+    },
+  });
+}
+
+/** A stream error while reading a body is the client's (an aborted upload): a 4xx. */
+function clientError(err: Error & { statusCode?: number }): Error {
+  if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
+  return err;
 }

@@ -1,13 +1,15 @@
 /**
  * POST /v2/models/{m}[/versions/{v}]/infer: JSON tensors, or the binary tensor data extension when
  * the request carries Inference-Header-Content-Length or asks for binary outputs. A client that
- * disconnects cancels its request.
+ * disconnects cancels its request. The response is compressed when Accept-Encoding asks for gzip or
+ * deflate (compression.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeHttpInfer } from '../oip/decode.js';
 import { encodeHttpInfer } from '../oip/encode.js';
 import { runInference } from '../oip/infer.js';
 import { HEADER_LENGTH } from '../oip/binary-data.js';
+import { compress, responseCoding } from './compression.js';
 import type { HttpContext, ModelParams } from './context.js';
 import type { BodyPool } from '../oip/body-pool.js';
 
@@ -32,8 +34,13 @@ export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPo
       // The request has ended: the scheduler's copy went to the instance, the input views are dead.
       pool.give(req.body);
     }
-    if (out.headerLength === undefined) return reply.type('application/json').send(out.body);
-    return reply.header('Inference-Header-Content-Length', out.headerLength).type('application/octet-stream').send(out.body);
+    const coding = responseCoding(req.headers['accept-encoding']);
+    const body = coding ? await compress(coding, out.body) : out.body;
+    if (coding) reply.header('content-encoding', coding);
+    reply.header('vary', 'accept-encoding');
+    if (out.headerLength === undefined) return reply.type('application/json; charset=utf-8').send(body);
+    // the uncompressed JSON header's length: the client inflates, then splits
+    return reply.header('Inference-Header-Content-Length', out.headerLength).type('application/octet-stream').send(body);
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', handler);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', handler);

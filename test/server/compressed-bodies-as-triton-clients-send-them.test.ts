@@ -1,0 +1,125 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import zlib from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { loadInferenceService } from '../../src/server/grpc/proto.js';
+import { classifierInput } from '../fixtures/repo.js';
+import { HttpClient } from '../../src/client/index.js';
+import { responseCoding } from '../../src/server/http/compression.js';
+import { serveClassifier, jsonInput, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
+
+const LIMIT = 2 ** 20;
+let s: Served;
+before(async () => (s = await serveClassifier({ bodyLimit: LIMIT })));
+after(() => s.close());
+
+const path = `/v2/models/${TEXT_ORIENTATION}/infer`;
+
+/** A raw exchange: the bytes as they travel (fetch would inflate the response behind our back). */
+function exchange(body: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }> {
+  const url = new URL(s.http);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('HttpClient with gzip or deflate, each way, binary or JSON, gets the engine numbers', async () => {
+  const x = classifierInput(1, 5); // as JSON ~0.5 MB, under the limit
+  const want = Array.from((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array);
+  const client = new HttpClient(s.http);
+  try {
+    for (const binary of [true, false])
+      for (const [requestCompression, responseCompression] of [['gzip', 'deflate'], ['deflate', 'gzip'], ['gzip', undefined], [undefined, 'deflate']] as const) {
+        const r = await client.infer(TEXT_ORIENTATION, { x }, { binary, requestCompression, responseCompression });
+        assert.deepEqual(Array.from(r.outputs[OUTPUT].data as Float32Array), want, `binary ${binary}, request ${requestCompression}, response ${responseCompression}`);
+      }
+  } finally {
+    client.close();
+  }
+});
+
+test('a compressed binary response is marked, and Inference-Header-Content-Length counts the uncompressed header', async () => {
+  const x = classifierInput(1, 9);
+  const want = (await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array;
+  const raw = Buffer.from((x.data as Float32Array).buffer);
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }], parameters: { binary_data_output: true } }));
+  const r = await exchange(zlib.gzipSync(Buffer.concat([header, raw])), {
+    'content-type': 'application/octet-stream', 'content-encoding': 'gzip', 'inference-header-content-length': String(header.length), 'accept-encoding': 'deflate',
+  });
+  assert.equal(r.status, 200, r.bytes.toString());
+  assert.equal(r.headers['content-encoding'], 'deflate');
+  assert.equal(r.headers.vary, 'accept-encoding');
+  assert.equal(r.headers['content-type'], 'application/octet-stream');
+  const body = zlib.inflateSync(r.bytes);
+  const n = Number(r.headers['inference-header-content-length']);
+  const json = JSON.parse(body.subarray(0, n).toString());
+  assert.deepEqual(json.outputs[0].parameters, { binary_data_size: want.byteLength });
+  assert.deepEqual(new Float32Array(body.buffer.slice(body.byteOffset + n, body.byteOffset + body.length)), want);
+});
+
+test('a response is not compressed unless Accept-Encoding asks for gzip or deflate', async () => {
+  const body = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
+  for (const accept of [undefined, 'br', 'identity', 'gzip;q=0, deflate;q=0']) {
+    const r = await exchange(body, { 'content-type': 'application/json', ...(accept ? { 'accept-encoding': accept } : {}) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-encoding'], undefined, `Accept-Encoding ${accept}`);
+    assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(JSON.parse(r.bytes.toString()).outputs[0].name, OUTPUT);
+  }
+});
+
+test('Accept-Encoding: gzip before deflate, weights of 0 refuse, * takes either', () => {
+  assert.equal(responseCoding('gzip, deflate, br'), 'gzip');
+  assert.equal(responseCoding('deflate'), 'deflate');
+  assert.equal(responseCoding('br;q=1.0, deflate;q=0.5'), 'deflate');
+  assert.equal(responseCoding('gzip;q=0, deflate'), 'deflate');
+  assert.equal(responseCoding('*'), 'gzip');
+  assert.equal(responseCoding('*, gzip;q=0'), 'deflate');
+  assert.equal(responseCoding('br, identity'), null);
+  assert.equal(responseCoding(undefined), null);
+});
+
+test('bad compressed bodies get a clear error each, and the server serves the next request', async () => {
+  const good = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
+  // 3 MiB of zeros gzip to ~3 KB: under the 1 MiB limit as sent, over it inflated
+  const bomb = zlib.gzipSync(Buffer.alloc(3 * 2 ** 20));
+  assert.ok(bomb.length < 10_000);
+  const cases: [string, Buffer, Record<string, string>, number, RegExp][] = [
+    ['an unknown coding', zlib.brotliCompressSync(good), { 'content-encoding': 'br' }, 415, /unsupported Content-Encoding "br": send the body as it is, or with gzip or deflate/],
+    ['two codings', zlib.gzipSync(zlib.deflateSync(good)), { 'content-encoding': 'deflate, gzip' }, 415, /unsupported Content-Encoding "deflate, gzip"/],
+    ['plain bytes said to be gzip', good, { 'content-encoding': 'gzip' }, 400, /request body is not valid gzip data \(Content-Encoding: gzip\): incorrect header check/],
+    ['gzip said to be deflate', zlib.gzipSync(good), { 'content-encoding': 'deflate' }, 400, /request body is not valid deflate data/],
+    ['a truncated gzip body', zlib.gzipSync(good).subarray(0, 200), { 'content-encoding': 'gzip' }, 400, /request body is not valid gzip data .*unexpected end of file/],
+    ['a body that inflates past the limit', bomb, { 'content-encoding': 'gzip' }, 413, new RegExp(`request body inflates to more than the limit of ${LIMIT} bytes \\(Content-Encoding: gzip\\)`)],
+  ];
+  for (const [what, body, headers, status, message] of cases) {
+    const r = await exchange(body, { 'content-type': 'application/json', ...headers });
+    assert.equal(r.status, status, `${what}: ${r.bytes}`);
+    assert.match(JSON.parse(r.bytes.toString()).error, message, what);
+    const next = await exchange(zlib.gzipSync(good), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    assert.equal(next.status, 200, `after ${what}: ${next.bytes}`);
+  }
+});
+
+test('gRPC: a ModelInfer compressed with gzip or deflate (grpc-encoding, as tritonclient compression_algorithm sends it) is served', async () => {
+  const x = classifierInput(1, 4);
+  const want = Buffer.from(((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array).buffer);
+  const Service = loadInferenceService();
+  for (const [name, algorithm] of [['deflate', 1], ['gzip', 2]] as const) {
+    const client = new Service(s.grpc, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': algorithm, 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelInfer: (req: unknown, cb: (err: Error | null, res: { raw_output_contents: Buffer[] }) => void) => void };
+    try {
+      const r = await new Promise<{ raw_output_contents: Buffer[] }>((resolve, reject) =>
+        client.ModelInfer({ model_name: TEXT_ORIENTATION, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [Buffer.from((x.data as Float32Array).buffer)] }, (err, res) => (err ? reject(err) : resolve(res))));
+      assert.deepEqual(r.raw_output_contents[0], want, name);
+    } finally {
+      client.close();
+    }
+  }
+});
