@@ -1,8 +1,9 @@
 /**
  * npm run bench:loopback-floor: what moving one MobileNet V2 input over loopback costs with nothing
  * else in the way, as a floor for bench:serve's remote modes. A bare server (drains the request,
- * answers 4 KB, like the model's binary output) and a bare client in a separate process, 8 requests
- * in flight, the same 602 112-byte body as bench:serve, over three stacks:
+ * holds it as long as an inference would, answers 4 KB, like the model's binary output) and a
+ * bare client in a separate process, 8 requests in flight, the same 602 112-byte body as
+ * bench:serve, over three stacks:
  *   node:http   HTTP/1.1 keep-alive, the stack under HttpClient and the fastify server;
  *   node:http2  one HTTP/2 session with gRPC's framing (5-byte prefix, grpc-status trailer) and
  *               16 MiB flow-control windows, as the gRPC server offers: the least a gRPC exchange
@@ -15,7 +16,8 @@
  * Server and clients run with the server's heap flags (src/server/heap-flags.ts): without them,
  * a process that has loaded grpc-js runs a full mark-compact every ~50 ms under this load, which
  * tripled the node:http server's CPU per request here.
- * Options (env): FLOOR_SECONDS per measurement (default 3), FLOOR_STACKS (default all three).
+ * Options (env): FLOOR_SECONDS per measurement (default 3), FLOOR_STACKS (default all three),
+ * FLOOR_HOLD_MS (default 40; see HOLD_MS).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -36,6 +38,14 @@ const H2_SETTINGS: http2.Settings = { initialWindowSize: WINDOW, maxFrameSize: 2
 const STACKS = ['node:http', 'node:http2', 'grpc-js'] as const;
 type Stack = (typeof STACKS)[number];
 const METHOD = '/floor.Floor/Exchange';
+/**
+ * How long the server holds each request before answering, like an inference would. The default,
+ * 40 ms with 8 in flight, gives ~190 requests/s, bench:serve's rate on MobileNet V2 here, where
+ * each request pays its own wake-ups. 0 answers at once: thousands of requests per second, where
+ * one wake-up often serves several requests and the cost per request looks ~2x lower.
+ */
+const HOLD_MS = Number(process.env.FLOOR_HOLD_MS ?? 40);
+const later = (answer: () => void) => (HOLD_MS > 0 ? setTimeout(answer, HOLD_MS) : answer());
 
 interface ClientResult {
   count: number;
@@ -76,7 +86,7 @@ async function startServer(stack: Stack): Promise<Server> {
     // the same private hook the gRPC server uses to offer wide windows
     const internals = server as unknown as { commonServerOptions?: { settings?: http2.Settings }; http2Servers?: Map<http2.Http2Server, unknown> };
     if (internals.commonServerOptions) internals.commonServerOptions.settings = H2_SETTINGS;
-    server.addService({ Exchange: bytesMethod }, { Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => done(null, REPLY) });
+    server.addService({ Exchange: bytesMethod }, { Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => later(() => done(null, REPLY)) });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     for (const h2 of internals.http2Servers?.keys() ?? []) h2.on('session', widenSession);
@@ -85,15 +95,17 @@ async function startServer(stack: Stack): Promise<Server> {
   const server = stack === 'node:http'
     ? http.createServer((req, res) => {
       req.on('data', () => {});
-      req.on('end', () => res.end(REPLY));
+      req.on('end', () => later(() => res.end(REPLY)));
     })
     : http2.createServer({ settings: H2_SETTINGS }).on('session', widenSession).on('stream', (stream) => {
       const reply = grpcFrame(REPLY);
       stream.on('data', () => {});
       stream.on('end', () => {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.end(reply);
+        later(() => {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+          stream.end(reply);
+        });
       });
     });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -189,7 +201,7 @@ if (role === 'spin') {
   if (unknown.length) throw new Error(`FLOOR_STACKS: unknown stack ${unknown.map((s) => JSON.stringify(s)).join(', ')} (known: ${STACKS.join(', ')})`);
   const missing = missingHeapFlags();
   if (missing.length) console.log(`WARNING: started without ${missing.join(' ')} (use npm run bench:loopback-floor): figures include full collections a server does not run`);
-  console.log(`bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ${CONCURRENCY} in flight, ${SECONDS} s each; ${os.cpus().length} cores, Node ${process.version}`);
+  console.log(`bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ${CONCURRENCY} in flight, ${HOLD_MS ? `held ${HOLD_MS} ms, ` : ''}${SECONDS} s each; ${os.cpus().length} cores, Node ${process.version}`);
   for (const stack of STACKS.filter((s) => wanted.includes(s))) {
     const server = await startServer(stack);
     console.log(stack);
