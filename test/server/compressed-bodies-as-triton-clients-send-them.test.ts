@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { loadInferenceService } from '../../src/server/grpc/proto.js';
@@ -17,10 +18,10 @@ after(() => s.close());
 const path = `/v2/models/${TEXT_ORIENTATION}/infer`;
 
 /** A raw exchange: the bytes as they travel (fetch would inflate the response behind our back). */
-function exchange(body: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }> {
+function exchange(body: Buffer, headers: Record<string, string>, agent?: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }> {
   const url = new URL(s.http);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
@@ -121,5 +122,23 @@ test('gRPC: a ModelInfer compressed with gzip or deflate (grpc-encoding, as trit
     } finally {
       client.close();
     }
+  }
+});
+
+test('a compressed body refused part way is answered at once with Connection: close, and the next request is served', async () => {
+  // Inflates past the limit in its first KB; then ~500 KB of noise still to come over the socket.
+  const noise = randomBytes(500_000);
+  const body = zlib.gzipSync(Buffer.concat([Buffer.alloc(2 * LIMIT), noise]));
+  assert.ok(body.length > 400_000 && body.length < LIMIT, `${body.length} bytes compressed`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const r = await exchange(body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, agent);
+    assert.equal(r.status, 413, r.bytes.toString());
+    assert.equal(r.headers.connection, 'close', 'the unread rest of the body must not be parsed as the next request');
+    const good = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
+    const next = await exchange(good, { 'content-type': 'application/json' }, agent);
+    assert.equal(next.status, 200, next.bytes.toString());
+  } finally {
+    agent.destroy();
   }
 });
