@@ -2,7 +2,7 @@
  * The load generator of bench:serve, in its own process (as perf_analyzer is: the client never
  * runs inside the server). Forked by bench/serve.ts with the server's addresses in argv; it runs
  * one closed loop per IPC message ({mode, concurrency, seconds}) with the package's own
- * clients (HTTP keep-alive agent, one gRPC channel) and answers with the measured Sample,
+ * clients (HTTP keep-alive agent, one gRPC channel, one ModelStreamInfer stream on it) and answers with the measured Sample,
  * latencies included, and its own CPU use.
  */
 import { GrpcClient, HttpClient, SharedMemoryRegion, type ClientInferResult } from '../src/client/index.js';
@@ -16,6 +16,8 @@ if (!httpAddress || !grpcAddress || !process.send) {
 }
 const http = new HttpClient(httpAddress);
 const grpc = new GrpcClient(grpcAddress);
+// One ModelStreamInfer call for the whole run, as a tritonclient with start_stream() has.
+const stream = grpc.stream();
 const inputs = benchInputs();
 
 /**
@@ -48,6 +50,7 @@ const loops: Record<Exclude<Mode, 'in-process'>, Infer> = {
   'HTTP binary': (x) => http.infer(MODEL, x, { binary: true }),
   'HTTP JSON': (x) => http.infer(MODEL, x, { binary: false }),
   gRPC: (x) => grpc.infer(MODEL, x),
+  'gRPC stream': (x) => stream.infer(MODEL, x),
   'HTTP shm': viaSharedMemory((x, slot) => http.infer(MODEL, {}, { binary: true, ...shmInput(x, slot) })),
   'gRPC shm': viaSharedMemory((x, slot) => grpc.infer(MODEL, {}, shmInput(x, slot))),
 };
@@ -55,6 +58,7 @@ const loops: Record<Exclude<Mode, 'in-process'>, Infer> = {
 process.on('message', (msg: LoadRequest | { stop: true }) => {
   if ('stop' in msg) {
     shm.destroy();
+    stream.cancel();
     http.close();
     grpc.close();
     process.disconnect();

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { TensorMap } from '../src/tensor.js';
 
 export const MODEL = 'mobilenet_v2';
-export const MODES = ['in-process', 'HTTP binary', 'HTTP JSON', 'gRPC', 'HTTP shm', 'gRPC shm'] as const;
+export const MODES = ['in-process', 'HTTP binary', 'HTTP JSON', 'gRPC', 'gRPC stream', 'HTTP shm', 'gRPC shm'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** One measured setting. CPU figures are cores (CPU seconds per second of wall time). */

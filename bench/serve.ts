@@ -6,6 +6,7 @@
  *   HTTP binary  the package's HttpClient with binary tensor data,
  *   HTTP JSON    the same with JSON tensors,
  *   gRPC         the package's GrpcClient (raw_input_contents),
+ *   gRPC stream  the same requests on one ModelStreamInfer call (Triton's streaming API),
  *   HTTP shm     HttpClient with the input in system shared memory (Triton's extension: the
  *   gRPC shm     client writes each input into /dev/shm, the request names it; the output comes
  *                back in the response), what a client on the same box can use,
@@ -210,11 +211,11 @@ for (const mode of GOAL.modes) {
   const m = median(ratios);
   console.log(`goal: ${mode} at concurrency ${GOAL.concurrency} >= ${GOAL.ratio} of in-process: round median ${m.toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}) ${m >= GOAL.ratio ? 'PASS' : 'FAIL'}`);
 }
-for (const mode of ['HTTP shm', 'gRPC shm'] as Mode[]) {
+for (const [mode, what] of [['gRPC stream', 'one ModelStreamInfer call'], ['HTTP shm', 'same box, shared memory'], ['gRPC shm', 'same box, shared memory']] as [Mode, string][]) {
   const t = totals.get(key(GOAL.concurrency, mode));
   if (!t || !goalBase) continue;
   const ratios = roundRatios(t, goalBase);
-  console.log(`same box, shared memory: ${mode} at concurrency ${GOAL.concurrency}: round median ${median(ratios).toFixed(2)} of in-process (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`${what}: ${mode} at concurrency ${GOAL.concurrency}: round median ${median(ratios).toFixed(2)} of in-process (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
 }
 console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 

@@ -16,6 +16,7 @@ type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => voi
 export class GrpcClient implements InferenceClient {
   private readonly client: grpc.Client & Record<string, Unary>;
   private readonly inferMethod: grpc.MethodDefinition<unknown, unknown>;
+  private readonly streamMethod: grpc.MethodDefinition<unknown, unknown>;
   private readonly inferRequests: InferRequestEncoder;
 
   /** `address` like "127.0.0.1:8001". */
@@ -26,6 +27,7 @@ export class GrpcClient implements InferenceClient {
       'grpc.max_send_message_length': -1,
     }) as grpc.Client & Record<string, Unary>;
     this.inferMethod = Service.service.ModelInfer;
+    this.streamMethod = Service.service.ModelStreamInfer;
     this.inferRequests = inferRequestEncoder(this.inferMethod.requestSerialize as (m: unknown) => Buffer);
   }
 
@@ -77,44 +79,150 @@ export class GrpcClient implements InferenceClient {
   }
 
   async infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
-    const entries = Object.entries(inputs);
-    const classification = options.classification ? { classification: { int64_param: options.classification } } : {};
-    const wanted = requestedOutputs(options);
-    const shmIn = Object.entries(options.sharedMemory?.inputs ?? {});
-    const shmOut = options.sharedMemory?.outputs ?? {};
-    const res = await this.modelInfer<{ model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: string[]; parameters: Record<string, GrpcParam> }[]; raw_output_contents: Buffer[] }>({
-      model_name: model,
-      model_version: options.version !== undefined ? String(options.version) : '',
-      id: options.id ?? '',
-      parameters: { ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}), ...(wanted ? {} : classification) },
-      inputs: [
-        ...entries.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape })),
-        ...shmIn.map(([name, s]) => ({ name, datatype: s.datatype, shape: s.shape, parameters: grpcParameters(placeParameters(s)) })),
-      ],
-      outputs: (wanted ?? []).map((name) => ({ name, parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) } })),
-      // raw_input_contents: one entry per input outside shared memory, in order.
-    }, entries.map(([, t]) => tensorToRaw(t)));
-    const outputs: TensorMap = {};
-    const shared: Record<string, SharedMemoryOutput> = {};
-    res.outputs.forEach((o, i) => {
-      const what = `output "${o.name}"`;
-      const shape = o.shape.map(Number);
-      const place = outputPlace(o.datatype, shape, plainParameters(o.parameters));
-      if (place) {
-        shared[o.name] = place;
-        return;
-      }
-      const t = tensorFromRaw(checkDataType(o.datatype, what), shape, res.raw_output_contents[i], what);
-      outputs[o.name] = bytesAsText(t);
-    });
-    return {
-      model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs,
-      ...(Object.keys(shared).length ? { sharedMemoryOutputs: shared } : {}),
-    };
+    const { message, raw } = inferRequest(model, inputs, options);
+    return inferResult(await this.modelInfer<WireInferResponse>(message, raw));
+  }
+
+  /**
+   * A ModelStreamInfer stream (Triton's streaming inference): every infer() on it is one message
+   * on one open call, answered as it finishes. Cheaper per request than unary calls; see
+   * src/server/grpc/stream-infer.ts.
+   */
+  stream(): GrpcInferStream {
+    const m = this.streamMethod;
+    return new GrpcInferStream(this.client.makeBidiStreamRequest(m.path, (b: Buffer) => b, m.responseDeserialize as (b: Buffer) => WireStreamAnswer), this.inferRequests);
   }
 
   close(): void {
     this.client.close();
+  }
+}
+
+interface WireInferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: { name: string; datatype: string; shape: string[]; parameters: Record<string, GrpcParam> }[];
+  raw_output_contents: Buffer[];
+}
+
+interface WireStreamAnswer {
+  error_message: string;
+  infer_response: WireInferResponse | null;
+}
+
+/** A ModelInferRequest's small fields, and its raw_input_contents (one per input outside shared memory, in order). */
+function inferRequest(model: string, inputs: TensorMap, options: ClientInferOptions): { message: Record<string, unknown>; raw: Uint8Array[] } {
+  const entries = Object.entries(inputs);
+  const classification = options.classification ? { classification: { int64_param: options.classification } } : {};
+  const wanted = requestedOutputs(options);
+  const shmIn = Object.entries(options.sharedMemory?.inputs ?? {});
+  const shmOut = options.sharedMemory?.outputs ?? {};
+  const message = {
+    model_name: model,
+    model_version: options.version !== undefined ? String(options.version) : '',
+    id: options.id ?? '',
+    parameters: { ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}), ...(wanted ? {} : classification) },
+    inputs: [
+      ...entries.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape })),
+      ...shmIn.map(([name, s]) => ({ name, datatype: s.datatype, shape: s.shape, parameters: grpcParameters(placeParameters(s)) })),
+    ],
+    outputs: (wanted ?? []).map((name) => ({ name, parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) } })),
+  };
+  return { message, raw: entries.map(([, t]) => tensorToRaw(t)) };
+}
+
+function inferResult(res: WireInferResponse): ClientInferResult {
+  const outputs: TensorMap = {};
+  const shared: Record<string, SharedMemoryOutput> = {};
+  res.outputs.forEach((o, i) => {
+    const what = `output "${o.name}"`;
+    const shape = o.shape.map(Number);
+    const place = outputPlace(o.datatype, shape, plainParameters(o.parameters));
+    if (place) {
+      shared[o.name] = place;
+      return;
+    }
+    const t = tensorFromRaw(checkDataType(o.datatype, what), shape, res.raw_output_contents[i], what);
+    outputs[o.name] = bytesAsText(t);
+  });
+  return {
+    model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs,
+    ...(Object.keys(shared).length ? { sharedMemoryOutputs: shared } : {}),
+  };
+}
+
+/** gRPC's UNKNOWN: a stream answer's error carries a message, not a status. */
+const STREAM_ERROR_CODE = 2;
+
+/**
+ * Requests on one ModelStreamInfer call. Answers come as requests finish, in any order, and are
+ * matched by id: a request without one gets a stream-local id (left out of its result). end()
+ * half-closes the stream and waits for the answers still due.
+ */
+export class GrpcInferStream {
+  private readonly pending = new Map<string, { resolve(r: ClientInferResult): void; reject(e: Error): void; ownId: boolean }>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly call: grpc.ClientDuplexStream<Buffer, WireStreamAnswer>,
+    private readonly encoder: InferRequestEncoder,
+  ) {
+    call.on('data', (a: WireStreamAnswer) => this.settle(a));
+    this.ended = new Promise((resolve) => {
+      call.on('error', (err: grpc.ServiceError) => {
+        this.fail(new ServerError(err.code ?? STREAM_ERROR_CODE, err.details ?? err.message));
+        resolve();
+      });
+      call.on('end', () => {
+        this.fail(new ServerError(STREAM_ERROR_CODE, 'the stream ended before this request was answered'));
+        resolve();
+      });
+    });
+  }
+
+  infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const ownId = options.id === undefined || options.id === '';
+    const id = ownId ? `tenancy-stream-${this.nextId++}` : options.id!;
+    if (this.pending.has(id)) return Promise.reject(new Error(`request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ids must be unique among requests in flight`));
+    const { message, raw } = inferRequest(model, inputs, { ...options, id });
+    const encoded = this.encoder.encode(message, raw);
+    return new Promise<ClientInferResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, ownId });
+      // grpc-js has framed the message once the write calls back: the buffer can be reused.
+      this.call.write(encoded, () => this.encoder.release(encoded));
+    });
+  }
+
+  /** Half-closes the stream; resolves when the server has ended it (every answer in). */
+  async end(): Promise<void> {
+    this.call.end();
+    await this.ended;
+  }
+
+  /** Cancels the stream: the server drops what it has in flight, pending requests fail. */
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  private settle(a: WireStreamAnswer): void {
+    const id = a.infer_response?.id ?? '';
+    const p = this.pending.get(id);
+    if (!p) return; // an answer to nothing we wait for: a server bug, nothing to settle
+    this.pending.delete(id);
+    if (a.error_message) return p.reject(new ServerError(STREAM_ERROR_CODE, a.error_message));
+    const result = inferResult(a.infer_response!);
+    if (p.ownId) delete result.id;
+    p.resolve(result);
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 }
 

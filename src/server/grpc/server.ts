@@ -6,6 +6,7 @@ import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
 import type { ServeContext } from '../context.js';
 import { loadInferenceService } from './proto.js';
 import { inferenceHandlers } from './service.js';
+import { streamInferHandler } from './stream-infer.js';
 
 /** After this long a graceful shutdown stops waiting for calls. */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -15,9 +16,10 @@ export async function startGrpcServer(ctx: ServeContext, host: string, port: num
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });
   widenFlowControl(server);
   const pool = new BodyPool();
-  const infer = service.service.ModelInfer;
-  const definition = { ...service.service, ModelInfer: { ...infer, requestDeserialize: pooledRawInputs(infer.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) } };
-  server.addService(definition, inferenceHandlers(ctx, pool));
+  // Both inference methods decode raw inputs into pooled buffers.
+  const pooled = (m: grpc.MethodDefinition<unknown, unknown>) => ({ ...m, requestDeserialize: pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) });
+  const definition = { ...service.service, ModelInfer: pooled(service.service.ModelInfer), ModelStreamInfer: pooled(service.service.ModelStreamInfer) };
+  server.addService(definition, { ...inferenceHandlers(ctx, pool), ModelStreamInfer: streamInferHandler(ctx, pool) });
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -1,0 +1,62 @@
+/**
+ * ModelStreamInfer: Triton's streaming inference, many requests over one gRPC call (what
+ * tritonclient's start_stream/async_stream_infer and `perf_analyzer --streaming` use). Each
+ * ModelInferRequest on the stream runs as a ModelInfer would and is answered by one
+ * ModelStreamInferResponse as soon as it finishes, not in request order: clients match answers by
+ * id, as Triton's do. A request's error is its answer's error_message (with its model, version and
+ * id) and the stream goes on. When the client half-closes, the stream ends once every answer is
+ * out; a cancelled stream cancels the requests it has in flight.
+ * Why it matters here: a message on an open stream skips the per-call work of a unary call (a new
+ * HTTP/2 stream, headers, trailers, grpc-js's call objects): bench:loopback-floor-style
+ * measurement at ~190 requests/s gave ~1.5-1.7 ms of CPU per 600 KB exchange on a grpc-js stream
+ * against ~1.9-2.3 ms for unary calls, server and client together.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { toWire } from '../../errors.js';
+import { runInference } from '../oip/infer.js';
+import type { BodyPool } from '../oip/body-pool.js';
+import type { ServeContext } from '../context.js';
+import { decodeGrpcInfer, encodeGrpcInfer, releaseRawInputs, type GrpcInferRequest } from './codec.js';
+
+interface StreamAnswer {
+  error_message: string;
+  infer_response: ReturnType<typeof encodeGrpcInfer> | { model_name: string; model_version: string; id: string };
+}
+
+export function streamInferHandler(ctx: ServeContext, pool: BodyPool) {
+  return (call: grpc.ServerDuplexStream<GrpcInferRequest, StreamAnswer>): void => {
+    const ac = new AbortController();
+    let inflight = 0;
+    let halfClosed = false;
+    const endIfDone = () => {
+      if (halfClosed && inflight === 0 && !call.writableEnded) call.end();
+    };
+    const answer = async (r: GrpcInferRequest): Promise<StreamAnswer> => {
+      try {
+        const reply = await runInference(ctx.engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), { signal: ac.signal, shm: ctx.shm });
+        return { error_message: '', infer_response: encodeGrpcInfer(reply) };
+      } catch (err) {
+        return { error_message: toWire(err).message, infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id } };
+      } finally {
+        // The request has ended: the scheduler's copy went to the instance, the input views are dead.
+        releaseRawInputs(r, pool);
+      }
+    };
+    call.on('data', (r: GrpcInferRequest) => {
+      inflight++;
+      void answer(r).then((a) => {
+        inflight--;
+        if (!ac.signal.aborted && !call.writableEnded) call.write(a);
+        endIfDone();
+      });
+    });
+    call.on('end', () => {
+      halfClosed = true;
+      endIfDone();
+    });
+    // grpc-js also emits 'cancelled' when a finished call closes: nothing is in flight then.
+    call.on('cancelled', () => ac.abort());
+    // A stream that breaks (the client's connection gone) cancels what it had in flight.
+    call.on('error', () => ac.abort());
+  };
+}
