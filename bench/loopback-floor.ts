@@ -9,14 +9,16 @@
  *               16 MiB flow-control windows, as the gRPC server offers: the least a gRPC exchange
  *               costs in Node, whoever writes the gRPC layer;
  *   grpc-js     a unary call of bytes in and bytes out (no protobuf), same windows: the library
- *               under GrpcClient and the gRPC server, before any of our code.
+ *               under GrpcClient and the gRPC server, before any of our code;
+ *   grpc-js stream  the same bytes as messages on one bidirectional call, as ModelStreamInfer
+ *               carries them: no per-request HTTP/2 stream, headers or trailers.
  * Prints CPU milliseconds per request of each side, first on an idle machine, then with one busy
  * process per core beside it (as the inference workers are during bench:serve: on a full machine
  * every wake-up of the other side waits for, or preempts, a busy core).
  * Server and clients run with the server's heap flags (src/server/heap-flags.ts): without them,
  * a process that has loaded grpc-js runs a full mark-compact every ~50 ms under this load, which
  * tripled the node:http server's CPU per request here.
- * Options (env): FLOOR_SECONDS per measurement (default 3), FLOOR_STACKS (default all three),
+ * Options (env): FLOOR_SECONDS per measurement (default 3), FLOOR_STACKS (default all four),
  * FLOOR_HOLD_MS (default 40; see HOLD_MS).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -35,9 +37,10 @@ const CONCURRENCY = 8;
 /** The windows src/server/grpc/server.ts gives the gRPC server. */
 const WINDOW = 16 * 2 ** 20;
 const H2_SETTINGS: http2.Settings = { initialWindowSize: WINDOW, maxFrameSize: 2 ** 24 - 1 };
-const STACKS = ['node:http', 'node:http2', 'grpc-js'] as const;
+const STACKS = ['node:http', 'node:http2', 'grpc-js', 'grpc-js stream'] as const;
 type Stack = (typeof STACKS)[number];
 const METHOD = '/floor.Floor/Exchange';
+const STREAM_METHOD = '/floor.Floor/Stream';
 /**
  * How long the server holds each request before answering, like an inference would. The default,
  * 40 ms with 8 in flight, gives ~190 requests/s, bench:serve's rate on MobileNet V2 here, where
@@ -71,6 +74,7 @@ const bytesMethod: grpc.MethodDefinition<Buffer, Buffer> = {
   path: METHOD, requestStream: false, responseStream: false,
   requestSerialize: (b) => b, requestDeserialize: (b) => b, responseSerialize: (b) => b, responseDeserialize: (b) => b,
 };
+const streamMethod: grpc.MethodDefinition<Buffer, Buffer> = { ...bytesMethod, path: STREAM_METHOD, requestStream: true, responseStream: true };
 
 function widenSession(session: http2.Http2Session): void {
   try {
@@ -81,12 +85,18 @@ function widenSession(session: http2.Http2Session): void {
 }
 
 async function startServer(stack: Stack): Promise<Server> {
-  if (stack === 'grpc-js') {
+  if (stack.startsWith('grpc-js')) {
     const server = new grpc.Server();
     // the same private hook the gRPC server uses to offer wide windows
     const internals = server as unknown as { commonServerOptions?: { settings?: http2.Settings }; http2Servers?: Map<http2.Http2Server, unknown> };
     if (internals.commonServerOptions) internals.commonServerOptions.settings = H2_SETTINGS;
-    server.addService({ Exchange: bytesMethod }, { Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => later(() => done(null, REPLY)) });
+    server.addService({ Exchange: bytesMethod, Stream: streamMethod }, {
+      Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => later(() => done(null, REPLY)),
+      Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        call.on('data', () => later(() => call.write(REPLY)));
+        call.on('end', () => call.end());
+      },
+    });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     for (const h2 of internals.http2Servers?.keys() ?? []) h2.on('session', widenSession);
@@ -144,6 +154,23 @@ function clientFor(stack: Stack, port: number): { one(): Promise<void>; close():
     };
   }
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  if (stack === 'grpc-js stream') {
+    // one call for the whole run, messages each way; answers come back in order
+    const call = client.makeBidiStreamRequest(STREAM_METHOD, streamMethod.requestSerialize, streamMethod.responseDeserialize);
+    const waiting: (() => void)[] = [];
+    call.on('data', () => waiting.shift()?.());
+    call.on('error', () => {}); // the cancel at close
+    return {
+      one: () => new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        call.write(body);
+      }),
+      close: () => {
+        call.cancel();
+        client.close();
+      },
+    };
+  }
   return {
     one: () => new Promise<void>((resolve, reject) => {
       client.makeUnaryRequest(METHOD, bytesMethod.requestSerialize, bytesMethod.responseDeserialize, body, (err) => (err ? reject(err) : resolve()));
