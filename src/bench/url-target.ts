@@ -8,7 +8,7 @@
  * needs the config whole, so a gRPC target reads configs from the server's repository on this machine.
  */
 import os from 'node:os';
-import { GrpcClient, HttpClient } from '../client/index.js';
+import { GrpcClient, HttpClient, type GrpcInferStream } from '../client/index.js';
 import { errors } from '../errors.js';
 import type { ModelStatistics } from '../engine/index.js';
 import { readModelDefinition } from '../repository/index.js';
@@ -23,6 +23,8 @@ export interface UrlTargetOptions {
   binary?: boolean;
   /** The server's model repository on this machine, if it is one: configs for gRPC, model hashes. */
   repository?: string;
+  /** gRPC only: every request on one ModelStreamInfer stream, as perf_analyzer --streaming. */
+  streaming?: boolean;
 }
 
 type Client = HttpClient | GrpcClient;
@@ -41,10 +43,13 @@ export class UrlTarget implements Target {
   private readonly client: Client;
   private readonly configs = new Map<string, Record<string, unknown>>();
 
+  private stream: GrpcInferStream | null = null;
+
   constructor(private readonly options: UrlTargetOptions) {
+    if (options.streaming && options.protocol !== 'grpc') throw errors.invalidArg(`streaming is gRPC's (ModelStreamInfer): the ${options.protocol} target ${options.url} cannot stream`);
     this.kind = options.protocol;
     this.client = options.protocol === 'grpc' ? new GrpcClient(options.url) : new HttpClient(options.url);
-    this.description = `${options.protocol === 'grpc' ? 'gRPC' : `HTTP (${options.binary === false ? 'JSON' : 'binary'} tensors)`} ${options.url}`;
+    this.description = `${options.protocol === 'grpc' ? `gRPC${options.streaming ? ' (one ModelStreamInfer stream)' : ''}` : `HTTP (${options.binary === false ? 'JSON' : 'binary'} tensors)`} ${options.url}`;
   }
 
   async models(): Promise<string[]> {
@@ -88,6 +93,11 @@ export class UrlTarget implements Target {
   }
 
   async infer(model: string, inputs: TensorMap): Promise<void> {
+    if (this.options.streaming && this.client instanceof GrpcClient) {
+      this.stream ??= this.client.stream();
+      await this.stream.infer(model, inputs);
+      return;
+    }
     await this.client.infer(model, inputs, this.client instanceof HttpClient ? { binary: this.options.binary ?? true } : {});
   }
 
@@ -115,6 +125,7 @@ export class UrlTarget implements Target {
   }
 
   async close(): Promise<void> {
+    await this.stream?.end();
     this.client.close();
   }
 }

@@ -40,6 +40,7 @@ interface BenchCommandOptions {
   compare?: string[];
   list?: boolean;
   rerender?: string;
+  streaming?: boolean;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -51,6 +52,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--url <url>', 'measure a running Open Inference Protocol server instead of the in-process engine (needs --model-control-mode explicit to change instances)')
     .addOption(new Option('--protocol <p>', 'protocol for --url').choices(['http', 'grpc']).default(undefined, 'http, or grpc for grpc://'))
     .option('--json', 'with --url over HTTP: send JSON tensors instead of binary tensor data')
+    .option('--streaming', 'with --url over gRPC: send every request on one ModelStreamInfer stream (as perf_analyzer --streaming)')
     .option('--out <dir>', 'report folder (default: .tenancy/reports/<run>)')
     .option('--models <a,b>', 'models to measure, comma-separated (default: all in the repository)', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--window-ms <ms>', 'measurement window', integer(10), 5000)
@@ -115,7 +117,7 @@ async function run(experiment: string, opts: BenchCommandOptions, out: (s: strin
   let target: Target;
   if (opts.url) {
     const protocol = opts.protocol ?? (opts.url.startsWith('grpc://') ? 'grpc' : 'http');
-    target = new UrlTarget({ url: opts.url, protocol, binary: !opts.json, repository: opts.repo });
+    target = new UrlTarget({ url: opts.url, protocol, binary: !opts.json, repository: opts.repo, streaming: opts.streaming });
   } else {
     const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => progress.note(l)));
     // The GPU is probed by the experiments that place on it (dmp), not here: probing costs a process.

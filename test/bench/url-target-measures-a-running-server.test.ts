@@ -7,7 +7,7 @@ import { createInputSource, measure } from '../../src/bench/index.js';
 import { withInstances } from '../../src/bench/config-overrides.js';
 import { classifierRepo, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
-test('a server over HTTP and gRPC is measured through the client, with its statistics and a reload by config override', async () => {
+test('a server over HTTP, gRPC and a gRPC stream is measured through the client, with its statistics and a reload by config override', async () => {
   const repo = await classifierRepo();
   const engine = new Engine({ repository: repo });
   await engine.loadAll();
@@ -15,6 +15,7 @@ test('a server over HTTP and gRPC is measured through the client, with its stati
   const targets = [
     new UrlTarget({ url: `http://127.0.0.1:${servers.httpPort}`, protocol: 'http' }),
     new UrlTarget({ url: `127.0.0.1:${servers.grpcPort}`, protocol: 'grpc', repository: repo }),
+    new UrlTarget({ url: `127.0.0.1:${servers.grpcPort}`, protocol: 'grpc', repository: repo, streaming: true }),
   ];
   try {
     for (const target of targets) {
@@ -30,7 +31,7 @@ test('a server over HTTP and gRPC is measured through the client, with its stati
         windowMs: 150, warmupMs: 100, stability: { threshold: 0.1, count: 3, maxWindows: 3 },
       });
       const s = m.streams[0];
-      assert.equal(s.errors, 0, `${target.kind}: ${s.firstError}`);
+      assert.equal(s.errors, 0, `${target.description}: ${s.firstError}`);
       assert.ok(s.throughput > 0 && s.latencyMs.p50 > 0);
       assert.ok(s.server && s.server.requests > 0 && s.server.computeInferUs > 0, `${target.kind}: server split ${JSON.stringify(s.server)}`);
       assert.equal(m.memory, null, 'a remote server does not tell its memory');
@@ -41,4 +42,8 @@ test('a server over HTTP and gRPC is measured through the client, with its stati
     await engine.close();
     await removeDir(repo);
   }
+});
+
+test('streaming is refused for an HTTP target, by name', () => {
+  assert.throws(() => new UrlTarget({ url: 'http://127.0.0.1:1', protocol: 'http', streaming: true }), /streaming is gRPC's \(ModelStreamInfer\): the http target http:\/\/127.0.0.1:1 cannot stream/);
 });
