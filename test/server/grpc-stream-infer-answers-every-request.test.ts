@@ -67,3 +67,33 @@ test("a failed request's answer carries error_message and its id, the stream goe
   assert.equal(byId.get('fine')!.error_message, '');
   assert.deepEqual(Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)), await engineOutput(7));
 });
+
+test('a graceful shutdown answers what an open stream has sent and ends it with OK, without waiting for the client', async () => {
+  const own = await serveClassifier();
+  const Service = loadInferenceService();
+  const client = new Service(own.grpc, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
+  const call = client.ModelStreamInfer();
+  const answers: Answer[] = [];
+  const status = new Promise<grpc.StatusObject>((resolve) => {
+    call.on('data', (a: Answer) => answers.push(a));
+    call.on('status', resolve);
+    call.on('error', () => {}); // the status says it
+  });
+  const x = classifierInput(1, 2);
+  const request = (id: string) => ({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
+  call.write(request('first'));
+  while (answers.length === 0) await new Promise((r) => setTimeout(r, 5));
+  call.write(request('second'));
+  // The client never half-closes: the server must end the stream itself (a forced shutdown after
+  // the 30 s grace would end it with CANCELLED or UNAVAILABLE instead of OK).
+  await own.close();
+  const st = await status;
+  client.close();
+  assert.equal(st.code, grpc.status.OK, st.details);
+  assert.equal(answers[0].infer_response.id, 'first');
+  // 'second' raced the shutdown: answered, refused by name, or never seen by the server (then the
+  // stream's end tells the client; GrpcInferStream rejects it as unanswered). Never twice.
+  assert.ok(answers.length <= 2);
+  const second = answers.find((a) => a.infer_response.id === 'second');
+  if (second) assert.ok(second.error_message === '' || /the server is shutting down: this stream takes no new requests/.test(second.error_message), second.error_message);
+});

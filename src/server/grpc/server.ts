@@ -6,7 +6,7 @@ import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
 import type { ServeContext } from '../context.js';
 import { loadInferenceService } from './proto.js';
 import { inferenceHandlers } from './service.js';
-import { streamInferHandler } from './stream-infer.js';
+import { OpenStreams, streamInferHandler } from './stream-infer.js';
 
 /** After this long a graceful shutdown stops waiting for calls. */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -19,7 +19,8 @@ export async function startGrpcServer(ctx: ServeContext, host: string, port: num
   // Both inference methods decode raw inputs into pooled buffers.
   const pooled = (m: grpc.MethodDefinition<unknown, unknown>) => ({ ...m, requestDeserialize: pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) });
   const definition = { ...service.service, ModelInfer: pooled(service.service.ModelInfer), ModelStreamInfer: pooled(service.service.ModelStreamInfer) };
-  server.addService(definition, { ...inferenceHandlers(ctx, pool), ModelStreamInfer: streamInferHandler(ctx, pool) });
+  const streams = new OpenStreams();
+  server.addService(definition, { ...inferenceHandlers(ctx, pool), ModelStreamInfer: streamInferHandler(ctx, pool, streams) });
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -36,6 +37,7 @@ export async function startGrpcServer(ctx: ServeContext, host: string, port: num
     close: () =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        streams.drainAll();
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
