@@ -29,6 +29,9 @@ export interface UrlTargetOptions {
 
 type Client = HttpClient | GrpcClient;
 
+/** How long close() waits for the server to end a stream after its half-close. */
+const STREAM_END_WAIT_MS = 5000;
+
 /** gRPC returns 64-bit counters as strings; the statistics extension's JSON has numbers. */
 function numbers<T>(v: T): T {
   if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v) as T;
@@ -94,7 +97,8 @@ export class UrlTarget implements Target {
 
   async infer(model: string, inputs: TensorMap): Promise<void> {
     if (this.options.streaming && this.client instanceof GrpcClient) {
-      this.stream ??= this.client.stream();
+      // a stream that broke (a server restart, a network cut) is replaced, not reused
+      if (!this.stream || this.stream.failed) this.stream = this.client.stream();
       await this.stream.infer(model, inputs);
       return;
     }
@@ -125,7 +129,13 @@ export class UrlTarget implements Target {
   }
 
   async close(): Promise<void> {
-    await this.stream?.end();
+    if (this.stream && !this.stream.failed) {
+      // every request has been answered by now; a server that does not end the stream is cut off
+      const stream = this.stream;
+      const cutOff = setTimeout(() => stream.cancel(), STREAM_END_WAIT_MS);
+      await stream.end();
+      clearTimeout(cutOff);
+    }
     this.client.close();
   }
 }

@@ -164,6 +164,7 @@ export class GrpcInferStream {
   private readonly pending = new Map<string, { resolve(r: ClientInferResult): void; reject(e: Error): void; ownId: boolean }>();
   private nextId = 0;
   private failure: Error | null = null;
+  private closing = false;
   private readonly ended: Promise<void>;
 
   constructor(
@@ -173,7 +174,8 @@ export class GrpcInferStream {
     call.on('data', (a: WireStreamAnswer) => this.settle(a));
     this.ended = new Promise((resolve) => {
       call.on('error', (err: grpc.ServiceError) => {
-        this.fail(new ServerError(err.code ?? STREAM_ERROR_CODE, err.details ?? err.message));
+        // a gRPC status has a numeric code; a local stream error (a Node code string) is UNKNOWN
+        this.fail(new ServerError(typeof err.code === 'number' ? err.code : STREAM_ERROR_CODE, err.details ?? err.message));
         resolve();
       });
       call.on('end', () => {
@@ -183,8 +185,14 @@ export class GrpcInferStream {
     });
   }
 
+  /** Whether the stream has ended or broken: every infer() on it now fails. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the stream is closing (end() was called): open a new one with GrpcClient.stream()'));
     const ownId = options.id === undefined || options.id === '';
     const id = ownId ? `tenancy-stream-${this.nextId++}` : options.id!;
     if (this.pending.has(id)) return Promise.reject(new Error(`request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ids must be unique among requests in flight`));
@@ -199,6 +207,7 @@ export class GrpcInferStream {
 
   /** Half-closes the stream; resolves when the server has ended it (every answer in). */
   async end(): Promise<void> {
+    this.closing = true;
     this.call.end();
     await this.ended;
   }
@@ -214,7 +223,12 @@ export class GrpcInferStream {
     if (!p) return; // an answer to nothing we wait for: a server bug, nothing to settle
     this.pending.delete(id);
     if (a.error_message) return p.reject(new ServerError(STREAM_ERROR_CODE, a.error_message));
-    const result = inferResult(a.infer_response!);
+    let result: ClientInferResult;
+    try {
+      result = inferResult(a.infer_response!);
+    } catch (err) {
+      return p.reject(err as Error); // an answer this client cannot read (a datatype it does not know)
+    }
     if (p.ownId) delete result.id;
     p.resolve(result);
   }

@@ -28,7 +28,12 @@ export class HttpClient implements InferenceClient {
 
   private async request(method: string, path: string, body?: string | Buffer | Buffer[], headers: Record<string, string> = {}): Promise<Reply> {
     const res = await send(this.agent, this.url + path, method, body, headers);
-    res.body = await decodeBody(res.body, res.headers['content-encoding']);
+    try {
+      res.body = await decodeBody(res.body, res.headers['content-encoding']);
+    } catch (err) {
+      if (res.status < 400) throw err;
+      // an error body we cannot inflate still reports the status; its text is shown as it came
+    }
     if (res.status >= 400) {
       const text = res.body.toString('utf8');
       let message = text || `HTTP ${res.status}`;

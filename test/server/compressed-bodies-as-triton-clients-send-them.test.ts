@@ -18,10 +18,11 @@ after(() => s.close());
 const path = `/v2/models/${TEXT_ORIENTATION}/infer`;
 
 /** A raw exchange: the bytes as they travel (fetch would inflate the response behind our back). */
-function exchange(body: Buffer, headers: Record<string, string>, agent?: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }> {
+function exchange(body: Buffer, headers: Record<string, string>, agent?: http.Agent, chunked = false): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }> {
   const url = new URL(s.http);
+  const length: Record<string, string> = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) };
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { ...headers, ...length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
@@ -141,4 +142,16 @@ test('a compressed body refused part way is answered at once with Connection: cl
   } finally {
     agent.destroy();
   }
+});
+
+test('a chunked compressed body that never inflates to anything still stops at the limit', async () => {
+  // A zlib stream of empty stored blocks (BFINAL 0, LEN 0, NLEN 0xffff): 1.25 MB that inflate to 0 bytes.
+  const empty = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+  const body = Buffer.concat([Buffer.from([0x78, 0x9c]), Buffer.alloc(250_000 * empty.length).fill(empty), Buffer.from([0x03, 0x00, 0x00, 0x00, 0x00, 0x01])]);
+  assert.equal(zlib.inflateSync(body).length, 0);
+  const r = await exchange(body, { 'content-type': 'application/json', 'content-encoding': 'deflate' }, undefined, true);
+  assert.equal(r.status, 413, r.bytes.toString());
+  assert.match(JSON.parse(r.bytes.toString()).error, new RegExp(`request body is larger than the limit of ${LIMIT} bytes \\(Content-Encoding: deflate, before inflating\\)`));
+  const good = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
+  assert.equal((await exchange(zlib.gzipSync(good), { 'content-type': 'application/json', 'content-encoding': 'x-gzip' })).status, 200, 'x-gzip is gzip');
 });

@@ -29,7 +29,10 @@ test('requests on one ModelStreamInfer call each get their own answer with the e
       Promise.all([stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' }), stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' })]),
       /request id "twice" is already waiting for its answer on this stream/,
     );
-    await stream.end();
+    const ending = stream.end();
+    await assert.rejects(stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), /the stream is closing \(end\(\) was called\)/);
+    await ending;
+    assert.equal(stream.failed, true);
     await assert.rejects(stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), /the stream ended/);
   } finally {
     client.close();
@@ -68,8 +71,13 @@ test("a failed request's answer carries error_message and its id, the stream goe
   assert.deepEqual(Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)), await engineOutput(7));
 });
 
-test('a graceful shutdown answers what an open stream has sent and ends it with OK, without waiting for the client', async () => {
-  const own = await serveClassifier();
+test('a graceful shutdown answers what a stream has in flight, refuses what comes meanwhile by name, and ends it with UNAVAILABLE', async () => {
+  // The batcher holds a lone request up to 1 s for a fuller batch: 'queued' is in flight when the
+  // shutdown starts, and 'late' arrives while it waits.
+  const own = await serveClassifier({}, async () => {}, {
+    instance_group: [{ count: 1, kind: 'KIND_CPU' }],
+    dynamic_batching: { preferred_batch_size: [32], max_queue_delay_microseconds: 1_000_000 },
+  });
   const Service = loadInferenceService();
   const client = new Service(own.grpc, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
   const call = client.ModelStreamInfer();
@@ -81,19 +89,21 @@ test('a graceful shutdown answers what an open stream has sent and ends it with 
   });
   const x = classifierInput(1, 2);
   const request = (id: string) => ({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
-  call.write(request('first'));
-  while (answers.length === 0) await new Promise((r) => setTimeout(r, 5));
-  call.write(request('second'));
-  // The client never half-closes: the server must end the stream itself (a forced shutdown after
-  // the 30 s grace would end it with CANCELLED or UNAVAILABLE instead of OK).
-  await own.close();
+  const queued = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!.queued;
+  call.write(request('queued'));
+  for (let i = 0; queued() === 0; i++) {
+    assert.ok(i < 2000, 'the request reaches the queue');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const closed = own.close(); // the client never half-closes: the server must end the stream itself
+  call.write(request('late'));
   const st = await status;
+  await closed;
   client.close();
-  assert.equal(st.code, grpc.status.OK, st.details);
-  assert.equal(answers[0].infer_response.id, 'first');
-  // 'second' raced the shutdown: answered, refused by name, or never seen by the server (then the
-  // stream's end tells the client; GrpcInferStream rejects it as unanswered). Never twice.
-  assert.ok(answers.length <= 2);
-  const second = answers.find((a) => a.infer_response.id === 'second');
-  if (second) assert.ok(second.error_message === '' || /the server is shutting down: this stream takes no new requests/.test(second.error_message), second.error_message);
+  assert.equal(st.code, grpc.status.UNAVAILABLE, st.details);
+  assert.equal(st.details, 'the server is shutting down: this stream takes no new requests');
+  const byId = new Map(answers.map((a) => [a.infer_response.id, a.error_message]));
+  assert.equal(answers.length, 2);
+  assert.equal(byId.get('queued'), '', 'the request in flight is answered');
+  assert.equal(byId.get('late'), 'the server is shutting down: this stream takes no new requests');
 });

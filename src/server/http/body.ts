@@ -44,7 +44,7 @@ export function bodyReader(limit: number, pool: BodyPool) {
     } catch (err) {
       return done(err as Error);
     }
-    if (coding) return collect(inflated(payload, coding), limit, headerLength, done, coding);
+    if (coding) return collect(inflated(payload, coding, limit), limit, headerLength, done, coding);
     if (!(Number.isSafeInteger(declared) && declared >= 0)) return collect(payload, limit, headerLength, done, null);
     readKnownLength(payload, declared, limit, pool, shiftFor(headerLength, declared), done);
   };

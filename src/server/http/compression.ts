@@ -27,12 +27,25 @@ export function requestCoding(header: string | string[] | undefined): Coding | n
   const value = (Array.isArray(header) ? header.join(', ') : header).trim().toLowerCase();
   if (value === '' || value === 'identity') return null;
   if ((CODINGS as readonly string[]).includes(value)) return value as Coding;
+  if (value === 'x-gzip') return 'gzip'; // RFC 9110: a recipient should treat it as gzip
   throw httpError(415, `unsupported Content-Encoding ${JSON.stringify(value)}: send the body as it is, or with gzip or deflate`);
 }
 
-/** The request body, inflated; the payload's own errors (a client gone) end the inflated stream too. */
-export function inflated(payload: IncomingMessage, coding: Coding): Transform {
+/**
+ * The request body, inflated; the payload's own errors (a client gone) end the inflated stream
+ * too. The compressed bytes count against the limit as well: a chunked body of empty deflate
+ * blocks would otherwise stream forever without inflating to anything.
+ */
+export function inflated(payload: IncomingMessage, coding: Coding, limit: number): Transform {
   const inflater = coding === 'gzip' ? zlib.createGunzip() : zlib.createInflate();
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= limit) return;
+    payload.off('data', count);
+    inflater.destroy(httpError(413, `request body is larger than the limit of ${limit} bytes (Content-Encoding: ${coding}, before inflating)`));
+  };
+  payload.on('data', count);
   payload.once('error', (err) => inflater.destroy(err));
   return payload.pipe(inflater);
 }
@@ -80,7 +93,7 @@ export function compress(coding: Coding, body: Buffer | string): Promise<Buffer>
 export async function decodeBody(body: Buffer, header: string | string[] | undefined): Promise<Buffer> {
   const value = header === undefined ? '' : String(header).trim().toLowerCase();
   if (value === '' || value === 'identity') return body;
-  if (value === 'gzip') return gunzip(body);
+  if (value === 'gzip' || value === 'x-gzip') return gunzip(body);
   if (value === 'deflate') return inflate(body);
   throw new Error(`the server answered with Content-Encoding ${JSON.stringify(value)}, which this client cannot decode (it asks for gzip or deflate only)`);
 }
