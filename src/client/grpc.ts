@@ -66,8 +66,15 @@ export class GrpcClient implements InferenceClient {
     numericConfig((await this.call<{ config: GrpcModelConfig }>('ModelConfig', { name: model, version: version ? String(version) : '' })).config);
   statistics = (model?: string, version?: number) => this.call<{ model_stats: unknown[] }>('ModelStatistics', { name: model ?? '', version: version ? String(version) : '' });
   repositoryIndex = async (ready = false) => (await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>('RepositoryIndex', { ready })).models;
-  load = (model: string, config?: unknown) =>
-    this.call<void>('RepositoryModelLoad', { model_name: model, parameters: config === undefined ? {} : { config: { string_param: JSON.stringify(config) } } });
+  /** As HttpClient.load: `files` go as bytes_param `file:<path>` parameters. */
+  load = (model: string, config?: unknown, files: Record<string, Uint8Array> = {}) =>
+    this.call<void>('RepositoryModelLoad', {
+      model_name: model,
+      parameters: {
+        ...(config === undefined ? {} : { config: { string_param: JSON.stringify(config) } }),
+        ...Object.fromEntries(Object.entries(files).map(([f, b]) => [`file:${f}`, { bytes_param: Buffer.from(b.buffer, b.byteOffset, b.byteLength) }])),
+      },
+    });
   unload = (model: string) => this.call<void>('RepositoryModelUnload', { model_name: model });
 
   registerSystemSharedMemory = (name: string, key: string, byteSize: number, offset = 0) =>

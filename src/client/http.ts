@@ -64,9 +64,18 @@ export class HttpClient implements InferenceClient {
   modelConfig = (model: string, version?: number) => this.json<Record<string, unknown>>('GET', `${this.modelPath(model, version)}/config`);
   statistics = (model?: string, version?: number) => this.json<{ model_stats: unknown[] }>('GET', model ? `${this.modelPath(model, version)}/stats` : '/v2/models/stats');
   repositoryIndex = (ready = false) => this.json<{ name: string; version?: string; state?: string; reason?: string }[]>('POST', '/v2/repository/index', { ready });
-  /** Loads or reloads a model; `config` replaces its config.json for this load. */
-  load = (model: string, config?: unknown) =>
-    this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/load`, config === undefined ? {} : { parameters: { config: JSON.stringify(config) } });
+  /**
+   * Loads or reloads a model; `config` replaces its config.json for this load, and `files`
+   * (path inside the model's folder → bytes, e.g. {"1/model.onnx": bytes}) send the model itself,
+   * as tritonclient's load_model(config=..., files=...) does. Files need a config.
+   */
+  load = (model: string, config?: unknown, files: Record<string, Uint8Array> = {}) =>
+    this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/load`, {
+      parameters: {
+        ...(config === undefined ? {} : { config: JSON.stringify(config) }),
+        ...Object.fromEntries(Object.entries(files).map(([f, b]) => [`file:${f}`, Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')])),
+      },
+    });
   unload = (model: string) => this.json<void>('POST', `/v2/repository/models/${encodeURIComponent(model)}/unload`, {});
 
   registerSystemSharedMemory = (name: string, key: string, byteSize: number, offset = 0) =>

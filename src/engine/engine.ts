@@ -7,6 +7,7 @@ import os from 'node:os';
 import { errors, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
+import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
@@ -37,6 +38,8 @@ interface Entry {
   state: ModelState;
   reason: string;
   busy: Promise<void>; // serializes load/unload of this model
+  /** Where the serving versions' files are when a load sent them (removed when they stop). */
+  upload?: UploadedModel;
 }
 
 const STATE_NAMES: Record<ModelState, ModelIndexEntry['state']> = {
@@ -84,26 +87,46 @@ export class Engine {
     await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan)).catch(() => {})));
   }
 
-  /** Loads (or reloads) one model, with an optional config that replaces its config.json. */
-  async load(name: string, configOverride?: unknown): Promise<void> {
+  /**
+   * Loads (or reloads) one model, with an optional config that replaces its config.json, and
+   * optional model files (paths inside the model's folder → bytes) that replace its folder: the
+   * model then loads from a temporary repository of its own (repository/uploaded-files.ts). A
+   * later load without files goes back to the repository.
+   */
+  async load(name: string, configOverride?: unknown, files?: Record<string, Uint8Array>): Promise<void> {
     await this.serialize(name, async () => {
-      const def = await readModelDefinition(this.repository, name, configOverride).catch((err) => {
-        if (!this.entries.get(name)?.versions.length) this.markFailed(name, err);
+      const upload = files ? await writeUploadedModel(name, files) : undefined;
+      try {
+        await this.loadFrom(upload?.repository ?? this.repository, name, configOverride);
+      } catch (err) {
+        await upload?.remove();
         throw err;
-      });
-      const used = this.threadsInUse(name);
-      const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
-      const old = this.entries.get(name)?.versions ?? [];
-      if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
-        // Same model files and settings: change the running versions' instances in place, no reload.
-        for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
-        this.admitAccelerators(name, def.versions.flatMap((v) => v.config.instance_group), name);
-        await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
-        return;
       }
-      await this.start(def, plan, old.length > 0);
-      await Promise.all(old.map((m) => m.unload()));
+      // The versions now serving come from this upload (or from the repository): the one before goes.
+      const entry = this.entry(name);
+      const previous = entry.upload;
+      entry.upload = upload;
+      if (previous && previous !== upload) await previous.remove();
     });
+  }
+
+  private async loadFrom(repository: string, name: string, configOverride?: unknown): Promise<void> {
+    const def = await readModelDefinition(repository, name, configOverride).catch((err) => {
+      if (!this.entries.get(name)?.versions.length) this.markFailed(name, err);
+      throw err;
+    });
+    const used = this.threadsInUse(name);
+    const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
+    const old = this.entries.get(name)?.versions ?? [];
+    if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
+      // Same model files and settings: change the running versions' instances in place, no reload.
+      for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
+      this.admitAccelerators(name, def.versions.flatMap((v) => v.config.instance_group), name);
+      await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
+      return;
+    }
+    await this.start(def, plan, old.length > 0);
+    await Promise.all(old.map((m) => m.unload()));
   }
 
   async unload(name: string): Promise<void> {
@@ -117,6 +140,8 @@ export class Engine {
       entry.versions = [];
       entry.state = 'unavailable';
       entry.reason = 'unloaded';
+      await entry.upload?.remove();
+      entry.upload = undefined;
     });
   }
 

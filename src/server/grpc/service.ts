@@ -6,13 +6,20 @@ import type * as grpc from '@grpc/grpc-js';
 import { grpcError } from '../error-status.js';
 import { runInference } from '../oip/infer.js';
 import { modelConfig, modelMetadata, modelReady, repositoryIndex, serverMetadata, serverReady, statistics } from '../oip/metadata.js';
-import { loadModel, unloadModel } from '../oip/repository.js';
+import { loadModel, loadParameters, unloadModel } from '../oip/repository.js';
+import { errors } from '../../errors.js';
 import type { ServeContext } from '../context.js';
 import { grpcModelConfig } from './model-config.js';
 import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, type GrpcInferRequest, type GrpcParam } from './codec.js';
 import type { BodyPool } from '../oip/body-pool.js';
 import { releaseReadBuffers } from './release-read-buffers.js';
 import { allowedSharedMemory } from '../oip/shared-memory.js';
+
+/** gRPC sends a file's bytes as bytes_param. */
+function bytesFile(p: GrpcParam, what: string): Uint8Array {
+  if (p.parameter_choice !== 'bytes_param' || !Buffer.isBuffer(p.bytes_param)) throw errors.invalidArg(`${what} must be the file's bytes in bytes_param, got ${p.parameter_choice ?? 'no value'}`);
+  return p.bytes_param;
+}
 
 type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -52,7 +59,8 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
     ModelStatistics: unary((r: { name: string; version: string }) => statistics(engine, r.name || undefined, r.version || undefined)),
     RepositoryIndex: unary(async (r: { ready: boolean }) => ({ models: await repositoryIndex(engine, r.ready) })),
     RepositoryModelLoad: unary(async (r: { model_name: string; parameters: Record<string, GrpcParam> }) => {
-      await loadModel(engine, ctx.modelControlMode, r.model_name, plainParameters(r.parameters));
+      const { params, files } = loadParameters(r.model_name, r.parameters ?? {}, bytesFile);
+      await loadModel(engine, ctx.modelControlMode, r.model_name, plainParameters(params), files);
       return {};
     }),
     RepositoryModelUnload: unary(async (r: { model_name: string }) => {

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { errors } from '../../errors.js';
 import { parameters } from '../oip/decode.js';
 import { repositoryIndex } from '../oip/metadata.js';
-import { loadModel, unloadModel } from '../oip/repository.js';
+import { base64File, loadModel, loadParameters, unloadModel } from '../oip/repository.js';
 import { jsonObject, type HttpContext } from './context.js';
+import type { Parameters } from '../oip/types.js';
 
 export function repositoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/v2/repository/index', async (req) => {
@@ -13,8 +14,10 @@ export function repositoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return repositoryIndex(ctx.engine, body.ready === true);
   });
   app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', async (req, reply) => {
-    const body = jsonObject(req.body, `load of model "${req.params.model}"`);
-    await loadModel(ctx.engine, ctx.modelControlMode, req.params.model, parameters(body.parameters, 'load parameters'));
+    const name = req.params.model;
+    const body = jsonObject(req.body, `load of model "${name}"`);
+    const { params, files } = loadParameters<Parameters[string]>(name, parameters(body.parameters, 'load parameters'), base64File);
+    await loadModel(ctx.engine, ctx.modelControlMode, name, params, files);
     return reply.code(200).send();
   });
   app.post<{ Params: { model: string } }>('/v2/repository/models/:model/unload', async (req, reply) => {
