@@ -110,6 +110,15 @@ export class Engine {
     });
   }
 
+  /**
+   * Changes a loaded model's config (its placement, batching) and keeps its files where they are:
+   * a model sent with its load stays that model (load() without files would go back to the
+   * repository, as the protocol's load does).
+   */
+  async reconfigure(name: string, config: unknown): Promise<void> {
+    await this.serialize(name, () => this.loadFrom(this.entries.get(name)?.upload?.repository ?? this.repository, name, config));
+  }
+
   private async loadFrom(repository: string, name: string, configOverride?: unknown): Promise<void> {
     const def = await readModelDefinition(repository, name, configOverride).catch((err) => {
       if (!this.entries.get(name)?.versions.length) this.markFailed(name, err);

@@ -53,7 +53,7 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
     }));
     // A change of instance groups alone is applied in place; a change of batching reloads the model
     // (new instances start before the old ones drain, so no request is lost either way).
-    await engine.load(model, { ...withBatching(m.config, list[0].batching), instance_group });
+    await engine.reconfigure(model, { ...withBatching(m.config, list[0].batching), instance_group });
   }
 }
 

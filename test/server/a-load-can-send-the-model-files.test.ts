@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { classifierInput } from '../fixtures/repo.js';
 import { GrpcClient, HttpClient } from '../../src/client/index.js';
+import { applyPlacement } from '../../src/engine/index.js';
 import { serveClassifier, post, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 // A client pushes a model to a box that shares no file system with it: tritonclient's
@@ -47,6 +48,22 @@ test('a model sent with its load (HTTP base64, gRPC bytes) serves the numbers of
   } finally {
     http.close();
     grpc.close();
+  }
+});
+
+test('a new placement of a model sent with its load keeps its files (placement is no protocol load)', async () => {
+  const http = new HttpClient(s.http);
+  try {
+    await http.load('pushed_placed', { ...config, name: 'pushed_placed' }, { '1/model.onnx': model, 'labels.txt': labels });
+    const file = loadedFile('pushed_placed');
+    await applyPlacement(s.engine, [{ model: 'pushed_placed', device: 'cpu', instances: 2, threads: 1, batching: null, expectedThroughput: 0 }]);
+    const m = s.engine.loaded().find((x) => x.name === 'pushed_placed')!;
+    assert.equal(m.instances.length, 2);
+    assert.equal(m.file, file, 'still the uploaded file');
+    assert.equal((await http.infer('pushed_placed', { x: classifierInput(1) })).model_name, 'pushed_placed');
+    await http.unload('pushed_placed');
+  } finally {
+    http.close();
   }
 });
 
