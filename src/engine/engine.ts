@@ -270,6 +270,14 @@ export class Engine {
   }
 
   /** Unloads everything, letting accepted requests finish. */
+  /**
+   * Every model sends the partial batches it holds for fuller ones now: a server that is shutting
+   * down finishes its requests without waiting out max_queue_delay.
+   */
+  flushQueues(): void {
+    for (const m of this.loaded()) m.flush();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)));
   }

@@ -254,9 +254,15 @@ export class Model {
     return this.unloading;
   }
 
+  /** Sends partial batches waiting for fuller ones now (Scheduler.flush). */
+  flush(): void {
+    this.scheduler.flush();
+  }
+
   private async drainAndStop(): Promise<void> {
     this.state = 'unloading';
     if (!this.instances.some((i) => i.state === 'ready')) this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
+    this.scheduler.flush();
     await this.scheduler.idle();
     await Promise.all(this.instances.map((i) => i.stop()));
     this.instances = [];

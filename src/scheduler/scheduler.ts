@@ -58,6 +58,8 @@ export class Scheduler {
   private idleWaiters: (() => void)[] = [];
   private delayTimer: NodeJS.Timeout | null = null;
   private delayUntil = Infinity;
+  /** Requests received up to this moment no longer wait for fuller batches (flush()). */
+  private flushBefore = -Infinity;
   private ordered: (Tracked | undefined)[] = [];
   private orderedHead = 0;
 
@@ -110,6 +112,16 @@ export class Scheduler {
     this.clearDelayIfEmpty();
   }
 
+  /**
+   * Sends the partial batches waiting now without waiting for fuller ones: on unload or shutdown
+   * nothing more is coming to fill them, and max_queue_delay would only hold the drain up.
+   * Requests that arrive later wait as usual.
+   */
+  flush(): void {
+    this.flushBefore = preciseNow();
+    this.dispatch();
+  }
+
   /** `ahead`: for an instance that is busy; only a full batch goes there. */
   private nextBatch(ahead: boolean): Tracked[] | null {
     const policy = this.options.batching;
@@ -117,7 +129,13 @@ export class Scheduler {
       for (const next of this.queue.waiting()) return [next];
       return null;
     }
-    const decision = formBatch(this.queue.waiting(), policy, preciseNow());
+    let head: Tracked | undefined;
+    for (const next of this.queue.waiting()) {
+      head = next;
+      break;
+    }
+    const flushing = head !== undefined && head.receivedAt <= this.flushBefore;
+    const decision = formBatch(this.queue.waiting(), flushing ? { ...policy, delayMs: 0 } : policy, preciseNow());
     if (!decision) return null;
     if ('send' in decision) return decision.full || !ahead ? decision.send : null;
     this.wakeAt(decision.waitUntil);

@@ -87,6 +87,8 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   result.close = () => {
     closing = true;
     placement.stop();
+    // The requests in flight are the last: none of them waits for a fuller batch.
+    engine.flushQueues();
     // Regions stay registered until the last in-flight request has read and written them.
     closed ??= Promise.all(closers.map((c) => c())).then(() => shm?.close());
     return closed;

@@ -27,3 +27,21 @@ test('a cancelled lone request leaves no partial-batch timer behind (it would ho
     assert.equal(timers(), before, 'cancelling the last waiting request disarmed it');
   });
 });
+
+test('unloading sends a partial batch at once instead of waiting out max_queue_delay; later requests wait as usual', async () => {
+  await withClassifierEngine({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 60_000_000 } }, async (engine) => {
+    const model = engine.loaded()[0];
+    const waiting = engine.infer(M, { x: classifierInput(1) });
+    while (model.queued === 0) await new Promise((r) => setImmediate(r));
+    engine.flushQueues();
+    const r = await waiting; // without the flush this waits 60 s and the test times out
+    assert.deepEqual(r.outputs['softmax_0.tmp_0'].shape, [1, 2]);
+    const later = engine.infer(M, { x: classifierInput(1) });
+    while (model.queued === 0) await new Promise((r2) => setImmediate(r2));
+    await new Promise((r2) => setTimeout(r2, 50));
+    assert.equal(model.queued, 1, 'a request after the flush waits for its batch again');
+    const unloaded = engine.unload(M);
+    assert.deepEqual((await later).outputs['softmax_0.tmp_0'].shape, [1, 2], 'the unload flushed it');
+    await unloaded;
+  });
+});
