@@ -9,9 +9,9 @@
  * what each stream has in flight, refuses what comes meanwhile, and ends it with UNAVAILABLE
  * (OpenStreams).
  * Why it matters here: a message on an open stream skips the per-call work of a unary call (a new
- * HTTP/2 stream, headers, trailers, grpc-js's call objects): bench:loopback-floor-style
- * measurement at ~190 requests/s gave ~1.5-1.7 ms of CPU per 600 KB exchange on a grpc-js stream
- * against ~1.9-2.3 ms for unary calls, server and client together.
+ * HTTP/2 stream, headers, trailers, grpc-js's call objects). bench:loopback-floor at ~190
+ * requests/s: 1.1-1.6 ms of CPU per 600 KB exchange on a grpc-js stream against 1.8-2.3 ms for
+ * unary calls, server and client together; bench:serve: 0.83-0.93 of in-process against 0.70-0.82.
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
