@@ -41,25 +41,36 @@ test('requests on one ModelStreamInfer call each get their own answer with the e
 
 type Answer = { error_message: string; infer_response: { model_name: string; id: string; raw_output_contents: Buffer[] } };
 
-test("a failed request's answer carries error_message and its id, the stream goes on, and a half-close ends it after the last answer", async () => {
-  // A raw grpc-js stream, as Triton's clients see the messages.
+/** A raw grpc-js ModelStreamInfer call, as Triton's clients see the messages: what it answers, and its final status. */
+function rawStream(address: string) {
   const Service = loadInferenceService();
-  const client = new Service(s.grpc, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
+  const client = new Service(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
   const call = client.ModelStreamInfer();
   const answers: Answer[] = [];
-  const ended = new Promise<grpc.StatusObject>((resolve) => {
+  const status = new Promise<grpc.StatusObject>((resolve) => {
     call.on('data', (a: Answer) => answers.push(a));
     call.on('status', resolve);
+    call.on('error', () => {}); // the status says it
   });
-  const x = classifierInput(1, 7);
-  const good = (id: string) => ({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
+  return { call, answers, status, close: () => client.close() };
+}
+
+/** A ModelInferRequest for the classifier with seed `seed`'s input. */
+function request(id: string, seed: number) {
+  const x = classifierInput(1, seed);
+  return { model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] };
+}
+
+test("a failed request's answer carries error_message and its id, the stream goes on, and a half-close ends it after the last answer", async () => {
+  const { call, answers, status: ended, close } = rawStream(s.grpc);
+  const good = (id: string) => request(id, 7);
   call.write({ ...good('unknown'), model_name: 'nope' });
   call.write({ ...good('shape'), inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 191] }] });
-  call.write({ ...good('datatype'), inputs: [{ name: 'x', datatype: 'FP31', shape: x.shape }] });
+  call.write({ ...good('datatype'), inputs: [{ name: 'x', datatype: 'FP31', shape: [1, 3, 48, 192] }] });
   call.write(good('fine'));
   call.end();
   const status = await ended;
-  client.close();
+  close();
   assert.equal(status.code, grpc.status.OK);
   const byId = new Map(answers.map((a) => [a.infer_response.id, a]));
   assert.equal(answers.length, 4, 'one answer per request');
@@ -72,38 +83,32 @@ test("a failed request's answer carries error_message and its id, the stream goe
 });
 
 test('a graceful shutdown answers what a stream has in flight, refuses what comes meanwhile by name, and ends it with UNAVAILABLE', async () => {
-  // The batcher holds a lone request up to 1 s for a fuller batch: 'queued' is in flight when the
-  // shutdown starts, and 'late' arrives while it waits.
-  const own = await serveClassifier({}, async () => {}, {
-    instance_group: [{ count: 1, kind: 'KIND_CPU' }],
-    dynamic_batching: { preferred_batch_size: [32], max_queue_delay_microseconds: 1_000_000 },
-  });
-  const Service = loadInferenceService();
-  const client = new Service(own.grpc, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
-  const call = client.ModelStreamInfer();
-  const answers: Answer[] = [];
-  const status = new Promise<grpc.StatusObject>((resolve) => {
-    call.on('data', (a: Answer) => answers.push(a));
-    call.on('status', resolve);
-    call.on('error', () => {}); // the status says it
-  });
-  const x = classifierInput(1, 2);
-  const request = (id: string) => ({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
-  const queued = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!.queued;
-  call.write(request('queued'));
-  for (let i = 0; queued() === 0; i++) {
-    assert.ok(i < 2000, 'the request reaches the queue');
-    await new Promise((r) => setTimeout(r, 5));
+  // One instance and twelve batches of 32 rows, run one after another: hundreds of milliseconds of
+  // work still queued when the shutdown starts and 'late' arrives.
+  const own = await serveClassifier({}, async () => {}, { instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
+  const { call, answers, status, close } = rawStream(own.grpc);
+  const closed: Promise<void>[] = [];
+  try {
+    const model = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!;
+    const x = classifierInput(32, 3);
+    const ids = Array.from({ length: 12 }, (_, i) => `big-${i}`);
+    for (const id of ids) call.write({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
+    for (let i = 0; model().queued + model().inflight + answers.length < ids.length; i++) {
+      assert.ok(i < 2000, 'the requests reach the model');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(model().queued > 0, 'work is still queued when the shutdown starts');
+    closed.push(own.close()); // the client never half-closes: the server must end the stream itself
+    call.write(request('late', 2));
+    const st = await status;
+    assert.equal(st.code, grpc.status.UNAVAILABLE, st.details);
+    assert.equal(st.details, 'the server is shutting down: this stream takes no new requests');
+    const byId = new Map(answers.map((a) => [a.infer_response.id, a.error_message]));
+    assert.equal(answers.length, ids.length + 1);
+    for (const id of ids) assert.equal(byId.get(id), '', `${id}, accepted before the shutdown, is answered`);
+    assert.equal(byId.get('late'), 'the server is shutting down: this stream takes no new requests');
+  } finally {
+    close();
+    await Promise.all(closed.length ? closed : [own.close()]);
   }
-  const closed = own.close(); // the client never half-closes: the server must end the stream itself
-  call.write(request('late'));
-  const st = await status;
-  await closed;
-  client.close();
-  assert.equal(st.code, grpc.status.UNAVAILABLE, st.details);
-  assert.equal(st.details, 'the server is shutting down: this stream takes no new requests');
-  const byId = new Map(answers.map((a) => [a.infer_response.id, a.error_message]));
-  assert.equal(answers.length, 2);
-  assert.equal(byId.get('queued'), '', 'the request in flight is answered');
-  assert.equal(byId.get('late'), 'the server is shutting down: this stream takes no new requests');
 });
