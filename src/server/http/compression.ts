@@ -21,14 +21,24 @@ function httpError(statusCode: number, message: string): Error & { statusCode: n
   return Object.assign(new Error(message), { statusCode });
 }
 
-/** The request's Content-Encoding: null for none (or identity); throws 415 for one we cannot inflate. */
-export function requestCoding(header: string | string[] | undefined): Coding | null {
+/**
+ * A Content-Encoding header read: null for none (or identity), the coding, or the header's text
+ * when it is one this module cannot undo (the caller says so in its own words).
+ */
+function contentCoding(header: string | string[] | undefined): Coding | null | { unsupported: string } {
   if (header === undefined) return null;
   const value = (Array.isArray(header) ? header.join(', ') : header).trim().toLowerCase();
   if (value === '' || value === 'identity') return null;
   if ((CODINGS as readonly string[]).includes(value)) return value as Coding;
   if (value === 'x-gzip') return 'gzip'; // RFC 9110: a recipient should treat it as gzip
-  throw httpError(415, `unsupported Content-Encoding ${JSON.stringify(value)}: send the body as it is, or with gzip or deflate`);
+  return { unsupported: value };
+}
+
+/** The request's Content-Encoding: null for none (or identity); throws 415 for one we cannot inflate. */
+export function requestCoding(header: string | string[] | undefined): Coding | null {
+  const coding = contentCoding(header);
+  if (coding === null || typeof coding === 'string') return coding;
+  throw httpError(415, `unsupported Content-Encoding ${JSON.stringify(coding.unsupported)}: send the body as it is, or with gzip or deflate`);
 }
 
 /**
@@ -91,9 +101,8 @@ export function compress(coding: Coding, body: Buffer | string): Promise<Buffer>
 
 /** For clients: a response body as sent, inflated when its Content-Encoding says so. */
 export async function decodeBody(body: Buffer, header: string | string[] | undefined): Promise<Buffer> {
-  const value = header === undefined ? '' : String(header).trim().toLowerCase();
-  if (value === '' || value === 'identity') return body;
-  if (value === 'gzip' || value === 'x-gzip') return gunzip(body);
-  if (value === 'deflate') return inflate(body);
-  throw new Error(`the server answered with Content-Encoding ${JSON.stringify(value)}, which this client cannot decode (it asks for gzip or deflate only)`);
+  const coding = contentCoding(header);
+  if (coding === null) return body;
+  if (typeof coding !== 'string') throw new Error(`the server answered with Content-Encoding ${JSON.stringify(coding.unsupported)}, which this client cannot decode (it asks for gzip or deflate only)`);
+  return coding === 'gzip' ? gunzip(body) : inflate(body);
 }
