@@ -4,6 +4,8 @@
  * name the offending value and what was expected. Errors cross the worker boundary as plain data
  * ({code, message, details}) and are rebuilt on this side with fromWire().
  */
+import { preview } from './preview.js';
+
 export type ErrorCode =
   | 'INVALID_ARG' // the request or config is wrong: 400
   | 'NOT_FOUND' // unknown model or version: 404
@@ -45,7 +47,8 @@ export function isTenancyError(err: unknown, code?: ErrorCode): err is TenancyEr
   return err instanceof TenancyError && (code === undefined || err.code === code);
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+/** A value as messages quote it: bounded and safe for anything a client sent (preview.ts). */
+const show = (v: unknown): string => preview(v, 120);
 
 // Named constructors: every message of a kind reads the same, and tests can match on them.
 export const errors = {

@@ -4,9 +4,9 @@
  * others serve; loads and unloads of one model are serialized.
  */
 import os from 'node:os';
-import { errors, TenancyError } from '../errors.js';
+import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
-import { scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
+import { checkModelName, scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
 import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -94,12 +94,23 @@ export class Engine {
    * later load without files goes back to the repository.
    */
   async load(name: string, configOverride?: unknown, files?: Record<string, Uint8Array>): Promise<void> {
+    checkModelName(name);
+    const known = this.entries.has(name);
+    // A load refused before any model was read (files that cannot be written, a model the
+    // repository does not have) leaves no trace: no index row, no effect on readiness.
+    const forget = () => {
+      if (!known && this.entries.get(name)?.versions.length === 0) this.entries.delete(name);
+    };
     await this.serialize(name, async () => {
-      const upload = files ? await writeUploadedModel(name, files) : undefined;
+      const upload = files ? await writeUploadedModel(name, files).catch((err) => {
+        forget();
+        throw err;
+      }) : undefined;
       try {
         await this.loadFrom(upload?.repository ?? this.repository, name, configOverride);
       } catch (err) {
         await upload?.remove();
+        if (isTenancyError(err, 'NOT_FOUND')) forget();
         throw err;
       }
       // The versions now serving come from this upload (or from the repository): the one before goes.
@@ -121,7 +132,8 @@ export class Engine {
 
   private async loadFrom(repository: string, name: string, configOverride?: unknown): Promise<void> {
     const def = await readModelDefinition(repository, name, configOverride).catch((err) => {
-      if (!this.entries.get(name)?.versions.length) this.markFailed(name, err);
+      // A model that is not there is not a model that failed: its state (if any) stays as it was.
+      if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
       throw err;
     });
     const used = this.threadsInUse(name);

@@ -4,6 +4,7 @@
  * start and warm and join the pool before the old ones drain and stop (Model.applyInstanceGroups).
  */
 import { errors } from '../errors.js';
+import { preview } from '../preview.js';
 import type { PlacementEntry } from '../placement/index.js';
 import type { Engine } from './engine.js';
 import type { Model } from './model.js';
@@ -33,8 +34,8 @@ export function placementEntryProblems(engine: Engine, entries: PlacementEntry[]
     const d = engine.devices.find((x) => x.id === e.device);
     if (!d) problems.push(`entries[${i}]: unknown device "${e.device}" (devices: ${engine.devices.map((x) => x.id).join(', ')})`);
     else if (!d.available) problems.push(`entries[${i}]: device ${e.device} is not available (${d.reason})`);
-    if (!Number.isInteger(e.instances) || e.instances < 1) problems.push(`entries[${i}]: instances must be an integer >= 1, got ${JSON.stringify(e.instances)}`);
-    if (!Number.isInteger(e.threads) || e.threads < 1) problems.push(`entries[${i}]: threads must be an integer >= 1, got ${JSON.stringify(e.threads)}`);
+    if (!Number.isInteger(e.instances) || e.instances < 1) problems.push(`entries[${i}]: instances must be an integer >= 1, got ${preview(e.instances)}`);
+    if (!Number.isInteger(e.threads) || e.threads < 1) problems.push(`entries[${i}]: threads must be an integer >= 1, got ${preview(e.threads)}`);
   });
   return problems;
 }

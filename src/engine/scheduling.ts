@@ -4,6 +4,7 @@
  * default level; a level without its own queue policy uses the default one.
  */
 import { errors } from '../errors.js';
+import { preview } from '../preview.js';
 import type { ModelConfig } from '../repository/index.js';
 import type { QueuePolicyConfig } from '../repository/model-config.js';
 import type { SchedulerOptions } from '../scheduler/index.js';
@@ -48,7 +49,7 @@ export function requestLevel(config: ModelConfig, priority = 0): number {
   const levels = config.dynamic_batching?.priority_levels ?? 0;
   if (!Number.isInteger(priority) || priority < 0 || priority > levels) {
     const allowed = levels > 0 ? `0 (default) or 1 to ${levels}` : '0 (the model has no priority levels)';
-    throw errors.invalidArg(`priority ${JSON.stringify(priority)} is not valid for model "${config.name}": use ${allowed}`);
+    throw errors.invalidArg(`priority ${preview(priority)} is not valid for model "${config.name}": use ${allowed}`);
   }
   if (levels === 0) return 0;
   return (priority === 0 ? config.dynamic_batching!.default_priority_level : priority) - 1;
@@ -57,7 +58,7 @@ export function requestLevel(config: ModelConfig, priority = 0): number {
 /** The request's timeout in ms (0 = none) under its level's policy. */
 export function requestTimeoutMs(config: ModelConfig, levelIndex: number, timeoutMs?: number): number {
   const policy = policies(config)[levelIndex];
-  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${JSON.stringify(timeoutMs)}`);
+  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${preview(timeoutMs)}`);
   if (timeoutMs !== undefined && policy.allow_timeout_override) return timeoutMs;
   return policy.default_timeout_microseconds / 1000;
 }

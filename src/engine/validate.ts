@@ -4,6 +4,7 @@
  * the bad value and what the model expects; nothing invalid reaches an instance.
  */
 import { errors } from '../errors.js';
+import { preview } from '../preview.js';
 import { dataMatches, elementCount, type DataType, type TensorMap } from '../tensor.js';
 import { tensorDataType, type ModelConfig } from '../repository/index.js';
 
@@ -46,13 +47,18 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
     if (t.datatype !== spec.datatype)
       throw errors.invalidArg(`input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has an invalid shape ${JSON.stringify(t.shape)}: dimensions must be integers >= 0`);
+      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has an invalid shape ${preview(t.shape)}: dimensions must be integers >= 0`);
     const want = table.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
     const fits = t.shape.length === want.length && want.every((d, i) => d === -1 || d === t.shape[i]);
     if (!fits) {
       const shown = table.maxBatchSize > 0 ? `[-1 (batch), ${spec.dims.join(', ')}]` : fmt(spec.dims);
       throw errors.invalidArg(`input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}, expected ${shown}`);
     }
+    // ONNX Runtime fails on an empty tensor where the model lets a dimension vary (a 500 with its
+    // own text); a dimension the model fixes at 0 is the model's business.
+    const empty = want.findIndex((d, i) => d === -1 && t.shape[i] === 0);
+    if (empty >= 0 && !(table.maxBatchSize > 0 && empty === 0))
+      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}: dimension ${empty} is 0, and the model needs at least 1 there`);
     if (table.maxBatchSize > 0) {
       const b = t.shape[0];
       if (b < 1 || b > table.maxBatchSize)

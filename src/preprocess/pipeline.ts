@@ -8,6 +8,7 @@
  * since JSON cannot carry raw bytes.
  */
 import { errors } from '../errors.js';
+import { preview } from '../preview.js';
 import type { BytesElement, Tensor, TensorMap } from '../tensor.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import { resolveImageInput, type ResolvedImageInput } from './config.js';
@@ -71,7 +72,7 @@ export class ImagePipeline {
     const list = t.data as BytesElement[];
     const n = list.length;
     const shapeOk = Array.isArray(t.shape) && (t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)) && t.shape[0] === n;
-    if (!shapeOk) throw errors.invalidArg(`${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, got ${JSON.stringify(t.shape)} for ${n} element(s)`);
+    if (!shapeOk) throw errors.invalidArg(`${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, got ${preview(t.shape)} for ${n} element(s)`);
     const max = this.maxBatchSize > 0 ? this.maxBatchSize : 1;
     if (n < 1 || n > max)
       throw errors.invalidArg(`${what}: ${n} images, expected 1 to ${max}${this.maxBatchSize > 0 ? ' (max_batch_size)' : ' (the model takes no batch dimension)'}`);
@@ -84,6 +85,6 @@ function toBytes(e: BytesElement, what: string): Buffer {
   if (typeof e !== 'string') return Buffer.from(e.buffer, e.byteOffset, e.byteLength);
   const text = e.replace(DATA_URL, '').replace(/\s+/g, '');
   if (!BASE64.test(text) || text.length % 4 === 1)
-    throw errors.invalidArg(`${what}: a string image must be base64 (JSON cannot carry raw bytes), got ${JSON.stringify(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`);
+    throw errors.invalidArg(`${what}: a string image must be base64 (JSON cannot carry raw bytes), got ${preview(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`);
   return Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
 }

@@ -2,3 +2,4 @@ export { scanRepository, readModelDefinition, type RepositoryEntry, type ModelDe
 export { validateModelConfig, completeFromOnnx, tensorDataType, type ModelConfig, type TensorConfig, type InstanceGroupConfig } from './model-config.js';
 export { readOnnxMetadata, parseOnnxMetadata, type OnnxMetadata, type OnnxTensorInfo } from './onnx-metadata.js';
 export { readLabels } from './labels.js';
+export { checkModelName, isModelName } from './model-name.js';

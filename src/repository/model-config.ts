@@ -91,6 +91,25 @@ const KNOWN_FIELDS = [
 ];
 const DEFAULT_QUEUE_SIZE = 1024;
 const DEVICE_ID = /^(cpu(:[\w-]+)?|gpu:\d+|sim:[\w-]+)$/;
+/**
+ * Upper bounds on the counts a config may ask for. A config can come from the network (a load's
+ * config override), and the engine allocates per instance and per priority level before any
+ * memory check: instance_group count 1000000000 crashed the process ("invalid size") while the
+ * thread split built one entry per instance. Far above what an edge device runs.
+ */
+export const CONFIG_LIMITS = {
+  /** Instances of one model version, all groups together. */
+  instances: 256,
+  /** Runtime threads per instance (group threads, intra_op_thread_count, inter_op_thread_count). */
+  threads: 256,
+  priorityLevels: 64,
+  /** Dimensions of a tensor; entries of preferred_batch_size and version_policy.specific.versions. */
+  listLength: 64,
+  pipelineDepth: 16,
+} as const;
+
+const within = (v: unknown, min: number, max: number): v is number => isInt(v, min) && (v as number) <= max;
+
 /** Triton's default when it completes max_batch_size for a model whose inputs all batch. */
 const DEFAULT_MAX_BATCH_SIZE = 4;
 
@@ -130,7 +149,7 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     const f = `instance_group[${i}]`;
     if (!isObj(g)) throw bad(f, g, 'must be an object');
     const count = g.count ?? 1;
-    if (!isInt(count, 1)) throw bad(`${f}.count`, count, 'must be an integer >= 1');
+    if (!within(count, 1, CONFIG_LIMITS.instances)) throw bad(`${f}.count`, count, `must be an integer from 1 to ${CONFIG_LIMITS.instances}`);
     const kind = g.kind ?? 'KIND_CPU';
     if (kind !== 'KIND_CPU' && kind !== 'KIND_GPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU", "KIND_GPU" or "KIND_AUTO"');
     const device = g.device ?? (kind === 'KIND_GPU' ? 'gpu:0' : 'cpu');
@@ -138,9 +157,12 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
     const host = g.host ?? 'thread';
     if (host !== 'thread' && host !== 'process') throw bad(`${f}.host`, host, 'must be "thread" or "process"');
-    if (g.threads !== undefined && !isInt(g.threads, 1)) throw bad(`${f}.threads`, g.threads, 'must be an integer >= 1');
+    if (g.threads !== undefined && !within(g.threads, 1, CONFIG_LIMITS.threads)) throw bad(`${f}.threads`, g.threads, `must be an integer from 1 to ${CONFIG_LIMITS.threads}`);
     return { count, kind, host, device, ...(g.threads ? { threads: g.threads as number } : {}), ...(g.name ? { name: g.name as string } : {}) };
   });
+
+  const total = instance_group.reduce((n, g) => n + g.count, 0);
+  if (total > CONFIG_LIMITS.instances) throw bad('instance_group', `${total} instances`, `must ask for at most ${CONFIG_LIMITS.instances} instances in all`);
 
   const version_policy = versionPolicy(raw.version_policy, bad);
   const default_model_filename = raw.default_model_filename ?? 'model.onnx';
@@ -157,9 +179,10 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     if (!isObj(v) || typeof v.string_value !== 'string') throw bad(`parameters.${k}`, v, 'must be {"string_value": "..."}');
     parameters[k] = { string_value: v.string_value };
   }
-  for (const key of ['intra_op_thread_count', 'inter_op_thread_count', 'pipeline_depth']) {
+  const countParams: [string, number][] = [['intra_op_thread_count', CONFIG_LIMITS.threads], ['inter_op_thread_count', CONFIG_LIMITS.threads], ['pipeline_depth', CONFIG_LIMITS.pipelineDepth]];
+  for (const [key, max] of countParams) {
     const v = parameters[key]?.string_value;
-    if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw bad(`parameters.${key}.string_value`, v, 'must be a positive integer');
+    if (v !== undefined && !(/^[1-9]\d*$/.test(v) && Number(v) <= max)) throw bad(`parameters.${key}.string_value`, v, `must be a positive integer up to ${max}`);
   }
   const image_input = raw.image_input === undefined ? undefined : parseImageInput(raw.image_input, bad);
   const spin = parameters.enable_spinning?.string_value;
@@ -178,8 +201,8 @@ function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
   if (typeof t.name !== 'string' || t.name === '') throw bad(`${f}.name`, t.name, 'must be a non-empty string');
   if (typeof t.data_type !== 'string' || !fromConfigType(t.data_type))
     throw bad(`${f}.data_type`, t.data_type, `must be one of ${CONFIG_TYPE_NAMES.join(', ')}`);
-  if (!Array.isArray(t.dims) || !t.dims.every((d) => d === -1 || isInt(d, 1)))
-    throw bad(`${f}.dims`, t.dims, 'must be an array of positive integers or -1');
+  if (!Array.isArray(t.dims) || t.dims.length > CONFIG_LIMITS.listLength || !t.dims.every((d) => d === -1 || isInt(d, 1)))
+    throw bad(`${f}.dims`, t.dims, `must be an array of at most ${CONFIG_LIMITS.listLength} positive integers or -1`);
   if (t.label_filename !== undefined && (typeof t.label_filename !== 'string' || !/^[\w.-]+$/.test(t.label_filename)))
     throw bad(`${f}.label_filename`, t.label_filename, 'must be a plain file name in the model folder');
   return { name: t.name, data_type: t.data_type, dims: t.dims as number[], ...(t.label_filename ? { label_filename: t.label_filename } : {}) };
@@ -218,14 +241,14 @@ function dynamicBatching(v: unknown, maxBatch: number, modelPolicy: QueuePolicyC
   if (!isObj(v)) throw bad(f, v, 'must be an object');
   if (maxBatch === 0) throw bad(f, v, 'needs max_batch_size > 0 (the model takes no batch dimension)');
   const pref = v.preferred_batch_size ?? [];
-  if (!Array.isArray(pref) || !pref.every((b) => isInt(b, 1) && (maxBatch < 0 || b <= maxBatch)))
-    throw bad(`${f}.preferred_batch_size`, pref, `must be batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`);
+  if (!Array.isArray(pref) || pref.length > CONFIG_LIMITS.listLength || !pref.every((b) => isInt(b, 1) && (maxBatch < 0 || b <= maxBatch)))
+    throw bad(`${f}.preferred_batch_size`, pref, `must be at most ${CONFIG_LIMITS.listLength} batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`);
   const delay = (v.max_queue_delay_microseconds ?? 0) as number;
   if (!isInt(delay, 0)) throw bad(`${f}.max_queue_delay_microseconds`, delay, 'must be an integer >= 0');
   const order = v.preserve_ordering ?? false;
   if (typeof order !== 'boolean') throw bad(`${f}.preserve_ordering`, order, 'must be true or false');
   const levels = (v.priority_levels ?? 0) as number;
-  if (!isInt(levels, 0)) throw bad(`${f}.priority_levels`, levels, 'must be an integer >= 0');
+  if (!within(levels, 0, CONFIG_LIMITS.priorityLevels)) throw bad(`${f}.priority_levels`, levels, `must be an integer from 0 to ${CONFIG_LIMITS.priorityLevels}`);
   const dflt = (v.default_priority_level ?? (levels > 0 ? levels : 0)) as number;
   if (levels > 0 ? !isInt(dflt, 1) || dflt > levels : dflt !== 0)
     throw bad(`${f}.default_priority_level`, dflt, levels > 0 ? `must be a level from 1 to priority_levels (${levels})` : 'must be 0 when priority_levels is 0');
@@ -254,8 +277,8 @@ function versionPolicy(v: unknown, bad: Bad): VersionPolicy {
   if (isObj(v) && isObj(v.all)) return { all: {} };
   if (isObj(v) && isObj(v.specific)) {
     const vs = v.specific.versions;
-    if (!Array.isArray(vs) || vs.length === 0 || !vs.every((x) => isInt(x, 1)))
-      throw bad('version_policy.specific.versions', vs, 'must be a non-empty array of version numbers >= 1');
+    if (!Array.isArray(vs) || vs.length === 0 || vs.length > CONFIG_LIMITS.listLength || !vs.every((x) => isInt(x, 1)))
+      throw bad('version_policy.specific.versions', vs, `must be a non-empty array of at most ${CONFIG_LIMITS.listLength} version numbers >= 1`);
     return { specific: { versions: vs as number[] } };
   }
   throw bad('version_policy', v, 'must be {"latest": {"num_versions": N}}, {"all": {}} or {"specific": {"versions": [...]}}');

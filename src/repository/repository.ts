@@ -4,12 +4,14 @@
  * reported with its reason, and the others load.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { preview } from '../preview.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { errors, TenancyError } from '../errors.js';
 import { completeFromOnnx, validateModelConfig, type ModelConfig } from './model-config.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { readLabels } from './labels.js';
+import { checkModelName, isModelName } from './model-name.js';
 
 /** One model folder as found on disk. */
 export interface RepositoryEntry {
@@ -35,7 +37,6 @@ export interface ModelDefinition {
   versions: VersionDefinition[];
 }
 
-const MODEL_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Lists the model folders of a repository. Throws only when the repository itself is missing. */
 export async function scanRepository(repoDir: string): Promise<RepositoryEntry[]> {
@@ -47,7 +48,7 @@ export async function scanRepository(repoDir: string): Promise<RepositoryEntry[]
   }
   const entries: RepositoryEntry[] = [];
   for (const name of names.sort()) {
-    if (!MODEL_NAME.test(name) || name.startsWith('.')) continue;
+    if (!isModelName(name)) continue;
     const dir = path.join(repoDir, name);
     entries.push({ name, dir, versions: await versionsOnDisk(dir) });
   }
@@ -67,7 +68,7 @@ async function versionsOnDisk(dir: string): Promise<number[]> {
  * applies the version policy, reads each selected version's inputs/outputs from its file.
  */
 export async function readModelDefinition(repoDir: string, name: string, override?: unknown): Promise<ModelDefinition> {
-  if (!MODEL_NAME.test(name)) throw errors.invalidArg(`invalid model name ${JSON.stringify(name)}: use letters, digits, _ . -`);
+  checkModelName(name);
   const dir = path.join(repoDir, name);
   if (!existsSync(dir)) throw errors.modelNotFound(name, (await scanRepository(repoDir)).map((e) => e.name));
   const configFile = path.join(dir, 'config.json');

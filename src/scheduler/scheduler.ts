@@ -15,6 +15,7 @@ import type { InferenceRequest } from '../engine/request.js';
 import type { ModelInstance, RunResult } from '../runtime/index.js';
 import { preciseNow } from '../runtime/index.js';
 import { RequestQueue } from './request-queue.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { pickInstance } from './pick-instance.js';
 import { formBatch, type BatchPolicy } from './form-batch.js';
 import { exactCopies, mergeInputs, ownedBuffers, splitOutputs } from './batch-tensors.js';
@@ -46,7 +47,7 @@ const DEFAULT_PIPELINE_DEPTH = 2;
 
 interface Tracked extends InferenceRequest {
   queued: boolean;
-  timer?: NodeJS.Timeout;
+  timer?: DeadlineTimer;
   onAbort?: () => void;
   /** With preserve_ordering: the outcome, held until every earlier request has its own. */
   outcome?: { result: RunResult | null; error: TenancyError | null; instance: string };
@@ -56,7 +57,7 @@ export class Scheduler {
   private readonly queue: RequestQueue<Tracked>;
   private running = 0;
   private idleWaiters: (() => void)[] = [];
-  private delayTimer: NodeJS.Timeout | null = null;
+  private delayTimer: DeadlineTimer | null = null;
   private delayUntil = Infinity;
   /** Requests received up to this moment no longer wait for fuller batches (flush()). */
   private flushBefore = -Infinity;
@@ -89,7 +90,7 @@ export class Scheduler {
     this.queue.push(req, req.level);
     if (this.options.batching?.preserveOrdering) this.ordered.push(req);
     if (Number.isFinite(req.deadline)) {
-      req.timer = setTimeout(() => this.onDeadline(req), Math.max(0, req.deadline - preciseNow()));
+      req.timer = new DeadlineTimer(req.deadline, preciseNow, () => this.onDeadline(req));
     }
     if (req.signal) {
       req.onAbort = () => this.end(req, errors.cancelled(model));
@@ -145,19 +146,19 @@ export class Scheduler {
   /** One timer for the earliest moment a partial batch must go. */
   private wakeAt(at: number): void {
     if (this.delayTimer && at >= this.delayUntil) return;
-    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer?.clear();
     this.delayUntil = at;
-    this.delayTimer = setTimeout(() => {
+    this.delayTimer = new DeadlineTimer(at, preciseNow, () => {
       this.delayTimer = null;
       this.delayUntil = Infinity;
       this.dispatch();
-    }, Math.max(0, at - preciseNow()));
+    });
   }
 
   /** Nothing waits: a pending partial-batch timer has nothing left to send (and would keep the process alive). */
   private clearDelayIfEmpty(): void {
     if (this.queue.size > 0 || !this.delayTimer) return;
-    clearTimeout(this.delayTimer);
+    this.delayTimer.clear();
     this.delayTimer = null;
     this.delayUntil = Infinity;
   }
@@ -215,7 +216,7 @@ export class Scheduler {
   }
 
   private settle(req: Tracked, result: RunResult | null, error: TenancyError | null, instance: string): void {
-    if (req.timer) clearTimeout(req.timer);
+    req.timer?.clear();
     if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
     req.settled = true;
     this.hooks.settled(req, result, error, instance);

@@ -10,6 +10,7 @@ import { sharedMemoryRef } from '../oip/shared-memory.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../oip/tensor-wire.js';
 import type { DecodedRequest, Parameters, SharedMemoryInput } from '../oip/types.js';
 import type { BodyPool } from '../oip/body-pool.js';
+import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../oip/limits.js';
 
 export interface GrpcParam {
   parameter_choice?: string;
@@ -45,9 +46,11 @@ const CONTENTS_FIELD: Record<string, string> = {
 };
 
 /** InferParameter map → plain values (int64 strings become numbers). */
-export function plainParameters(map: Record<string, GrpcParam> | undefined): Parameters {
+export function plainParameters(map: Record<string, GrpcParam> | undefined, what = 'parameters'): Parameters {
   const out: Parameters = {};
-  for (const [k, p] of Object.entries(map ?? {})) {
+  const entries = Object.entries(map ?? {});
+  checkCount(entries.length, REQUEST_LIMITS.parameters, what);
+  for (const [k, p] of entries) {
     const choice = p.parameter_choice;
     if (!choice) continue;
     const v = p[choice];
@@ -60,19 +63,24 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const params = parameters(plainParameters(msg.parameters), 'request parameters');
   const raw = msg.raw_input_contents ?? [];
   if (!msg.inputs?.length) throw errors.invalidArg('"inputs" must hold at least one tensor');
+  checkCount(msg.inputs.length, REQUEST_LIMITS.tensors, '"inputs"');
+  checkCount(msg.outputs?.length ?? 0, REQUEST_LIMITS.tensors, '"outputs"');
+  for (const [i, t] of msg.inputs.entries()) checkName(t.name, `inputs[${i}]`);
+  for (const [i, o] of (msg.outputs ?? []).entries()) checkName(o.name, `outputs[${i}]`);
   const refs = msg.inputs.map((t) => sharedMemoryRef(parameters(plainParameters(t.parameters), `input "${t.name}" parameters`), `input "${t.name}"`));
   // raw_input_contents holds one entry per input that is not in shared memory, in order.
   const sent = refs.filter((r) => !r).length;
   if (raw.length > 0 && raw.length !== sent)
     throw errors.invalidArg(`raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory (one entry per such input, in order)`);
-  const inputs: TensorMap = {};
+  const inputs: TensorMap = Object.create(null); // no prototype: an input may be named "__proto__"
   const sharedInputs: SharedMemoryInput[] = [];
+  const once = uniqueNames('input');
   let next = 0;
   msg.inputs.forEach((t, i) => {
     const what = `input "${t.name}"`;
-    if (Object.hasOwn(inputs, t.name) || sharedInputs.some((s) => s.name === t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
+    once(t.name);
     const dt = checkDataType(t.datatype, what);
-    const shape = checkShape(t.shape.map(Number), what);
+    const shape = checkShape(t.shape.length > REQUEST_LIMITS.rank ? t.shape : t.shape.map(Number), what);
     const field = CONTENTS_FIELD[dt];
     const hasContents = (t.contents?.[field]?.length ?? 0) > 0;
     const ref = refs[i];

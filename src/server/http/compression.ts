@@ -9,6 +9,7 @@
  * inflates first, then splits. Compression runs on libuv's thread pool, off the event loop.
  */
 import type { IncomingMessage } from 'node:http';
+import { preview } from '../../preview.js';
 import type { Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -38,7 +39,7 @@ function contentCoding(header: string | string[] | undefined): Coding | null | {
 export function requestCoding(header: string | string[] | undefined): Coding | null {
   const coding = contentCoding(header);
   if (coding === null || typeof coding === 'string') return coding;
-  throw httpError(415, `unsupported Content-Encoding ${JSON.stringify(coding.unsupported)}: send the body as it is, or with gzip or deflate`);
+  throw httpError(415, `unsupported Content-Encoding ${preview(coding.unsupported)}: send the body as it is, or with gzip or deflate`);
 }
 
 /**

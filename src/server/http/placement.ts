@@ -4,6 +4,7 @@
  * refused with the reason (400) when the placement does not fit the devices.
  */
 import type { FastifyInstance } from 'fastify';
+import { preview } from '../../preview.js';
 import { errors } from '../../errors.js';
 import type { PlacementEntry } from '../../placement/index.js';
 import { jsonObject, type HttpContext } from './context.js';
@@ -21,11 +22,11 @@ export function placementRoutes(app: FastifyInstance, ctx: HttpContext): void {
 }
 
 function entriesOf(raw: unknown): PlacementEntry[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw errors.invalidArg(`placement: "entries" must be a non-empty array of {model, device, instances, threads}, got ${JSON.stringify(raw)}`);
+  if (!Array.isArray(raw) || raw.length === 0) throw errors.invalidArg(`placement: "entries" must be a non-empty array of {model, device, instances, threads}, got ${preview(raw)}`);
   return raw.map((e, i) => {
-    if (typeof e !== 'object' || e === null) throw errors.invalidArg(`placement: entries[${i}] must be an object, got ${JSON.stringify(e)}`);
+    if (typeof e !== 'object' || e === null) throw errors.invalidArg(`placement: entries[${i}] must be an object, got ${preview(e)}`);
     const { model, device, instances, threads } = e as Record<string, unknown>;
-    if (typeof model !== 'string' || typeof device !== 'string') throw errors.invalidArg(`placement: entries[${i}] needs "model" and "device" strings, got ${JSON.stringify(e)}`);
+    if (typeof model !== 'string' || typeof device !== 'string') throw errors.invalidArg(`placement: entries[${i}] needs "model" and "device" strings, got ${preview(e)}`);
     return { model, device, instances: instances as number, threads: (threads ?? 1) as number, batching: null, expectedThroughput: 0 };
   });
 }

@@ -1,5 +1,6 @@
 /** The model repository extension: POST /v2/repository/index, .../models/{m}/load, .../models/{m}/unload. */
 import type { FastifyInstance } from 'fastify';
+import { preview } from '../../preview.js';
 import { errors } from '../../errors.js';
 import { parameters } from '../oip/decode.js';
 import { repositoryIndex } from '../oip/metadata.js';
@@ -10,7 +11,7 @@ import type { Parameters } from '../oip/types.js';
 export function repositoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/v2/repository/index', async (req) => {
     const body = jsonObject(req.body, 'repository index');
-    if (body.ready !== undefined && typeof body.ready !== 'boolean') throw errors.invalidArg(`"ready" must be true or false, got ${JSON.stringify(body.ready)}`);
+    if (body.ready !== undefined && typeof body.ready !== 'boolean') throw errors.invalidArg(`"ready" must be true or false, got ${preview(body.ready)}`);
     return repositoryIndex(ctx.engine, body.ready === true);
   });
   app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', async (req, reply) => {

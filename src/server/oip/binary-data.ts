@@ -4,6 +4,7 @@
  * `binary_data_size`. BYTES elements are each a 4-byte little-endian length and the bytes.
  */
 import { errors } from '../../errors.js';
+import { preview } from '../../preview.js';
 import { bytesOf, type BytesElement } from '../../tensor.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -14,7 +15,7 @@ export function splitBody(body: Buffer, headerLength: string | string[] | undefi
   const text = Array.isArray(headerLength) ? headerLength[0] : headerLength;
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
-    throw errors.invalidArg(`Inference-Header-Content-Length must be a number of bytes, got ${JSON.stringify(text)}`);
+    throw errors.invalidArg(`Inference-Header-Content-Length must be a number of bytes, got ${preview(text)}`);
   if (n > body.length)
     throw errors.invalidArg(`Inference-Header-Content-Length ${n} is larger than the request body (${body.length} bytes)`);
   return { json: body.subarray(0, n), binary: body.subarray(n) };
@@ -27,7 +28,7 @@ export class BinaryReader {
 
   take(size: unknown, what: string): Buffer {
     if (!Number.isSafeInteger(size) || (size as number) < 0)
-      throw errors.invalidArg(`${what}: binary_data_size must be an integer >= 0, got ${JSON.stringify(size)}`);
+      throw errors.invalidArg(`${what}: binary_data_size must be an integer >= 0, got ${preview(size)}`);
     const n = size as number;
     const left = this.data.length - this.offset;
     if (n > left)

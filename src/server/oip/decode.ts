@@ -4,11 +4,13 @@
  * `binary_data`, `classification` and `timeout`.
  */
 import { errors } from '../../errors.js';
+import { preview } from '../../preview.js';
 import type { TensorMap } from '../../tensor.js';
 import { BinaryReader, splitBody } from './binary-data.js';
 import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues } from './tensor-wire.js';
 import type { DecodedRequest, OutputRequest, Parameters, SharedMemoryInput } from './types.js';
 import { sharedMemoryRef } from './shared-memory.js';
+import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from './limits.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -23,32 +25,36 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
     const hint = headerLength === undefined && body.includes(0) ? ' (binary data without an Inference-Header-Content-Length header?)' : '';
     throw errors.invalidArg(`the request body is not valid JSON: ${(err as Error).message}${hint}`);
   }
-  if (!isObj(req)) throw errors.invalidArg(`the request body must be a JSON object, got ${JSON.stringify(req)?.slice(0, 40)}`);
-  if (req.id !== undefined && typeof req.id !== 'string') throw errors.invalidArg(`"id" must be a string, got ${JSON.stringify(req.id)}`);
+  if (!isObj(req)) throw errors.invalidArg(`the request body must be a JSON object, got ${preview(req)}`);
+  if (req.id !== undefined && typeof req.id !== 'string') throw errors.invalidArg(`"id" must be a string, got ${preview(req.id)}`);
   const params = parameters(req.parameters, 'request parameters');
   if (!Array.isArray(req.inputs) || req.inputs.length === 0)
-    throw errors.invalidArg(`"inputs" must be a non-empty list of tensors, got ${JSON.stringify(req.inputs)?.slice(0, 60)}`);
+    throw errors.invalidArg(`"inputs" must be a non-empty list of tensors, got ${preview(req.inputs)}`);
+  checkCount(req.inputs.length, REQUEST_LIMITS.tensors, '"inputs"');
+  if (Array.isArray(req.outputs)) checkCount(req.outputs.length, REQUEST_LIMITS.tensors, '"outputs"');
+  const once = uniqueNames('input');
 
   const reader = new BinaryReader(binary);
-  const inputs: TensorMap = {};
+  const inputs: TensorMap = Object.create(null); // no prototype: an input may be named "__proto__"
   const sharedInputs: SharedMemoryInput[] = [];
   req.inputs.forEach((t: unknown, i: number) => {
-    if (!isObj(t) || typeof t.name !== 'string') throw errors.invalidArg(`inputs[${i}] must be an object with a string "name"`);
-    const what = `input "${t.name}"`;
-    if (Object.hasOwn(inputs, t.name) || sharedInputs.some((s) => s.name === t.name)) throw errors.invalidArg(`${what} appears twice in the request`);
+    if (!isObj(t)) throw errors.invalidArg(`inputs[${i}] must be an object with a string "name"`);
+    const name = checkName(t.name, `inputs[${i}]`);
+    const what = `input "${name}"`;
+    once(name);
     const dt = checkDataType(t.datatype, what);
     const shape = checkShape(t.shape, what);
     const p = parameters(t.parameters, `${what} parameters`);
     const ref = sharedMemoryRef(p, what);
     if (ref) {
       if (t.data !== undefined || p.binary_data_size !== undefined) throw errors.invalidArg(`${what} is in shared memory and also has ${t.data !== undefined ? '"data"' : 'binary_data_size'}; send one`);
-      sharedInputs.push({ name: t.name, datatype: dt, shape, ref });
+      sharedInputs.push({ name, datatype: dt, shape, ref });
     } else if (p.binary_data_size !== undefined) {
       if (t.data !== undefined) throw errors.invalidArg(`${what} has both "data" and binary_data_size; send one`);
-      inputs[t.name] = tensorFromRaw(dt, shape, reader.take(p.binary_data_size, what), what);
+      inputs[name] = tensorFromRaw(dt, shape, reader.take(p.binary_data_size, what), what);
     } else {
       if (!Array.isArray(t.data)) throw errors.invalidArg(`${what} needs "data" (a list) or parameters.binary_data_size`);
-      inputs[t.name] = tensorFromValues(dt, shape, flatValues(t.data), what);
+      inputs[name] = tensorFromValues(dt, shape, flatValues(t.data), what);
     }
   });
   reader.finish();
@@ -56,10 +62,11 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
   let outputs: OutputRequest[] | undefined;
   const defaults = outputDefaults(params);
   if (req.outputs !== undefined) {
-    if (!Array.isArray(req.outputs)) throw errors.invalidArg(`"outputs" must be a list, got ${JSON.stringify(req.outputs)}`);
+    if (!Array.isArray(req.outputs)) throw errors.invalidArg(`"outputs" must be a list, got ${preview(req.outputs)}`);
     outputs = req.outputs.map((o: unknown, i: number) => {
-      if (!isObj(o) || typeof o.name !== 'string') throw errors.invalidArg(`outputs[${i}] must be an object with a string "name"`);
-      return outputRequest(o.name, parameters(o.parameters, `output "${o.name}" parameters`), defaults);
+      if (!isObj(o)) throw errors.invalidArg(`outputs[${i}] must be an object with a string "name"`);
+      const name = checkName(o.name, `outputs[${i}]`);
+      return outputRequest(name, parameters(o.parameters, `output "${name}" parameters`), defaults);
     });
   }
   return { id: req.id, inputs, ...(sharedInputs.length ? { sharedInputs } : {}), outputs, ...defaults, ...timeout(params) };
@@ -68,9 +75,11 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
 /** Parameters must be an object of strings, numbers and booleans. */
 export function parameters(p: unknown, what: string): Parameters {
   if (p === undefined) return {};
-  if (!isObj(p)) throw errors.invalidArg(`${what} must be an object, got ${JSON.stringify(p)}`);
-  for (const [k, v] of Object.entries(p))
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw errors.invalidArg(`${what}: "${k}" must be a string, number or boolean, got ${JSON.stringify(v)}`);
+  if (!isObj(p)) throw errors.invalidArg(`${what} must be an object, got ${preview(p)}`);
+  const entries = Object.entries(p);
+  checkCount(entries.length, REQUEST_LIMITS.parameters, what);
+  for (const [k, v] of entries)
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw errors.invalidArg(`${what}: "${k}" must be a string, number or boolean, got ${preview(v)}`);
   return p as Parameters;
 }
 
@@ -94,18 +103,18 @@ export function outputRequest(name: string, p: Parameters, defaults: { binaryOut
 export function timeout(params: Parameters): { timeoutMs?: number } {
   const t = params.timeout;
   if (t === undefined) return {};
-  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw errors.invalidArg(`request parameter timeout must be microseconds (an integer >= 0), got ${JSON.stringify(t)}`);
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw errors.invalidArg(`request parameter timeout must be microseconds (an integer >= 0), got ${preview(t)}`);
   return { timeoutMs: t / 1000 };
 }
 
 function flag(v: unknown, what: string): boolean | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw errors.invalidArg(`${what} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw errors.invalidArg(`${what} must be true or false, got ${preview(v)}`);
   return v;
 }
 
 function classCount(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.invalidArg(`${what} must be an integer >= 0 (top k), got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.invalidArg(`${what} must be an integer >= 0 (top k), got ${preview(v)}`);
   return v;
 }

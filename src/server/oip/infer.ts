@@ -3,12 +3,14 @@
  * client asked for (classification applied), ready for a transport to encode.
  */
 import { errors } from '../../errors.js';
+import { preview } from '../../preview.js';
 import type { Engine } from '../../engine/index.js';
 import type { Tensor, TensorMap } from '../../tensor.js';
 import { classify } from './classification.js';
 import { sharedMemoryOff, type SharedMemoryRef, type SystemSharedMemory } from './shared-memory.js';
 import { tensorFromRaw, tensorToRaw } from './tensor-wire.js';
 import type { DecodedRequest } from './types.js';
+import { uniqueNames } from './limits.js';
 
 export interface EncodedOutput {
   name: string;
@@ -35,7 +37,7 @@ export interface InferReply {
 /** Path or message version → number; empty means "the newest loaded". */
 export function parseVersion(version: string | undefined): number | undefined {
   if (version === undefined || version === '') return undefined;
-  if (!/^[1-9]\d*$/.test(version)) throw errors.invalidArg(`model version must be a positive integer, got ${JSON.stringify(version)}`);
+  if (!/^[1-9]\d*$/.test(version)) throw errors.invalidArg(`model version must be a positive integer, got ${preview(version)}`);
   return Number(version);
 }
 
@@ -44,11 +46,8 @@ export async function runInference(engine: Engine, name: string, version: string
   const model = engine.model(name, v);
   const wanted = req.outputs;
   if (wanted) {
-    const seen = new Set<string>();
-    for (const o of wanted) {
-      if (seen.has(o.name)) throw errors.invalidArg(`output "${o.name}" is asked for twice`);
-      seen.add(o.name);
-    }
+    const once = uniqueNames('output');
+    for (const o of wanted) once(o.name);
   }
   if (!shm && (req.sharedInputs?.length || wanted?.some((o) => o.sharedMemory))) throw sharedMemoryOff();
   const read: Buffer[] = [];

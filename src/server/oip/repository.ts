@@ -5,9 +5,12 @@
  * set of models is fixed at start, as in Triton.
  */
 import { errors, TenancyError } from '../../errors.js';
+import { preview } from '../../preview.js';
 import type { Engine } from '../../engine/index.js';
 import type { Parameters } from './types.js';
 import { FILE_PARAMETER } from '../../repository/uploaded-files.js';
+import { checkModelName } from '../../repository/index.js';
+import { checkCount, REQUEST_LIMITS } from './limits.js';
 
 export type ModelControlMode = 'none' | 'explicit';
 export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['none', 'explicit'];
@@ -24,12 +27,13 @@ function checkMode(mode: ModelControlMode, action: string, name: string): void {
  */
 export async function loadModel(engine: Engine, mode: ModelControlMode, name: string, params: Parameters = {}, files: Record<string, Uint8Array> = {}): Promise<void> {
   checkMode(mode, 'load', name);
+  checkModelName(name);
   const uploaded = Object.keys(files).length > 0;
   if (uploaded && params.config === undefined)
     throw errors.invalidArg(`load of model "${name}" sends files (${Object.keys(files).map((f) => FILE_PARAMETER + f).join(', ')}) without a "config" parameter: files need the model's config with them`);
   let override: unknown;
   if (params.config !== undefined) {
-    if (typeof params.config !== 'string') throw errors.invalidArg(`load parameter "config" must be a string of JSON, got ${JSON.stringify(params.config)}`);
+    if (typeof params.config !== 'string') throw errors.invalidArg(`load parameter "config" must be a string of JSON, got ${preview(params.config)}`);
     try {
       override = JSON.parse(params.config);
     } catch (err) {
@@ -48,7 +52,9 @@ export async function unloadModel(engine: Engine, mode: ModelControlMode, name: 
 export function loadParameters<V>(name: string, raw: Record<string, V>, bytes: (value: V, what: string) => Uint8Array): { params: Record<string, V>; files: Record<string, Uint8Array> } {
   const params: Record<string, V> = {};
   const files: Record<string, Uint8Array> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  const entries = Object.entries(raw);
+  checkCount(entries.length, REQUEST_LIMITS.parameters, `load of model "${name}": parameters`);
+  for (const [key, value] of entries) {
     if (key.startsWith(FILE_PARAMETER)) files[key.slice(FILE_PARAMETER.length)] = bytes(value, `load of model "${name}": parameter "${key}"`);
     else params[key] = value;
   }
@@ -59,7 +65,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** HTTP sends a file's bytes as a base64 string (Triton's JSON for bytes). */
 export function base64File(value: unknown, what: string): Uint8Array {
-  if (typeof value !== 'string') throw errors.invalidArg(`${what} must be the file's bytes as a base64 string, got ${JSON.stringify(value)?.slice(0, 40)}`);
-  if (!BASE64.test(value)) throw errors.invalidArg(`${what} is not valid base64 (${value.length} characters, starting ${JSON.stringify(value.slice(0, 16))})`);
+  if (typeof value !== 'string') throw errors.invalidArg(`${what} must be the file's bytes as a base64 string, got ${preview(value)}`);
+  if (!BASE64.test(value)) throw errors.invalidArg(`${what} is not valid base64 (${value.length} characters, starting ${preview(value.slice(0, 16))})`);
   return Buffer.from(value, 'base64');
 }

@@ -13,6 +13,7 @@
  * user.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { preview } from '../../preview.js';
 import { join } from 'node:path';
 import { errors, TenancyError } from '../../errors.js';
 import { BodyPool } from './body-pool.js';
@@ -62,6 +63,9 @@ export function writeFully(fd: number, data: Uint8Array, position: number): void
   while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
 }
 
+/** Regions registered at once, at most. */
+export const MAX_REGIONS = 1024;
+
 export class SystemSharedMemory {
   private readonly regions = new Map<string, Region>();
   /** Input bytes read per request live until the request ends: reused buffers (body-pool.ts says why). */
@@ -71,11 +75,13 @@ export class SystemSharedMemory {
   constructor(private readonly root = '/dev/shm') {}
 
   register(name: string, key: unknown, offset: unknown, byteSize: unknown): void {
-    if (typeof name !== 'string' || name === '') throw errors.invalidArg(`a shared memory region needs a name, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '') throw errors.invalidArg(`a shared memory region needs a name, got ${preview(name)}`);
     if (this.regions.has(name)) throw errors.invalidArg(`shared memory region "${name}" is already registered; unregister it first`);
+    // Each region holds an open file descriptor: without a cap, registrations could use them all up.
+    if (this.regions.size >= MAX_REGIONS) throw errors.invalidArg(`shared memory region "${name}": ${MAX_REGIONS} regions are registered, the most this server holds; unregister some first`);
     const path = shmObjectPath(key, this.root);
     if (!path)
-      throw errors.invalidArg(`shared memory key must be a POSIX shared memory name such as "/input0" (no other slash), got ${JSON.stringify(key)}`);
+      throw errors.invalidArg(`shared memory key must be a POSIX shared memory name such as "/input0" (no other slash), got ${preview(key)}`);
     const off = count(offset, `"offset" of shared memory region "${name}"`, 0);
     const size = count(byteSize, `"byte_size" of shared memory region "${name}"`);
     if (size === 0) throw errors.invalidArg(`"byte_size" of shared memory region "${name}" must be > 0`);
@@ -86,12 +92,12 @@ export class SystemSharedMemory {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such object (create it with shm_open first)' : code === 'ELOOP' ? 'it is a symbolic link, not a shared-memory object' : (err as Error).message;
-      throw errors.invalidArg(`unable to open shared memory key ${JSON.stringify(key)} for region "${name}": ${why}`);
+      throw errors.invalidArg(`unable to open shared memory key ${preview(key)} for region "${name}": ${why}`);
     }
     const objectSize = fstatSync(fd).size;
     if (off + size > objectSize) {
       closeSync(fd);
-      throw errors.invalidArg(`shared memory region "${name}" (offset ${off}, byte_size ${size}) runs past the end of key ${JSON.stringify(key)}, which holds ${objectSize} bytes`);
+      throw errors.invalidArg(`shared memory region "${name}" (offset ${off}, byte_size ${size}) runs past the end of key ${preview(key)}, which holds ${objectSize} bytes`);
     }
     this.regions.set(name, { name, key: key as string, offset: off, byte_size: size, fd });
   }
@@ -118,7 +124,7 @@ export class SystemSharedMemory {
     const got = readFully(r.fd, buf, r.offset + ref.offset);
     if (got < ref.byteSize) {
       this.pool.give(buf);
-      throw errors.invalidArg(`${what}: shared memory key ${JSON.stringify(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`);
+      throw errors.invalidArg(`${what}: shared memory key ${preview(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`);
     }
     return buf;
   }
@@ -161,7 +167,7 @@ export function sharedMemoryRef(p: Parameters, what: string): SharedMemoryRef | 
   }
   if (region === undefined || size === undefined)
     throw errors.invalidArg(`${what}: shared_memory_region and shared_memory_byte_size go together; got only ${region === undefined ? 'shared_memory_byte_size' : 'shared_memory_region'}`);
-  if (typeof region !== 'string' || region === '') throw errors.invalidArg(`${what}: shared_memory_region must be a region name, got ${JSON.stringify(region)}`);
+  if (typeof region !== 'string' || region === '') throw errors.invalidArg(`${what}: shared_memory_region must be a region name, got ${preview(region)}`);
   return { region, byteSize: count(size, `${what}: shared_memory_byte_size`), offset: count(offset, `${what}: shared_memory_offset`, 0) };
 }
 
@@ -179,7 +185,7 @@ export function sharedMemoryOff(): TenancyError {
 function count(v: unknown, what: string, fallback?: number): number {
   if (v === undefined && fallback !== undefined) return fallback;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw errors.invalidArg(`${what} must be an integer >= 0, got ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw errors.invalidArg(`${what} must be an integer >= 0, got ${preview(v)}`);
   return n;
 }
 

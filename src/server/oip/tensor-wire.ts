@@ -5,19 +5,23 @@
  * the engine checks the tensors against the model.
  */
 import { errors } from '../../errors.js';
+import { preview } from '../../preview.js';
 import { elementBytes, elementCount, fromBytes, isDataType, DATATYPES, type DataType, type Tensor, type TensorData, type BytesElement, textOf } from '../../tensor.js';
 import { decodeByteStrings, encodeByteStrings } from './binary-data.js';
+import { REQUEST_LIMITS } from './limits.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 export function checkDataType(dt: unknown, what: string): DataType {
-  if (!isDataType(dt)) throw errors.invalidArg(`${what}: unknown datatype ${JSON.stringify(dt)} (expected one of ${DATATYPES.join(', ')})`);
+  if (!isDataType(dt)) throw errors.invalidArg(`${what}: unknown datatype ${preview(dt)} (expected one of ${DATATYPES.join(', ')})`);
   return dt;
 }
 
 export function checkShape(shape: unknown, what: string): number[] {
+  if (Array.isArray(shape) && shape.length > REQUEST_LIMITS.rank)
+    throw errors.invalidArg(`${what}: shape has ${shape.length} dimensions, more than this server accepts (at most ${REQUEST_LIMITS.rank})`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-    throw errors.invalidArg(`${what}: shape must be a list of integers >= 0, got ${JSON.stringify(shape)}`);
+    throw errors.invalidArg(`${what}: shape must be a list of integers >= 0, got ${preview(shape)}`);
   return shape as number[];
 }
 
@@ -74,7 +78,7 @@ export function tensorFromValues(dt: DataType, shape: number[], values: readonly
   const n = elementCount(shape);
   if (values.length !== n) throw errors.invalidArg(`${what}: data has ${values.length} elements, but shape ${fmt(shape)} needs ${n}`);
   const bad = (i: number, expected: string) =>
-    errors.invalidArg(`${what}: element ${i} is ${JSON.stringify(values[i]) ?? String(values[i])}, expected ${expected} for ${dt}`);
+    errors.invalidArg(`${what}: element ${i} is ${preview(values[i])}, expected ${expected} for ${dt}`);
   let data: TensorData;
   switch (dt) {
     case 'BYTES': {
