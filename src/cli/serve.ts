@@ -11,7 +11,7 @@ import { planOnDevices } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
-import { startServers, DEFAULT_BODY_LIMIT, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
+import { startServers, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
 import { describeLoaded } from './describe.js';
 
 export interface ServeCommandOptions {
@@ -29,6 +29,10 @@ export interface ServeCommandOptions {
   placement: 'manual' | 'auto';
   /** Let clients register system shared-memory regions (Triton's --allow-client-shm). */
   allowClientShm?: boolean;
+  httpHeaderTimeout: number;
+  httpRequestTimeout: number;
+  httpKeepAliveTimeout: number;
+  httpMaxConnections: number;
 }
 
 function port(v: string): number {
@@ -41,6 +45,14 @@ function bytes(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1024) throw new InvalidArgumentError('expected a number of bytes >= 1024');
   return n;
+}
+
+function positive(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected ${what} (an integer >= 1)`);
+    return n;
+  };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -57,9 +69,15 @@ export function registerServeCommand(program: Command): void {
     .option('--body-limit <bytes>', 'largest request accepted (HTTP body, gRPC message)', bytes, DEFAULT_BODY_LIMIT)
     .option('--devices <file>', 'devices file: core sets and simulated accelerators (see examples/devices.json)')
     .option('--allow-client-shm', 'let local clients pass tensors through system shared memory (Triton\'s extension); they may then read any shared-memory object of this user')
+    .option('--http-header-timeout <ms>', 'time a client has to send a request\'s headers (then 408 and the connection closes)', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.headersTimeoutMs)
+    .option('--http-request-timeout <ms>', 'time a client has to send a whole request, headers and body (the inference is not counted)', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.requestTimeoutMs)
+    .option('--http-keep-alive-timeout <ms>', 'how long an idle keep-alive connection stays open', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs)
+    .option('--http-max-connections <n>', 'open HTTP connections at most; more are closed as they arrive', positive('a number of connections'), DEFAULT_CONNECTION_LIMITS.maxConnections)
     .addOption(new Option('--placement <mode>', 'manual: instances as the model configs say (GET/PUT /v2/placement moves them); auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(['manual', 'auto']).default('manual'))
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
       if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
+      if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
+        cmd.error(`error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`, { exitCode: 2 });
       await serve(opts);
     });
 }
@@ -95,7 +113,10 @@ async function autoPlacement(engine: Engine, repo: string, devices: Device[]): P
 }
 
 export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
-  return { host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode, allowClientShm: opts.allowClientShm ?? false };
+  return {
+    host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode, allowClientShm: opts.allowClientShm ?? false,
+    connections: { headersTimeoutMs: opts.httpHeaderTimeout, requestTimeoutMs: opts.httpRequestTimeout, keepAliveTimeoutMs: opts.httpKeepAliveTimeout, maxConnections: opts.httpMaxConnections },
+  };
 }
 
 export function printUrls(s: RunningServers): void {

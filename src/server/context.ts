@@ -12,3 +12,6 @@ export interface ServeContext {
   /** The system shared-memory regions clients registered; null when --allow-client-shm is off. */
   shm: SystemSharedMemory | null;
 }
+
+/** After this long a graceful shutdown stops waiting for requests in flight (Triton's --exit-timeout-secs is 30 too). */
+export const SHUTDOWN_GRACE_MS = 30_000;

@@ -6,13 +6,14 @@
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { PlacementManager, type Engine } from '../engine/index.js';
-import { buildHttpApp, DEFAULT_BODY_LIMIT } from './http/app.js';
+import { buildHttpApp, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
+import { drainHttp } from './http/drain.js';
 import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ModelControlMode } from './oip/repository.js';
 import { SystemSharedMemory } from './oip/shared-memory.js';
 
-export { DEFAULT_BODY_LIMIT } from './http/app.js';
+export { DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
 export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/repository.js';
 export { httpError, grpcError } from './error-status.js';
 
@@ -37,6 +38,10 @@ export interface ServerOptions {
    * server's user, so turn it on only for clients you trust.
    */
   allowClientShm?: boolean;
+  /** HTTP connection timeouts and the connection cap; default DEFAULT_CONNECTION_LIMITS. */
+  connections?: Partial<ConnectionLimits>;
+  /** How long a closing HTTP server keeps reading idle connections to answer them 503; default 200 ms (http/drain.ts). */
+  drainLingerMs?: number;
 }
 
 export interface RunningServers {
@@ -56,15 +61,17 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   let closing = false;
   const placement = options.placement ?? new PlacementManager(engine);
   const shm = options.allowClientShm ? new SystemSharedMemory() : null;
+  const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const closers: (() => Promise<void>)[] = [];
   const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };
   try {
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
-      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement, shm }, bodyLimit);
+      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement, shm }, bodyLimit, connections);
+      const drain = drainHttp(app, options.drainLingerMs);
       await app.listen({ host, port: httpPort });
       result.httpPort = (app.server.address() as AddressInfo).port;
-      closers.push(() => app.close());
+      closers.push(drain);
     }
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
@@ -74,7 +81,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     }
     const metricsPort = pick(options.metricsPort, 8002);
     if (metricsPort !== null) {
-      const server = createMetricsServer(createMetricsRegistry(engine));
+      const server = createMetricsServer(createMetricsRegistry(engine), connections);
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(metricsPort, host, () => resolve()));
       result.metricsPort = (server.address() as AddressInfo).port;
       closers.push(() => closeHttp(server));

@@ -4,6 +4,7 @@
  * (stats(), loaded()) when scraped: the inference path is not instrumented twice.
  */
 import http from 'node:http';
+import type { ConnectionLimits } from './http/app.js';
 import os from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Engine, ModelStatistics } from '../engine/index.js';
@@ -91,9 +92,12 @@ export function createMetricsRegistry(engine: Engine): Registry {
   return registry;
 }
 
-/** Serves GET /metrics from the registry on its own port, as Triton does (8002). */
-export function createMetricsServer(registry: Registry): http.Server {
-  return http.createServer((req, res) => {
+/** Serves GET /metrics from the registry on its own port, as Triton does (8002), under the HTTP server's connection limits. */
+export function createMetricsServer(registry: Registry, limits: ConnectionLimits): http.Server {
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  }, (req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such endpoint: ${req.method} ${req.url}; metrics are at GET /metrics` }));
       return;
@@ -103,4 +107,6 @@ export function createMetricsServer(registry: Registry): http.Server {
       (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
     );
   });
+  server.maxConnections = limits.maxConnections;
+  return server;
 }

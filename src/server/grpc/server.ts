@@ -3,13 +3,11 @@ import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { BodyPool } from '../oip/body-pool.js';
 import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
-import type { ServeContext } from '../context.js';
 import { loadInferenceService } from './proto.js';
 import { inferenceHandlers } from './service.js';
 import { OpenStreams, streamInferHandler } from './stream-infer.js';
+import { SHUTDOWN_GRACE_MS, type ServeContext } from '../context.js';
 
-/** After this long a graceful shutdown stops waiting for calls. */
-const SHUTDOWN_GRACE_MS = 30_000;
 
 export async function startGrpcServer(ctx: ServeContext, host: string, port: number, maxMessageBytes: number): Promise<{ port: number; close(): Promise<void> }> {
   const service = loadInferenceService();

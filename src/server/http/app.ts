@@ -20,8 +20,45 @@ import { sharedMemoryRoutes } from './shared-memory.js';
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
 
-export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): FastifyInstance {
-  const app = Fastify({ bodyLimit, logger: false });
+/**
+ * How long a connection may take over each part of its life, and how many may be open. Node's
+ * defaults suit a server behind a proxy, not one exposed on a LAN: a client sending its headers
+ * slowly held its connection ~76 s (60 s, plus up to 30 s before the check ran), and one sending
+ * its body slowly held it forever (fastify turns the request timeout off).
+ */
+export interface ConnectionLimits {
+  /** Time to receive a request's headers, ms; then 408 and the connection closes. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body, ms (the inference after it is not counted). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, ms. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are closed as they arrive. */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
+
+/** Answers a request that arrives while the server drains. */
+const SHUTTING_DOWN = { error: 'the server is shutting down: it takes no new requests' };
+
+export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): FastifyInstance {
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the header and request timeouts on this interval (30 s by default).
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) },
+    // The drain is ours (startServers): fastify's close runs only once the requests in flight are done.
+    return503OnClosing: false,
+  });
+  app.server.maxConnections = limits.maxConnections;
   // Bodies are read as bytes, with binary tensor data aligned (body.ts says why).
   app.removeAllContentTypeParsers();
   const pool = new BodyPool();
@@ -35,8 +72,12 @@ export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT): 
     const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than the limit of ${bodyLimit} bytes` : err.message;
     return reply.code(err.statusCode).send({ error: message });
   });
-  // A response finished while closing must not leave its keep-alive connection open: the server
-  // would wait for the client's idle timeout (72 s by default) before it could exit.
+  // While the server drains, a request that arrives is answered 503 at once (health excepted:
+  // live stays 200, ready turns 400), and every response closes its connection, so that no
+  // keep-alive connection holds the exit up or takes a request that would then be reset.
+  app.addHook('onRequest', async (req, reply) => {
+    if (ctx.closing() && !req.url.startsWith('/v2/health/')) return reply.code(503).header('connection', 'close').send(SHUTTING_DOWN);
+  });
   app.addHook('onSend', async (_req, reply) => {
     if (ctx.closing()) reply.header('connection', 'close');
   });
