@@ -6,7 +6,7 @@
  * dynamic batcher forms the batches, over its max batch size and queue delay.
  */
 import { withInstances } from './config-overrides.js';
-import { assertMeasured, runSetting, settledLine, type Experiment, type ResultRow, type SummaryRow } from './experiment.js';
+import { assertMeasured, plainSlices, plainSummary, runSetting, settledLine, type Experiment, type ResultRow, type SummaryRow } from './experiment.js';
 import { batchSizesFor, bestPoint } from './plans.js';
 
 /** Server-side dynamic batching settings swept with batch-1 clients. */
@@ -34,20 +34,23 @@ export const batchExperiment: Experiment = {
       const sizes = batchSizesFor(maxBatch, ctx.options.batchSizes);
       const bar = ctx.progress.sweep(`${model} batch`, sizes.length);
       const mine: ResultRow[] = [];
+      const ordered: ResultRow[] = [];
       try {
         for (const b of sizes) {
           bar.setting(`batch ${b}`);
           const { rows: r, measurement } = await runSetting(ctx, 'batch', [{ model, config, level: 1 }], bar, b);
+          ordered.push(...r);
           assertMeasured(measurement, `${model} batch ${b}`);
           mine.push(...r);
           bar.settled(settledLine(measurement));
+          await plainSlices(ctx, [model], ordered);
         }
       } finally {
         await ctx.target.unload(model);
         bar.done(`batch sizes ${sizes.join(', ')}`);
       }
       const dynamic = await dynamicBatching(ctx, model, config, maxBatch);
-      rows.push(...mine, ...dynamic);
+      rows.push(...ordered, ...dynamic);
       const one = mine.find((r) => r.batchSize === 1);
       const best = bestPoint(mine.map((r) => ({ ...r, level: r.batchSize })));
       const bestDynamic = [...dynamic].sort((a, b) => b.throughput - a.throughput)[0];
@@ -57,6 +60,7 @@ export const batchExperiment: Experiment = {
         note: `max_batch_size ${maxBatch}` + (bestDynamic && one
           ? `; dynamic batching with batch-1 clients: best ${bestDynamic.throughput.toFixed(1)} inf/s (${bestDynamic.setup}) = ${(bestDynamic.throughput / one.throughput).toFixed(2)}x batch 1`
           : ''),
+        ...plainSummary(ordered, model, best && mine.find((r) => r.batchSize === best.batchSize), null),
       });
     }
     return {

@@ -9,7 +9,7 @@
  */
 import { measureBaseline } from './experiment-baseline.js';
 import { memoryFigures, sweepLevels } from './experiment-cme.js';
-import type { Experiment, ResultRow, SummaryRow } from './experiment.js';
+import { plainSummary, type Experiment, type ResultRow, type SummaryRow } from './experiment.js';
 import { errors } from '../errors.js';
 
 export const TOTAL_INFERENCES = '(all models, inf/s)';
@@ -21,11 +21,17 @@ export const cmeMixExperiment: Experiment = {
   async run(ctx) {
     if (ctx.models.length < 2) throw errors.invalidArg(`cme-mix needs at least 2 models, got ${ctx.models.length} (${ctx.models.join(', ') || 'none'})`);
     const alone = new Map<string, ResultRow>();
+    const ordered: ResultRow[] = [];
     const bar = ctx.progress.sweep('baselines (each alone)', ctx.models.length);
-    for (const m of ctx.models) alone.set(m, await measureBaseline(ctx, m, bar));
+    for (const m of ctx.models) {
+      const { baseline, rows } = await measureBaseline(ctx, m, bar);
+      alone.set(m, baseline);
+      ordered.push(...rows);
+    }
     bar.done('baselines measured');
     const normalized = (rows: ResultRow[]) => rows.reduce((s, r) => s + r.throughput / alone.get(r.model)!.throughput, 0);
     const sweep = await sweepLevels(ctx, 'mix', ctx.models, 'mix', normalized);
+    ordered.push(...sweep.ordered);
 
     const levels = [...new Set(sweep.rows.map((r) => r.level))];
     const byLevel = levels.map((level) => ({ level, rows: sweep.rows.filter((r) => r.level === level) }));
@@ -34,7 +40,11 @@ export const cmeMixExperiment: Experiment = {
     const summary: SummaryRow[] = ctx.models.map((model) => {
       const base = alone.get(model)!.throughput;
       const inMix = best?.rows.find((r) => r.model === model)?.throughput ?? NaN;
-      return { model, baseline: base, best: inMix, bestLevel: best?.level ?? NaN, speedup: inMix / base, maxLevel: NaN, perInstanceMB: NaN, note: 'in the mix at its best level, against alone' };
+      const bestRow = best?.rows.find((r) => r.model === model);
+      return {
+        model, baseline: base, best: inMix, bestLevel: best?.level ?? NaN, speedup: inMix / base, maxLevel: NaN, perInstanceMB: NaN, note: 'in the mix at its best level, against alone',
+        ...plainSummary(ordered, model, bestRow, alone.get(model)),
+      };
     });
     const n = ctx.models.length;
     const timeShared = [...alone.values()].reduce((s, r) => s + r.throughput, 0) / n;
@@ -46,7 +56,7 @@ export const cmeMixExperiment: Experiment = {
     );
     return {
       experiment: 'cme-mix',
-      rows: [...alone.values(), ...sweep.rows],
+      rows: ordered,
       summary,
       summaryTitle: `${n} models at once (level = instances of each model) against each model alone`,
       notes: [

@@ -7,11 +7,14 @@
  */
 import { withInstances } from './config-overrides.js';
 import { measureBaseline } from './experiment-baseline.js';
-import { assertMeasured, memoryNow, runSetting, settledLine, type Experiment, type ExperimentContext, type ResultRow, type SummaryRow } from './experiment.js';
+import { assertMeasured, memoryNow, plainSlices, plainSummary, runSetting, settledLine, type Experiment, type ExperimentContext, type ResultRow, type SummaryRow } from './experiment.js';
 import { bestPoint, estimateMemory, maxLevelForMemory, nextSweepStep, type MemoryModel } from './plans.js';
 
 export interface SweepOutcome {
+  /** The settings measured, one row per model and level. */
   rows: ResultRow[];
+  /** The same rows with the plain-session slices taken after each level, in measurement order. */
+  ordered: ResultRow[];
   memory: MemoryModel | null;
   stopReason: string;
 }
@@ -27,6 +30,7 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
   const idleBytes = await memoryNow(target);
   const bar = ctx.progress.sweep(title, options.sweep.maxLevel);
   const rows: ResultRow[] = [];
+  const ordered: ResultRow[] = [];
   const points: { level: number; throughput: number }[] = [];
   const mem: { level: number; bytes: number }[] = [];
   let memory: MemoryModel | null = null;
@@ -50,6 +54,9 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
       }
       assertMeasured(outcome.measurement, `${title} level ${level}`);
       rows.push(...outcome.rows);
+      ordered.push(...outcome.rows);
+      bar.setting(`level ${level}: plain session`);
+      await plainSlices(ctx, models, ordered);
       points.push({ level, throughput: figure(outcome.rows) });
       // The peak while serving, not the memory right after loading: under load each session also
       // holds its activation buffers, and that is what has to fit.
@@ -62,7 +69,7 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
     for (const m of models) await target.unload(m);
     bar.done(stopReason);
   }
-  return { rows, memory, stopReason };
+  return { rows, ordered, memory, stopReason };
 }
 
 export function memoryFigures(memory: MemoryModel | null, budgetBytes: number): { maxLevel: number; perInstanceMB: number } {
@@ -78,16 +85,18 @@ export const cmeExperiment: Experiment = {
     const summary: SummaryRow[] = [];
     for (const model of ctx.models) {
       const baseBar = ctx.progress.sweep(`${model} baseline`, 1);
-      const baseline = await measureBaseline(ctx, model, baseBar);
+      const { baseline, rows: baseRows } = await measureBaseline(ctx, model, baseBar);
       baseBar.done('baseline measured');
       const sweep = await sweepLevels(ctx, 'cme', [model], `${model} cme`, (r) => r[0].throughput);
-      rows.push(baseline, ...sweep.rows);
+      const mine = [...baseRows, ...sweep.ordered];
+      rows.push(...mine);
       const best = bestPoint(sweep.rows);
       summary.push({
         model, baseline: baseline.throughput, best: best?.throughput ?? NaN, bestLevel: best?.level ?? NaN,
         speedup: best ? best.throughput / baseline.throughput : NaN,
         ...memoryFigures(sweep.memory, ctx.options.sweep.memoryBudgetBytes),
         note: sweep.stopReason,
+        ...plainSummary(mine, model, best && sweep.rows.find((r) => r.level === best.level), baseline),
       });
     }
     return {

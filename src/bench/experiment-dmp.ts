@@ -59,7 +59,7 @@ export const dmpExperiment: Experiment = {
 
     const alone = new Map<string, ResultRow>();
     const bar = ctx.progress.sweep('alone (single-tenant baselines)', ctx.models.length);
-    for (const m of ctx.models) alone.set(m, await measureBaseline(ctx, m, bar));
+    for (const m of ctx.models) alone.set(m, (await measureBaseline(ctx, m, bar, { plain: false })).baseline);
     bar.done('baselines measured');
     for (const r of alone.values()) r.phase = 'alone';
     const aloneRate = new Map([...alone].map(([m, r]) => [m, r.throughput]));

@@ -11,6 +11,8 @@ import { createInputSource } from './inputs.js';
 import { measure, type Measurement, type StreamResult } from './measure.js';
 import { outstandingFor } from './plans.js';
 import type { Table } from './report-tables.js';
+import type { PlainBaselines } from './plain-baseline.js';
+import { plainFigure, plainRatios, type PlainFigure } from './plain-ratios.js';
 
 export interface ExperimentContext {
   target: Target;
@@ -18,6 +20,8 @@ export interface ExperimentContext {
   models: string[];
   options: BenchOptions;
   progress: Progress;
+  /** The plain-session baseline measured between settings; null when it is off (--no-plain-baseline). */
+  plain: PlainBaselines | null;
 }
 
 /** One measured setting of one model (or, with model "(total)", of a mix). */
@@ -68,6 +72,12 @@ export interface SummaryRow {
   perInstanceMB: number;
   /** Why the sweep ended, or other notes. */
   note: string;
+  /** The plain-session baseline over its slices (median, spread); absent or null when not measured. */
+  plain?: PlainFigure | null;
+  /** The best setting over the plain slices measured around it (plain-ratios.ts). */
+  bestVsPlain?: number;
+  /** The single-tenant baseline (in tenancy) over the plain slices around it. */
+  baselineVsPlain?: number;
 }
 
 export interface ExperimentResult {
@@ -185,5 +195,26 @@ export function settledLine(m: Measurement): string {
 export function assertMeasured(m: Measurement, what: string): void {
   for (const s of m.streams) {
     if (s.throughput === 0 && s.errors > 0) throw errors.internal(`${what}: every request to model "${s.model}" failed, e.g.: ${s.firstError}`);
+  }
+}
+
+/**
+ * The plain-session figures of one model's summary row: its median over the slices, and the best
+ * and baseline settings each over the slices measured around them. `rows` in measurement order.
+ */
+export function plainSummary(rows: readonly ResultRow[], model: string, best: ResultRow | null | undefined, baseline?: ResultRow | null): Pick<SummaryRow, 'plain' | 'bestVsPlain' | 'baselineVsPlain'> {
+  const plain = plainFigure(rows, model);
+  if (!plain) return {};
+  const ratios = plainRatios(rows);
+  const of = (r: ResultRow | null | undefined) => (r ? ratios[rows.indexOf(r)] ?? NaN : NaN);
+  return { plain, bestVsPlain: of(best), baselineVsPlain: of(baseline) };
+}
+
+/** Appends a plain-session slice of each model (loaded on the target now) to `rows`, when the baseline is on. */
+export async function plainSlices(ctx: ExperimentContext, models: readonly string[], rows: ResultRow[]): Promise<void> {
+  if (!ctx.plain) return;
+  for (const m of models) {
+    const r = await ctx.plain.row(ctx, m);
+    if (r) rows.push(r);
   }
 }

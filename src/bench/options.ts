@@ -22,6 +22,8 @@ export interface BenchOptions {
   shapes: Record<string, number[]>;
   /** Client batch sizes for the batch experiment; default 1, 2, 4, ..., 32. */
   batchSizes: number[];
+  /** Measure the plain-session baseline between settings (plain-session.ts); default true. */
+  plainBaseline: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     inputData: { kind: 'random' },
     shapes: {},
     batchSizes: [...DEFAULT_BATCH_SIZES],
+    plainBaseline: true,
     ...overrides,
   };
   checkBenchOptions(o);

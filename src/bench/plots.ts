@@ -7,6 +7,13 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ExperimentResult, ResultRow } from './experiment.js';
 import { dmpPlots } from './plots-dmp.js';
+import { PLAIN_PHASE, plainFigure, plainRatios } from './plain-ratios.js';
+
+/** One row per model at its plain-session median, for the throughput plot's rule. */
+function plainMedians(rows: readonly ResultRow[]): { model: string; throughput: number }[] {
+  const models = [...new Set(rows.filter((r) => r.phase === PLAIN_PHASE).map((r) => r.model))];
+  return models.map((model) => ({ model, throughput: plainFigure(rows, model)!.median }));
+}
 
 export interface Plot {
   /** File name in the report folder. */
@@ -32,8 +39,9 @@ function xAxis(experiment: string): Axis {
 
 const x = (a: Axis) => ({ field: a.field, type: 'quantitative', title: a.title, axis: { tickMinStep: 1, format: 'd' }, ...(a.scale ? { scale: a.scale } : {}) });
 
-/** Rows plotted against the x axis: everything but the baselines. */
-const sweepRows = (rows: readonly ResultRow[]) => rows.filter((r) => r.phase !== 'baseline');
+/** Rows plotted against the x axis: everything but the baselines (single-tenant and plain session). */
+const sweepRows = (rows: readonly ResultRow[]) => rows.filter((r) => r.phase !== 'baseline' && r.phase !== PLAIN_PHASE);
+const PLAIN_COLOR = '#7f7f7f';
 
 function facetOf(values: object[], layer: object[], title: string, extra: object = {}): TopLevelSpec {
   return {
@@ -55,10 +63,17 @@ function throughputPlot(result: ExperimentResult, a: Axis): Plot {
   const values = [
     ...sweepRows(result.rows).map((r) => ({ ...r, kind: best.get(r.model) === r ? 'best' : 'sweep' })),
     ...result.rows.filter((r) => r.phase === 'baseline').map((r) => ({ ...r, kind: 'baseline' })),
+    ...plainMedians(result.rows).map((r) => ({ ...r, kind: 'plain' })),
   ];
   const y = { field: 'throughput', type: 'quantitative', title: 'inferences/s', scale: { zero: true } };
   const layer = [
-    { transform: [{ filter: "datum.kind !== 'baseline'" }], mark: { type: 'line', point: true }, encoding: { x: x(a), y } },
+    { transform: [{ filter: "datum.kind !== 'baseline' && datum.kind !== 'plain'" }], mark: { type: 'line', point: true }, encoding: { x: x(a), y } },
+    { transform: [{ filter: "datum.kind === 'plain'" }], mark: { type: 'rule', strokeDash: [2, 3], color: PLAIN_COLOR, strokeWidth: 1.5 }, encoding: { y } },
+    {
+      transform: [{ filter: "datum.kind === 'plain'" }],
+      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, color: PLAIN_COLOR, fontSize: 10 },
+      encoding: { y, x: { value: 0 }, text: { value: 'plain session' } },
+    },
     { transform: [{ filter: "datum.kind === 'best'" }], mark: { type: 'point', size: 140, color: '#2ca02c', strokeWidth: 2 }, encoding: { x: x(a), y } },
     { transform: [{ filter: "datum.kind === 'baseline'" }], mark: { type: 'rule', strokeDash: [5, 4], color: BASELINE_COLOR, strokeWidth: 1.5 }, encoding: { y } },
     {
@@ -67,26 +82,34 @@ function throughputPlot(result: ExperimentResult, a: Axis): Plot {
       encoding: { y, x: { value: CELL.width }, text: { value: 'baseline' } },
     },
   ];
-  const what = result.experiment === 'batch' ? 'batch size (green: best)' : 'concurrency level (dashed: single-tenant baseline; green: best)';
+  const what = result.experiment === 'batch' ? 'batch size (dotted: plain session; green: best)' : 'concurrency level (dashed: single-tenant baseline; dotted: plain session; green: best)';
   return { file: 'throughput.svg', title: 'Throughput', spec: facetOf(values, layer, `Throughput vs ${what}`) };
 }
 
-/** Throughput over the baseline, all models on one chart; for a mix also the normalized total. */
+/**
+ * Throughput over the plain session (the slices around each setting) when it was measured, else
+ * over the single-tenant baseline; all models on one chart; for a mix also the normalized total.
+ */
 function speedupPlot(result: ExperimentResult, a: Axis): Plot | null {
+  const ratios = plainRatios(result.rows);
+  const overPlain = ratios.some((r) => Number.isFinite(r));
   const base = new Map<string, number>();
   for (const r of result.rows) {
-    if (result.experiment === 'batch' ? r.batchSize === 1 : r.phase === 'baseline') base.set(r.model, r.throughput);
+    if (result.experiment === 'batch' ? r.batchSize === 1 && r.phase === 'batch' : r.phase === 'baseline') base.set(r.model, r.throughput);
   }
-  const values: object[] = sweepRows(result.rows).filter((r) => base.has(r.model)).map((r) => ({ model: r.model, [a.field]: r[a.field], speedup: r.throughput / base.get(r.model)! }));
+  const ratioOf = (r: ResultRow) => (overPlain ? ratios[result.rows.indexOf(r)] : r.throughput / (base.get(r.model) ?? NaN));
+  const values: object[] = sweepRows(result.rows).filter((r) => Number.isFinite(ratioOf(r))).map((r) => ({ model: r.model, [a.field]: r[a.field], speedup: ratioOf(r) }));
   if (values.length === 0) return null;
   if (result.experiment === 'cme-mix') {
     const levels = [...new Set(sweepRows(result.rows).map((r) => r.level))];
     for (const level of levels) {
-      const total = sweepRows(result.rows).filter((r) => r.level === level).reduce((s, r) => s + r.throughput / (base.get(r.model) ?? NaN), 0);
+      const total = sweepRows(result.rows).filter((r) => r.level === level).reduce((s, r) => s + ratioOf(r), 0);
       values.push({ model: 'all models (normalized sum)', level, speedup: total });
     }
   }
-  const what = result.experiment === 'batch' ? 'throughput / throughput at batch 1' : result.experiment === 'cme-mix' ? 'throughput in the mix / alone' : 'throughput / single-tenant baseline';
+  const what = overPlain
+    ? `throughput / plain onnxruntime-node session${result.experiment === 'cme-mix' ? ' (total: sum of the models\' ratios)' : ''}`
+    : result.experiment === 'batch' ? 'throughput / throughput at batch 1' : result.experiment === 'cme-mix' ? 'throughput in the mix / alone' : 'throughput / single-tenant baseline';
   return {
     file: 'speedup.svg',
     title: 'Speedup',

@@ -4,6 +4,7 @@
  */
 import type { ExperimentResult, ResultRow, SummaryRow } from './experiment.js';
 import type { Environment } from './environment.js';
+import { plainRatios } from './plain-ratios.js';
 
 const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : x === Infinity ? 'unbounded' : '-');
 const mb = (b: number) => (Number.isFinite(b) ? (b / 2 ** 20).toFixed(0) : '-');
@@ -45,21 +46,28 @@ export function summaryTable(summary: readonly SummaryRow[], experiment: string)
     };
   }
   const levelName = experiment === 'batch' ? 'best batch size' : 'best level';
-  const base = experiment === 'batch' ? 'batch 1 inf/s' : experiment === 'cme-mix' ? 'alone inf/s' : 'baseline inf/s';
+  const base = experiment === 'batch' ? 'batch 1 inf/s' : experiment === 'cme-mix' ? 'alone inf/s' : 'single-tenant inf/s';
   const best = experiment === 'cme-mix' ? 'in mix inf/s' : 'best inf/s';
+  const vsBase = experiment === 'batch' ? 'vs batch 1' : experiment === 'cme-mix' ? 'vs alone' : 'vs single-tenant (papers)';
+  const x = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? `${num(v, 2)}x` : '-');
+  const plain = (p: SummaryRow['plain']) => (p ? `${num(p.median, 1)} (${num(p.min, 1)}-${num(p.max, 1)}, ${p.slices} slices)` : '-');
   return {
-    head: ['model', base, best, levelName, 'speedup', 'max level (memory)', 'MB per instance', 'note'],
-    numeric: [false, true, true, true, true, true, true, false],
-    rows: summary.map((s) => [s.model, num(s.baseline, 1), num(s.best, 1), num(s.bestLevel, 0), `${num(s.speedup, 2)}x`, num(s.maxLevel, 0), num(s.perInstanceMB, 1), s.note]),
+    head: ['model', 'plain session inf/s', base, best, levelName, 'vs plain', vsBase, 'max level (memory)', 'MB per instance', 'note'],
+    numeric: [false, true, true, true, true, true, true, true, true, false],
+    rows: summary.map((s) => [
+      s.model, plain(s.plain), num(s.baseline, 1), num(s.best, 1), num(s.bestLevel, 0), x(s.bestVsPlain), x(s.speedup), num(s.maxLevel, 0), num(s.perInstanceMB, 1),
+      s.note + (s.baselineVsPlain !== undefined && Number.isFinite(s.baselineVsPlain) ? `${s.note ? '; ' : ''}single-tenant = ${num(s.baselineVsPlain, 2)}x plain` : ''),
+    ]),
   };
 }
 
 export function settingsTable(rows: readonly ResultRow[]): Table {
+  const ratios = plainRatios(rows);
   return {
-    head: ['phase', 'model', 'level', 'batch', 'setup', 'inf/s', 'p50 ms', 'p90 ms', 'p99 ms', 'queue us', 'infer us', 'CPU proc %', 'CPU sys %', 'loaded MB', 'stable'],
-    numeric: [false, false, true, true, false, true, true, true, true, true, true, true, true, true, false],
-    rows: rows.map((r) => [
-      r.phase, r.model, String(r.level), String(r.batchSize), r.setup, num(r.throughput, 1), num(r.latencyP50Ms, 2), num(r.latencyP90Ms, 2),
+    head: ['phase', 'model', 'level', 'batch', 'setup', 'inf/s', 'vs plain', 'p50 ms', 'p90 ms', 'p99 ms', 'queue us', 'infer us', 'CPU proc %', 'CPU sys %', 'loaded MB', 'stable'],
+    numeric: [false, false, true, true, false, true, true, true, true, true, true, true, true, true, true, false],
+    rows: rows.map((r, i) => [
+      r.phase, r.model, String(r.level), String(r.batchSize), r.setup, num(r.throughput, 1), Number.isFinite(ratios[i]) ? `${num(ratios[i], 2)}x` : '-', num(r.latencyP50Ms, 2), num(r.latencyP90Ms, 2),
       num(r.latencyP99Ms, 2), num(r.queueUs, 0), num(r.computeInferUs, 0), num(r.cpuProcessPct, 0), num(r.cpuSystemPct, 0), mb(r.loadedBytes),
       r.stable ? 'yes' : `no (${r.windows} windows)`,
     ]),

@@ -11,6 +11,10 @@ import type { BenchOptions } from './options.js';
 import { quietProgress, type Progress } from './progress.js';
 import { writeReport } from './report.js';
 import type { Target } from './target.js';
+import { PlainBaselines } from './plain-baseline.js';
+import { PLAIN_SESSION_LABEL } from './plain-session.js';
+
+const PLAIN_NOTE = `"vs plain": against the ${PLAIN_SESSION_LABEL}, the loop a user would write instead, measured in slices before and after each setting with the same inputs, windows and stability rule; each ratio uses the slices around its setting. "vs single-tenant": against one instance inside tenancy with the runtime defaults, the papers' baseline.`;
 
 export interface RunBenchOptions {
   experiment: string;
@@ -53,7 +57,14 @@ export async function runBench(o: RunBenchOptions): Promise<BenchRun> {
   try {
     progress.note(`tenancy bench ${experiment.name}: ${experiment.description}; models: ${models.join(', ')}`);
     const startedAt = new Date();
-    const result = await experiment.run({ target: o.target, models, options: o.options, progress });
+    const plain = o.options.plainBaseline ? new PlainBaselines() : null;
+    let result: ExperimentResult;
+    try {
+      result = await experiment.run({ target: o.target, models, options: o.options, progress, plain });
+    } finally {
+      plain?.close();
+    }
+    if (plain) result.notes.push(...plain.notes, PLAIN_NOTE);
     const finishedAt = new Date();
     const runId = history ? history.save({ experiment: experiment.name, startedAt, finishedAt, environment, settings, result, reportDir: o.outDir ?? null }) : null;
     const files = o.outDir ? await writeReport(o.outDir, { runId, result, environment, settings, startedAt, finishedAt }) : [];

@@ -41,6 +41,7 @@ interface BenchCommandOptions {
   list?: boolean;
   rerender?: string;
   streaming?: boolean;
+  plainBaseline: boolean;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -67,6 +68,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--batch-sizes <list>', 'client batch sizes for the batch experiment (default 1,2,4,8,16,32)', (v) => v.split(',').map((s) => integer(1)(s)))
     .option('--cores <n>', 'cores the engine\'s thread budget may hand out (default: all)', integer(1))
     .option('--devices <file>', 'devices file: core sets and simulated accelerators the engine may place on (dmp: default the cores in two halves and a simulated EdgeTPU)')
+    .option('--no-plain-baseline', 'do not measure the plain onnxruntime-node session between settings (speedups then only against the single-tenant baseline)')
     .option('--quiet', 'no progress output (for CI); the summary is still printed')
     .option('--db <file>', 'results database', DEFAULT_DB_PATH)
     .option('--no-db', 'do not store the run')
@@ -108,6 +110,7 @@ function history(opts: BenchCommandOptions, usage: (m: string) => never, out: (s
 async function run(experiment: string, opts: BenchCommandOptions, out: (s: string) => void): Promise<void> {
   const options: BenchOptions = defaultBenchOptions({
     windowMs: opts.windowMs, warmupMs: opts.warmupMs, perInstance: opts.perInstance, inputData: parseInputData(opts.inputData), shapes: opts.shape,
+    plainBaseline: opts.plainBaseline,
   });
   options.stability = { ...options.stability, threshold: opts.stabilityPct / 100, maxWindows: opts.maxWindows };
   if (opts.maxLevel) options.sweep.maxLevel = opts.maxLevel;
