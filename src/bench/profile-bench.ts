@@ -114,7 +114,11 @@ export async function loadOrMeasureProfiles(
   const store = options.db === null ? undefined : new ProfileStore(options.db ?? DEFAULT_PROFILE_DB);
   try {
     const names = await selectModels(target, models);
-    const settings = { windowMs: options.windowMs ?? DEFAULT_PROFILE_MEASURE.windowMs, warmupMs: options.warmupMs ?? DEFAULT_PROFILE_MEASURE.warmupMs, batchSizes: options.batchSizes ?? [4] };
+    const settings = {
+      windowMs: options.windowMs ?? DEFAULT_PROFILE_MEASURE.windowMs, warmupMs: options.warmupMs ?? DEFAULT_PROFILE_MEASURE.warmupMs, batchSizes: options.batchSizes ?? [4],
+      // A profile measured at one input shape says nothing of another.
+      ...(options.shapes && Object.keys(options.shapes).length ? { shapes: options.shapes } : {}),
+    };
     return await profileModels(engineProfileBench(target, options), devices, names, { ...options, store, settings });
   } finally {
     store?.close();

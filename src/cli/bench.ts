@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
 import { inventory, readDevicesFile } from '../runtime/index.js';
+import { parseShape } from './profile.js';
 import {
   compareRuns, createProgress, defaultBenchOptions, experimentNames, formatComparison, History, markdownTable, parseInputData,
   rewriteReport, runBench, summaryTable, DEFAULT_DB_PATH, EngineTarget, UrlTarget, type BenchOptions, type Target,
@@ -153,12 +154,6 @@ function number(min: number) {
     if (value.trim() === '' || !Number.isFinite(n) || n < min) throw usageError(`expected a number >= ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
-}
-
-function parseShape(value: string, previous: Record<string, number[]>): Record<string, number[]> {
-  const m = /^([^:]+):(\d+(?:,\d+)*)$/.exec(value);
-  if (!m) throw usageError(`expected NAME:D1,D2,... such as x:3,48,192, got ${JSON.stringify(value)}`);
-  return { ...previous, [m[1]]: m[2].split(',').map(Number) };
 }
 
 /** Commander's InvalidArgumentError exits with 1; usage errors here exit with 2. */

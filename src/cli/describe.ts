@@ -21,3 +21,15 @@ export function describeLoaded(engine: Engine): string {
   }
   return table(rows);
 }
+
+/** One line per choice the engine made where a model's config was silent (engine/serving-defaults.ts). */
+export function describeDefaults(engine: Engine): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const m of engine.loaded()) {
+    if (!m.defaults || seen.has(m.name)) continue;
+    seen.add(m.name);
+    for (const r of m.defaults.reasons) lines.push(`${m.name}: ${r}`);
+  }
+  return lines;
+}

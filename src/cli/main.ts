@@ -1,5 +1,6 @@
 /** The `tenancy` command line: one subcommand per file in this folder. */
 import { Command } from 'commander';
+import { isTenancyError } from '../errors.js';
 import { registerZooCommand } from './zoo.js';
 import { registerStartCommand } from './start.js';
 import { registerServeCommand } from './serve.js';
@@ -24,4 +25,11 @@ registerDevicesCommand(program);
 registerProfileCommand(program);
 registerPlanCommand(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commander has already printed and exited for its own usage errors; anything else that a
+  // command throws ends here as one line, never a stack trace (2: the input was wrong).
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = isTenancyError(err, 'INVALID_ARG') ? 2 : 1;
+}

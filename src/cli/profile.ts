@@ -4,7 +4,7 @@
  * device, for `tenancy plan` and `serve --placement auto`. Stored profiles are reused until the
  * model file, the device or the runtime changes (or --force). Prints one table per model/device.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
 import { loadOrMeasureProfiles } from '../bench/index.js';
@@ -25,6 +25,8 @@ export interface ProfilingOptions {
   force?: boolean;
   db: string | false;
   probe: boolean;
+  /** Sizes of inputs' dynamic dimensions, per input name. */
+  shape: Record<string, number[]>;
 }
 
 export function addProfilingOptions(cmd: Command): Command {
@@ -35,6 +37,7 @@ export function addProfilingOptions(cmd: Command): Command {
     .option('--window-ms <ms>', 'measurement window of each configuration (default 1000)', integer(10))
     .option('--warmup-ms <ms>', 'load before the windows of each configuration (default 500)', integer(0))
     .option('--batch-sizes <list>', 'dynamic batching sizes to profile besides none (default 4)', (v) => list(v).map(integer(1)))
+    .addOption(new Option('--shape <name:dims>', 'size of an input\'s dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable)').argParser(parseShape).default({}, 'none'))
     .option('--force', 'measure again even where a stored profile is valid')
     .option('--db <file>', 'profile database', DEFAULT_PROFILE_DB)
     .option('--no-db', 'measure everything, store nothing')
@@ -52,7 +55,7 @@ export async function gatherProfiles(o: ProfilingOptions, note: (line: string) =
   const file = o.devices ? await readDevicesFile(o.devices) : undefined;
   const devices = await inventory({ file, probeGpu: o.probe, probeModel: textOrientationModelFile() });
   const profiles = await loadOrMeasureProfiles(repo, devices, o.models, {
-    windowMs: o.windowMs, warmupMs: o.warmupMs, batchSizes: o.batchSizes, force: o.force, db: o.db === false ? null : o.db, onProgress: note,
+    windowMs: o.windowMs, warmupMs: o.warmupMs, batchSizes: o.batchSizes, force: o.force, db: o.db === false ? null : o.db, onProgress: note, shapes: o.shape,
   });
   return { devices, profiles };
 }
@@ -99,4 +102,11 @@ export function usageError(message: string): InvalidArgumentError {
   const err = new InvalidArgumentError(message);
   err.exitCode = USAGE_EXIT_CODE;
   return err;
+}
+
+/** --shape NAME:D1,D2,...: repeatable, one input each. */
+export function parseShape(value: string, previous: Record<string, number[]>): Record<string, number[]> {
+  const m = /^([^:]+):(\d+(?:,\d+)*)$/.exec(value);
+  if (!m) throw usageError(`expected NAME:D1,D2,... such as x:3,48,192, got ${JSON.stringify(value)}`);
+  return { ...previous, [m[1]]: m[2].split(',').map(Number) };
 }

@@ -11,7 +11,8 @@ import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-f
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
-import { admitAccelerator, admitMemory } from './admission.js';
+import { admitAccelerator, admitMemory, estimateInstanceBytes } from './admission.js';
+import { applyServingDefaults, type ServingDefaults } from './serving-defaults.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -32,6 +33,9 @@ export interface ModelIndexEntry {
   state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
   reason: string;
 }
+
+/** A model definition with the engine's defaults applied to each version's config. */
+type ServedDefinition = Omit<ModelDefinition, 'versions'> & { versions: (ModelDefinition['versions'][number] & { defaults: ServingDefaults | null })[] };
 
 interface Entry {
   versions: Model[]; // newest first
@@ -74,10 +78,10 @@ export class Engine {
    */
   async loadAll(names?: string[]): Promise<void> {
     const wanted = names ?? (await scanRepository(this.repository)).map((e) => e.name);
-    const defs: ModelDefinition[] = [];
+    const defs: ServedDefinition[] = [];
     for (const name of wanted) {
       try {
-        defs.push(await readModelDefinition(this.repository, name));
+        defs.push(this.withDefaults(await readModelDefinition(this.repository, name)));
       } catch (err) {
         this.markFailed(name, err);
       }
@@ -131,11 +135,11 @@ export class Engine {
   }
 
   private async loadFrom(repository: string, name: string, configOverride?: unknown): Promise<void> {
-    const def = await readModelDefinition(repository, name, configOverride).catch((err) => {
+    const def = this.withDefaults(await readModelDefinition(repository, name, configOverride).catch((err) => {
       // A model that is not there is not a model that failed: its state (if any) stays as it was.
       if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
       throw err;
-    });
+    }));
     const used = this.threadsInUse(name);
     const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
     const old = this.entries.get(name)?.versions ?? [];
@@ -143,7 +147,7 @@ export class Engine {
       // Same model files and settings: change the running versions' instances in place, no reload.
       for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
       this.admitAccelerators(name, def.versions.flatMap((v) => v.config.instance_group), name);
-      await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!)));
+      await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!, def.versions[i].defaults)));
       return;
     }
     await this.start(def, plan, old.length > 0);
@@ -166,7 +170,7 @@ export class Engine {
     });
   }
 
-  private async start(def: ModelDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
+  private async start(def: ServedDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
     const entry = this.entry(def.name);
     try {
       for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
@@ -188,6 +192,20 @@ export class Engine {
     entry.versions = models;
     entry.state = 'ready';
     entry.reason = '';
+  }
+
+  /**
+   * The configs to serve: where a config leaves instance_group or dynamic_batching out, the
+   * measured defaults of serving-defaults.ts (instances sized by the cores and the free memory).
+   */
+  private withDefaults(def: ModelDefinition): ServedDefinition {
+    return {
+      ...def,
+      versions: def.versions.map((v) => {
+        const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5 });
+        return { ...v, config, defaults };
+      }),
+    };
   }
 
   /** Instances asked for on simulated accelerators must fit their max_concurrent, with what runs there (but `replacing`'s own). */
@@ -296,7 +314,7 @@ export class Engine {
 }
 
 /** True when `def` is the loaded versions again with only instance_group changed (counts, devices, threads, hosts). */
-function onlyGroupsDiffer(old: Model[], def: ModelDefinition): boolean {
+function onlyGroupsDiffer(old: Model[], def: ServedDefinition): boolean {
   if (old.length === 0 || old.length !== def.versions.length) return false;
   const withoutGroups = (c: Model['config']) => JSON.stringify({ ...c, instance_group: [] });
   return old.every((m, i) => {

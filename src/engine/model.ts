@@ -15,6 +15,7 @@ import { ModelStats, phaseTimes } from './stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
+import type { ServingDefaults } from './serving-defaults.js';
 
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
 
@@ -43,9 +44,11 @@ export class Model {
   private unloading?: Promise<void>;
   /** Requests received, accepted or not: the controller's measure of demand. */
   received = 0;
+  /** What the engine chose where the config was silent (serving-defaults.ts); null: all from the config. */
+  defaults: ServingDefaults | null;
 
   constructor(
-    def: VersionDefinition,
+    def: VersionDefinition & { defaults?: ServingDefaults | null },
     private readonly threads: number[],
     private readonly log: Logger,
     private readonly devices: DeviceResolver,
@@ -55,6 +58,7 @@ export class Model {
     this.config = def.config;
     this.labels = def.labels;
     this.file = def.file;
+    this.defaults = def.defaults ?? null;
     this.table = buildInputTable(def.config);
     this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
@@ -216,7 +220,7 @@ export class Model {
    * instance cannot start, the ones started are stopped and the old groups stay.
    * `threads` gives the budgeted threads of the instances without a fixed count (index-aligned).
    */
-  async applyInstanceGroups(config: ModelConfig, threads: number[]): Promise<void> {
+  async applyInstanceGroups(config: ModelConfig, threads: number[], defaults: ServingDefaults | null = null): Promise<void> {
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     const pool = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
     const missing: InstanceSpec[] = [];
@@ -237,6 +241,7 @@ export class Model {
     this.instances = this.instances.filter((i) => !surplus.includes(i));
     await Promise.all(surplus.map((i) => i.stop()));
     this.config = config;
+    this.defaults = defaults;
     this.log.info({ instances: this.instances.length }, 'instance count changed in place');
   }
 

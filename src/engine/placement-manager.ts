@@ -22,10 +22,32 @@ export interface PlacementManagerOptions {
 export interface PlacementView {
   mode: 'manual' | 'auto';
   entries: PlacementEntry[];
+  /** Per model: who chose its instances and batching, and why (the engine's defaults where the config is silent). */
+  models: ModelConfiguration[];
   devices: (DeviceCapacity & { description: string })[];
   controller: ControllerStatus | null;
 }
 
+
+/** Who chose a model's instances and batching. */
+export interface ModelConfiguration {
+  model: string;
+  /** "config": as its config states; "defaults": the engine chose what the config leaves out (see reasons). */
+  source: 'config' | 'defaults';
+  instances: string | null;
+  batching: string | null;
+  reasons: string[];
+}
+
+function modelConfigurations(engine: Engine): ModelConfiguration[] {
+  const out = new Map<string, ModelConfiguration>();
+  for (const m of engine.loaded()) {
+    if (out.has(m.name)) continue;
+    const d = m.defaults;
+    out.set(m.name, { model: m.name, source: d ? 'defaults' : 'config', instances: d?.instances ?? null, batching: d?.batching ?? null, reasons: d?.reasons ?? [] });
+  }
+  return [...out.values()];
+}
 
 export class PlacementManager {
   private controller: Controller | null = null;
@@ -55,7 +77,7 @@ export class PlacementManager {
   }
 
   view(): PlacementView {
-    return { mode: this.controller ? 'auto' : 'manual', entries: currentPlacement(this.engine), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
+    return { mode: this.controller ? 'auto' : 'manual', entries: currentPlacement(this.engine), models: modelConfigurations(this.engine), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
   }
 
   /** Applies a placement for the models it names (the others stay), or refuses it with every reason. */

@@ -196,7 +196,10 @@ export async function profileModels(bench: ProfileBench, devices: DeviceInfo[], 
       }
       const identity = deviceIdentity(device, bench.runtime());
       const stored = options.force ? null : options.store?.get(sha, identity, model);
-      if (stored && stored.profile.points.length) {
+      // Measured at other input shapes (a model with dynamic dims), a profile is not this one's.
+      const sameShapes = JSON.stringify(stored?.settings.shapes ?? null) === JSON.stringify(options.settings?.shapes ?? null);
+      if (stored && stored.profile.points.length && !sameShapes) say(`${model} on ${device.id}: the stored profile was measured at other input shapes; measuring again`);
+      if (stored && stored.profile.points.length && sameShapes) {
         say(`${model} on ${device.id}: stored profile of ${stored.measuredAt} (device key ${deviceKey(identity).slice(0, 8)})`);
         out.push({ ...stored.profile, source: 'stored', simulated: false, measuredAt: stored.measuredAt });
         continue;

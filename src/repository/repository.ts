@@ -33,6 +33,8 @@ export interface VersionDefinition {
 export interface ModelDefinition {
   name: string;
   dir: string;
+  /** Fields the config left out, which the engine then chooses (engine/serving-defaults.ts). */
+  leftOut: { instanceGroup: boolean; dynamicBatching: boolean };
   /** The versions the config's version_policy selects, newest first. */
   versions: VersionDefinition[];
 }
@@ -74,6 +76,8 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
   const configFile = path.join(dir, 'config.json');
   const raw = override !== undefined ? override : await readJson(configFile);
   const base = validateModelConfig(raw, override !== undefined ? `${name} (config override)` : configFile, name);
+  const given = raw as Record<string, unknown>;
+  const leftOut = { instanceGroup: given.instance_group === undefined, dynamicBatching: given.dynamic_batching === undefined };
 
   const onDisk = await versionsOnDisk(dir);
   const withFile: number[] = [];
@@ -89,7 +93,7 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
     const config = completeFromOnnx(base, meta, configFile);
     versions.push({ version, file, config, labels: await labelsFor(dir, config) });
   }
-  return { name, dir, versions };
+  return { name, dir, leftOut, versions };
 }
 
 function selectVersions(config: ModelConfig, available: number[], name: string): number[] {

@@ -160,7 +160,7 @@ export async function writeZooModel(
   options: ZooOptions & { modelName?: string; instanceCount?: number } = {},
 ): Promise<string> {
   const { modelName, instanceCount, ...zooOptions } = options;
-  checkEntryOptions(modelName ?? name, instanceCount ?? 1);
+  checkEntryOptions(modelName ?? name, instanceCount);
   return writeZooModelEntry(repoDir, buildZooModel(name, zooOptions), { modelName, instanceCount });
 }
 
@@ -168,7 +168,7 @@ export async function writeZooModel(
 export async function writeZooModelEntry(
   repoDir: string,
   model: ZooModel,
-  { modelName = model.name, instanceCount = 1 }: { modelName?: string; instanceCount?: number } = {},
+  { modelName = model.name, instanceCount }: { modelName?: string; instanceCount?: number } = {},
 ): Promise<string> {
   checkEntryOptions(modelName, instanceCount);
   const modelDir = join(repoDir, modelName);
@@ -179,17 +179,20 @@ export async function writeZooModelEntry(
   return modelDir;
 }
 
-function checkEntryOptions(modelName: string, instanceCount: number): void {
+function checkEntryOptions(modelName: string, instanceCount: number | undefined): void {
   if (!/^[A-Za-z0-9_.-]+$/.test(modelName) || modelName === '.' || modelName === '..') {
     throw new RangeError(`modelName "${modelName}" is not valid: expected letters, digits, '_', '-' or '.' (a folder name)`);
   }
-  if (!Number.isInteger(instanceCount) || instanceCount < 1) {
+  if (instanceCount !== undefined && (!Number.isInteger(instanceCount) || instanceCount < 1)) {
     throw new RangeError(`instanceCount ${instanceCount} is not valid: expected an integer >= 1`);
   }
 }
 
-/** The Triton-style config.json of a zoo model. */
-export function zooModelConfig(model: ZooModel, modelName: string = model.name, instanceCount = 1) {
+/**
+ * The Triton-style config.json of a zoo model. Without `instanceCount` it has no instance_group,
+ * so the engine serves it with its measured default (engine/serving-defaults.ts).
+ */
+export function zooModelConfig(model: ZooModel, modelName: string = model.name, instanceCount?: number) {
   const size = model.options.inputSize;
   return {
     name: modelName,
@@ -197,7 +200,7 @@ export function zooModelConfig(model: ZooModel, modelName: string = model.name, 
     max_batch_size: model.options.maxBatchSize,
     input: [{ name: 'input', data_type: 'TYPE_FP32', dims: [3, size, size] }],
     output: [{ name: 'logits', data_type: 'TYPE_FP32', dims: [1000] }],
-    instance_group: [{ count: instanceCount, kind: 'KIND_CPU' }],
+    ...(instanceCount !== undefined ? { instance_group: [{ count: instanceCount, kind: 'KIND_CPU' }] } : {}),
     // Every zoo model has a dynamic batch dimension, so batch-1 clients get merged batches under load.
     ...(model.options.maxBatchSize > 0 ? { dynamic_batching: {} } : {}),
     parameters: {

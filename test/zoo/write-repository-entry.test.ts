@@ -25,7 +25,6 @@ test('writeZooModel writes config.json with Triton field names and 1/model.onnx'
     max_batch_size: 32,
     input: [{ name: 'input', data_type: 'TYPE_FP32', dims: [3, 64, 64] }],
     output: [{ name: 'logits', data_type: 'TYPE_FP32', dims: [1000] }],
-    instance_group: [{ count: 1, kind: 'KIND_CPU' }],
     dynamic_batching: {},
     parameters: {
       zoo_architecture: { string_value: 'mobilenet_v2' },
