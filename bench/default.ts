@@ -73,7 +73,7 @@ async function bareRepository(models: string[]): Promise<string> {
 
 /** A binary-tensor-data request body (Triton's extension), written once for the load generator. */
 async function requestBody(m: ModelCase): Promise<{ file: string; headerLength: number }> {
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: m.inputName, datatype: 'FP32', shape: m.input.shape, parameters: { binary_data_size: m.input.data.byteLength } }], outputs: [{ name: m.name === 'mobilenet_v2' ? 'logits' : 'softmax_0.tmp_0', parameters: { binary_data: true } }] }));
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: m.inputName, datatype: 'FP32', shape: m.input.shape, parameters: { binary_data_size: (m.input.data as Float32Array).byteLength } }], outputs: [{ name: m.name === 'mobilenet_v2' ? 'logits' : 'softmax_0.tmp_0', parameters: { binary_data: true } }] }));
   const file = path.join(work, `${m.name}.body`);
   const data = m.input.data as Float32Array;
   await writeFile(file, Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));

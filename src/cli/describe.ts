@@ -33,3 +33,10 @@ export function describeDefaults(engine: Engine): string[] {
   }
   return lines;
 }
+
+/** The engine's choices, under the table of what is loaded (then a blank line). */
+export function printDefaults(engine: Engine): void {
+  const chosen = describeDefaults(engine);
+  if (chosen.length) console.log(`\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`);
+  console.log('');
+}

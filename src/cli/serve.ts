@@ -12,7 +12,7 @@ import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFi
 import { createLogger } from '../log.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
 import { startServers, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
-import { describeDefaults, describeLoaded } from './describe.js';
+import { describeLoaded, printDefaults } from './describe.js';
 
 export interface ServeCommandOptions {
   repo?: string;
@@ -91,9 +91,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
   const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices) : new PlacementManager(engine);
   console.log(describeLoaded(engine));
-  const chosen = describeDefaults(engine);
-  if (chosen.length) console.log(`\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`);
-  console.log('');
+  printDefaults(engine);
   const servers = await startServers(engine, { ...serverOptions(opts), placement });
   printUrls(servers);
   await untilSignal(engine, servers);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ensureDefaultRepository, exampleImagesDir, DEFAULT_REPOSITORY_DIR, TEXT_ORIENTATION } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
-import { describeLoaded, table } from './describe.js';
+import { describeLoaded, printDefaults, table } from './describe.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
 import { printUrls, untilSignal } from './serve.js';
 
@@ -37,7 +37,8 @@ async function start(opts: StartOptions): Promise<void> {
   const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
   console.log(`loading ${repo} (${engine.cores} cores)`);
   await engine.loadAll();
-  console.log(describeLoaded(engine) + '\n');
+  console.log(describeLoaded(engine));
+  printDefaults(engine);
   console.log(`self-check: closed loop, 2 requests per instance outstanding, ${opts.checkSeconds} s per model`);
   const rows = [['MODEL', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS']];
   for (const model of engine.loaded()) {
