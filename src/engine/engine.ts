@@ -4,6 +4,7 @@
  * others serve; loads and unloads of one model are serialized.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { checkModelName, scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
@@ -113,7 +114,13 @@ export class Engine {
       try {
         await this.loadFrom(upload?.repository ?? this.repository, name, configOverride);
       } catch (err) {
-        await upload?.remove();
+        if (upload) {
+          await upload.remove();
+          // A model sent with a load that failed was never this server's model: no trace of it.
+          forget();
+          // Its files' paths are the client's (relative to the model folder), not the server's.
+          if (err instanceof Error) err.message = err.message.split(upload.repository + path.sep).join('');
+        }
         if (isTenancyError(err, 'NOT_FOUND')) forget();
         throw err;
       }

@@ -8,7 +8,7 @@ import { errors } from '../errors.js';
 import { Controller, placementFitProblems, planOnDevices, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
 import type { Engine } from './engine.js';
 import { estimateInstanceBytes } from './admission.js';
-import { applyPlacement, currentPlacement, placementEntryProblems } from './placement.js';
+import { applyPlacement, currentPlacement, placementEntryProblems, placementRefused } from './placement.js';
 
 export interface PlacementManagerOptions {
   /** Stored profiles (measured or simulated); memory per instance and the planner use them. */
@@ -87,7 +87,7 @@ export class PlacementManager {
     // Names first: the capacity check needs every entry's model and device to exist.
     let problems = placementEntryProblems(this.engine, entries);
     if (!problems.length) problems = placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d));
-    if (problems.length) throw errors.invalidArg(`placement refused: ${problems.join('; ')}`);
+    if (problems.length) throw placementRefused(problems);
     await applyPlacement(this.engine, entries);
     return this.view();
   }

@@ -40,10 +40,16 @@ export function placementEntryProblems(engine: Engine, entries: PlacementEntry[]
   return problems;
 }
 
+/** The refusal of a placement: its first problems, and how many more (a request may hold thousands of entries). */
+export function placementRefused(problems: readonly string[]): Error {
+  const shown = problems.slice(0, 10).join('; ');
+  return errors.invalidArg(`placement refused: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`);
+}
+
 /** Moves each model named in `entries` to its new instance groups; models not named stay as they are. */
 export async function applyPlacement(engine: Engine, entries: PlacementEntry[]): Promise<void> {
   const problems = placementEntryProblems(engine, entries);
-  if (problems.length) throw errors.invalidArg(`placement refused: ${problems.join('; ')}`);
+  if (problems.length) throw placementRefused(problems);
   const byModel = new Map<string, PlacementEntry[]>();
   for (const e of entries) byModel.set(e.model, [...(byModel.get(e.model) ?? []), e]);
   for (const [model, list] of byModel) {

@@ -60,7 +60,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const modelControlMode = options.modelControlMode ?? 'none';
   let closing = false;
   const placement = options.placement ?? new PlacementManager(engine);
-  const shm = options.allowClientShm ? new SystemSharedMemory() : null;
+  const shm = options.allowClientShm ? new SystemSharedMemory('/dev/shm', bodyLimit) : null;
   const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const closers: (() => Promise<void>)[] = [];
   const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };

@@ -115,6 +115,7 @@ export function pooledRawInputs(deserialize: (b: Buffer) => GrpcInferRequest, po
   return (buf) => {
     const msg = deserialize(buf);
     msg.raw_input_contents = (msg.raw_input_contents ?? []).map((raw) => {
+      if (raw.length === 0) return EMPTY;
       const own = pool.take(raw.length);
       raw.copy(own);
       return own;

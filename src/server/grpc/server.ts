@@ -6,6 +6,7 @@ import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
 import { loadInferenceService } from './proto.js';
 import { inferenceHandlers } from './service.js';
 import { OpenStreams, streamInferHandler } from './stream-infer.js';
+import { guarded, scanInferRequest } from './message-scan.js';
 import { SHUTDOWN_GRACE_MS, type ServeContext } from '../context.js';
 
 
@@ -14,9 +15,14 @@ export async function startGrpcServer(ctx: ServeContext, host: string, port: num
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });
   widenFlowControl(server);
   const pool = new BodyPool();
-  // Both inference methods decode raw inputs into pooled buffers.
-  const pooled = (m: grpc.MethodDefinition<unknown, unknown>) => ({ ...m, requestDeserialize: pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) });
-  const definition = { ...service.service, ModelInfer: pooled(service.service.ModelInfer), ModelStreamInfer: pooled(service.service.ModelStreamInfer) };
+  // Every method's message is decoded behind a guard (message-scan.ts): one that cannot be taken
+  // reaches the handler as a refusal, answered INVALID_ARGUMENT. Both inference methods are
+  // counted on the wire first, then decode raw inputs into pooled buffers.
+  const definition: grpc.ServiceDefinition = Object.fromEntries(Object.entries(service.service).map(([name, m]) => {
+    const infer = name === 'ModelInfer' || name === 'ModelStreamInfer';
+    const decode = infer ? pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) : m.requestDeserialize;
+    return [name, { ...m, requestDeserialize: guarded(decode, infer ? scanInferRequest : undefined) }];
+  }));
   const streams = new OpenStreams();
   server.addService(definition, { ...inferenceHandlers(ctx, pool), ModelStreamInfer: streamInferHandler(ctx, pool, streams) });
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -14,6 +14,7 @@ import { decodeGrpcInfer, encodeGrpcInfer, plainParameters, releaseRawInputs, ty
 import type { BodyPool } from '../oip/body-pool.js';
 import { releaseReadBuffers } from './release-read-buffers.js';
 import { allowedSharedMemory } from '../oip/shared-memory.js';
+import { refusedReason } from './message-scan.js';
 
 /** gRPC sends a file's bytes as bytes_param. */
 function bytesFile(p: GrpcParam, what: string): Uint8Array {
@@ -26,6 +27,8 @@ type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryDa
 /** Wraps an async handler: its value is the response, its error the call's status. */
 function unary<Req>(work: (req: Req, call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown> | unknown): Handler {
   return (call, callback) => {
+    const refused = refusedReason(call.request);
+    if (refused !== null) return callback(grpcError(errors.invalidArg(refused)));
     Promise.resolve()
       .then(() => work(call.request as Req, call))
       .then((res) => callback(null, res), (err) => callback(grpcError(err)));

@@ -20,6 +20,7 @@ import { runInference } from '../oip/infer.js';
 import type { BodyPool } from '../oip/body-pool.js';
 import type { ServeContext } from '../context.js';
 import { decodeGrpcInfer, encodeGrpcInfer, releaseRawInputs, type GrpcInferRequest } from './codec.js';
+import { refusedReason } from './message-scan.js';
 
 const SHUTTING_DOWN = 'the server is shutting down: this stream takes no new requests';
 
@@ -78,6 +79,12 @@ export function streamInferHandler(ctx: ServeContext, pool: BodyPool, open: Open
       }
     };
     call.on('data', (r: GrpcInferRequest) => {
+      const refused = refusedReason(r);
+      if (refused !== null) {
+        // A message that cannot be taken is answered like a failed request; the stream goes on.
+        if (!call.writableEnded) call.write({ error_message: refused, infer_response: { model_name: '', model_version: '', id: '' } });
+        return;
+      }
       if (draining || call.writableEnded) {
         releaseRawInputs(r, pool);
         if (!call.writableEnded) call.write({ error_message: SHUTTING_DOWN, infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id } });

@@ -21,8 +21,12 @@ export function placementRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
 }
 
+/** Entries in one placement, at most: one per model and device is all a placement needs. */
+const MAX_ENTRIES = 1024;
+
 function entriesOf(raw: unknown): PlacementEntry[] {
   if (!Array.isArray(raw) || raw.length === 0) throw errors.invalidArg(`placement: "entries" must be a non-empty array of {model, device, instances, threads}, got ${preview(raw)}`);
+  if (raw.length > MAX_ENTRIES) throw errors.invalidArg(`placement: "entries" holds ${raw.length} entries, more than this server takes (at most ${MAX_ENTRIES})`);
   return raw.map((e, i) => {
     if (typeof e !== 'object' || e === null) throw errors.invalidArg(`placement: entries[${i}] must be an object, got ${preview(e)}`);
     const { model, device, instances, threads } = e as Record<string, unknown>;

@@ -62,17 +62,26 @@ export function encodeByteStrings(values: readonly BytesElement[]): Buffer {
 /**
  * Length-prefixed bytes → BYTES elements; every length must fit in what is left. Each element is
  * a copy of its exact bytes, never decoded as text (an encoded picture must arrive unchanged), and
- * never a view (the body it came in may be reused).
+ * never a view (the body it came in may be reused). The prefixes are counted first, so a body of
+ * millions of empty elements is refused (when `expected` is given and differs) before one is made:
+ * 64 MB of zeros held the event loop 21 s and 3.3 GB while 16 million copies were made.
  */
-export function decodeByteStrings(buf: Buffer, what: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let o = 0;
-  while (o < buf.length) {
+export function decodeByteStrings(buf: Buffer, what: string, expected?: number, shape = ''): Uint8Array[] {
+  let count = 0;
+  for (let o = 0; o < buf.length; ) {
     if (o + 4 > buf.length) throw errors.invalidArg(`${what}: BYTES data ends inside an element's 4-byte length prefix at byte ${o}`);
     const n = buf.readUInt32LE(o);
     if (o + 4 + n > buf.length)
       throw errors.invalidArg(`${what}: BYTES element at byte ${o} says ${n} bytes, but only ${buf.length - o - 4} are left`);
-    out.push(Uint8Array.prototype.slice.call(buf, o + 4, o + 4 + n));
+    o += 4 + n;
+    count++;
+    if (expected !== undefined && count > expected) break;
+  }
+  if (expected !== undefined && count !== expected) throw errors.invalidArg(`${what}: binary data holds ${count > expected ? `more than ${expected}` : count} BYTES elements, but shape ${shape || `of ${expected} elements`} needs ${expected}`);
+  const out = new Array<Uint8Array>(count);
+  for (let o = 0, i = 0; i < count; i++) {
+    const n = buf.readUInt32LE(o);
+    out[i] = Uint8Array.prototype.slice.call(buf, o + 4, o + 4 + n);
     o += 4 + n;
   }
   return out;

@@ -9,7 +9,9 @@ import type { Tensor, TensorMap } from '../../tensor.js';
 import { classify } from './classification.js';
 import { sharedMemoryOff, type SharedMemoryRef, type SystemSharedMemory } from './shared-memory.js';
 import { tensorFromRaw, tensorToRaw } from './tensor-wire.js';
-import type { DecodedRequest } from './types.js';
+import type { DecodedRequest, SharedMemoryInput } from './types.js';
+import { elementBytes, elementCount } from '../../tensor.js';
+import type { Model } from '../../engine/index.js';
 import { uniqueNames } from './limits.js';
 
 export interface EncodedOutput {
@@ -50,6 +52,7 @@ export async function runInference(engine: Engine, name: string, version: string
     for (const o of wanted) once(o.name);
   }
   if (!shm && (req.sharedInputs?.length || wanted?.some((o) => o.sharedMemory))) throw sharedMemoryOff();
+  if (req.sharedInputs?.length) checkSharedInputs(model, req.sharedInputs, shm!);
   const read: Buffer[] = [];
   try {
     const inputs: TensorMap = req.sharedInputs?.length ? { ...req.inputs } : req.inputs;
@@ -78,6 +81,26 @@ export async function runInference(engine: Engine, name: string, version: string
     // The scheduler copied the inputs for the instance: these bytes are no longer read.
     for (const b of read) shm!.release(b);
   }
+}
+
+/**
+ * Before any shared-memory input is read: it must be one the model takes, its byte size must be
+ * what its shape and datatype need (BYTES: within the BYTES limit), and all of them together within
+ * the server's read limit. Reading first (into a buffer of the declared size) let a 417-byte
+ * request make the server read gigabytes before it was told the input was unknown.
+ */
+function checkSharedInputs(model: Model, inputs: readonly SharedMemoryInput[], shm: SystemSharedMemory): void {
+  let total = 0;
+  for (const s of inputs) {
+    const what = `input "${s.name}"`;
+    if (!model.table.inputs.has(s.name)) throw errors.invalidArg(`unexpected input "${s.name}" for model "${model.name}" (expected: ${[...model.table.inputs.keys()].join(', ')})`);
+    shm.check(s.ref, what);
+    const n = elementCount(s.shape);
+    if (s.datatype !== 'BYTES' && s.ref.byteSize !== n * elementBytes(s.datatype))
+      throw errors.invalidArg(`${what}: shared_memory_byte_size is ${s.ref.byteSize} bytes, but shape [${s.shape.join(', ')}] of ${s.datatype} needs ${n * elementBytes(s.datatype)} bytes`);
+    total += s.ref.byteSize;
+  }
+  if (total > shm.maxReadBytes) throw errors.invalidArg(`the request's shared-memory inputs add up to ${total} bytes, more than this server reads for one request (${shm.maxReadBytes}, its body limit)`);
 }
 
 /** The parameters of an output that went into shared memory, as the response carries them. */

@@ -15,6 +15,11 @@ export const REQUEST_LIMITS = {
   rank: 64,
   /** Characters of a tensor, parameter or model name. */
   name: 1024,
+  /**
+   * Elements of one BYTES tensor (strings, pictures). Each is an object of its own: an empty one
+   * costs 2-4 bytes on the wire and ~100 in memory, so 64 MB of them would take gigabytes.
+   */
+  bytesElements: 65_536,
 } as const;
 
 export function checkCount(n: number, limit: number, what: string): void {

@@ -47,11 +47,14 @@ export function shmObjectPath(key: unknown, root = '/dev/shm'): string | null {
   return m && m[1] !== '.' && m[1] !== '..' ? join(root, m[1]) : null;
 }
 
+/** One read at most this long: readSync takes no length of 2 GiB or more. */
+const READ_CHUNK = 2 ** 30;
+
 /** Reads `buf.length` bytes at `position`; returns how many it got before the end of the file. */
 export function readFully(fd: number, buf: Uint8Array, position: number): number {
   let done = 0;
   while (done < buf.length) {
-    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    const n = readSync(fd, buf, done, Math.min(READ_CHUNK, buf.length - done), position + done);
     if (n === 0) break;
     done += n;
   }
@@ -71,8 +74,12 @@ export class SystemSharedMemory {
   /** Input bytes read per request live until the request ends: reused buffers (body-pool.ts says why). */
   private readonly pool = new BodyPool();
 
-  /** `root`: where the OS keeps shared-memory objects (/dev/shm on Linux). */
-  constructor(private readonly root = '/dev/shm') {}
+  /**
+   * `root`: where the OS keeps shared-memory objects (/dev/shm on Linux). `maxReadBytes`: the most
+   * one request may read from shared memory (the server's body limit: a request is no larger
+   * for passing its tensors this way).
+   */
+  constructor(private readonly root = '/dev/shm', readonly maxReadBytes = Infinity) {}
 
   register(name: string, key: unknown, offset: unknown, byteSize: unknown): void {
     if (typeof name !== 'string' || name === '') throw errors.invalidArg(`a shared memory region needs a name, got ${preview(name)}`);
@@ -144,6 +151,11 @@ export class SystemSharedMemory {
   /** Unregisters everything (the server is closing). */
   close(): void {
     this.unregister();
+  }
+
+  /** Checks that `ref` lies in a registered region, without reading it. */
+  check(ref: SharedMemoryRef, what: string): void {
+    this.locate(ref, what);
   }
 
   private locate(ref: SharedMemoryRef, what: string): Region {

@@ -25,12 +25,18 @@ export function checkShape(shape: unknown, what: string): number[] {
   return shape as number[];
 }
 
+/** Each BYTES element is an object of its own: their number is bounded, as the number of tensors is. */
+function checkBytesCount(n: number, shape: readonly number[], what: string): void {
+  if (n > REQUEST_LIMITS.bytesElements)
+    throw errors.invalidArg(`${what}: a BYTES tensor of shape ${fmt(shape)} has ${n} elements, more than this server accepts in one tensor (at most ${REQUEST_LIMITS.bytesElements})`);
+}
+
 /** Raw bytes → tensor. The data is copied so the tensor owns an exact-size buffer (safe to transfer). */
 export function tensorFromRaw(dt: DataType, shape: number[], bytes: Uint8Array, what: string): Tensor {
   const n = elementCount(shape);
   if (dt === 'BYTES') {
-    const data = decodeByteStrings(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), what);
-    if (data.length !== n) throw errors.invalidArg(`${what}: binary data holds ${data.length} BYTES elements, but shape ${fmt(shape)} needs ${n}`);
+    checkBytesCount(n, shape, what);
+    const data = decodeByteStrings(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), what, n, fmt(shape));
     return { datatype: dt, shape, data };
   }
   const want = n * elementBytes(dt);
@@ -82,6 +88,7 @@ export function tensorFromValues(dt: DataType, shape: number[], values: readonly
   let data: TensorData;
   switch (dt) {
     case 'BYTES': {
+      checkBytesCount(n, shape, what);
       const out = new Array<BytesElement>(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
