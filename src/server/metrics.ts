@@ -70,10 +70,18 @@ export function createMetricsRegistry(engine: Engine): Registry {
 
   gauge('tenancy_model_instances', 'Instances of a model version per device and host kind', ['model', 'version', 'device', 'host'], (g) => {
     for (const m of engine.loaded()) {
-      const perHost = new Map<string, number>();
-      for (const i of m.instances) perHost.set(i.hostKind, (perHost.get(i.hostKind) ?? 0) + 1);
-      for (const [host, n] of perHost) g.set({ ...labels(m), device: 'cpu', host }, n);
+      const per = new Map<string, { device: string; host: string; n: number }>();
+      for (const i of m.instances) {
+        const key = `${i.device}\0${i.hostKind}`;
+        const e = per.get(key) ?? { device: i.device, host: i.hostKind, n: 0 };
+        e.n++;
+        per.set(key, e);
+      }
+      for (const e of per.values()) g.set({ ...labels(m), device: e.device, host: e.host }, e.n);
     }
+  });
+  gauge('tenancy_model_configuration', 'Who chose a model version\'s instances and batching: source "config" (as its config states) or "defaults" (the engine, where the config is silent)', ['model', 'version', 'source'], (g) => {
+    for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults ? 'defaults' : 'config' }, 1);
   });
   gauge('tenancy_instance_state', 'Instance lifecycle state (1 for the current state)', ['model', 'version', 'instance', 'state'], (g) => {
     for (const m of engine.loaded()) for (const i of m.instances) g.set({ ...labels(m), instance: i.name, state: i.state }, 1);

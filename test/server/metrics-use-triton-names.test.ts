@@ -32,6 +32,7 @@ test("GET /metrics on its own port serves Triton's metric names with model and v
   assert.match(text, /^nv_cpu_memory_total_bytes \d+/m);
   assert.match(text, /^nv_cpu_memory_used_bytes \d+/m);
   assert.match(text, new RegExp(`^tenancy_model_instances\\{model="${TEXT_ORIENTATION}",version="1",device="cpu",host="thread"\\} 1$`, 'm'));
+  assert.match(text, new RegExp(`^tenancy_model_configuration\\{model="${TEXT_ORIENTATION}",version="1",source="config"\\} 1$`, 'm'), 'the fixture\'s config states its instances');
   assert.match(text, new RegExp(`^tenancy_instance_state\\{model="${TEXT_ORIENTATION}",version="1",instance="${TEXT_ORIENTATION}:1#0",state="ready"\\} 1$`, 'm'));
   assert.match(text, /^tenancy_process_resident_memory_bytes \d+/m);
 });
