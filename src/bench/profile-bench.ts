@@ -6,10 +6,9 @@
  *
  * loadOrMeasureProfiles is what `tenancy profile`, `tenancy plan` and `serve --placement auto` call.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { statSync } from 'node:fs';
 import { ProfileStore, profileModels, DEFAULT_PROFILE_DB, type PointMeasurement, type ProfileBench, type ProfiledModel, type ProfilerOptions } from '../placement/index.js';
-import type { Device } from '../runtime/index.js';
+import { runtimeVersion, type Device } from '../runtime/index.js';
 import { EngineTarget } from './engine-target.js';
 import { memoryNow } from './experiment.js';
 import { createInputSource, type InputData } from './inputs.js';
@@ -31,15 +30,6 @@ export interface ProfileMeasureOptions {
 export const DEFAULT_PROFILE_MEASURE = { windowMs: 1000, warmupMs: 500, stability: { threshold: 0.1, count: 3, maxWindows: 6 } };
 
 const settle = () => new Promise((r) => setTimeout(r, 200));
-
-function runtimeVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    return `onnxruntime-node ${(JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version}`;
-  } catch {
-    return 'onnxruntime-node (version unknown)';
-  }
-}
 
 /** A ProfileBench over an engine target: each configuration loaded alone, measured, unloaded. */
 export function engineProfileBench(target: EngineTarget, o: ProfileMeasureOptions = {}): ProfileBench {

@@ -1,5 +1,5 @@
 /** Plain-text tables of what the engine has loaded, for the terminal. */
-import type { Engine } from '../engine/index.js';
+import type { Engine, LiveTuner, TuningMemory } from '../engine/index.js';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -38,5 +38,14 @@ export function describeDefaults(engine: Engine): string[] {
 export function printDefaults(engine: Engine): void {
   const chosen = describeDefaults(engine);
   if (chosen.length) console.log(`\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`);
+  console.log('');
+}
+
+/** The live tuner's state per model, then a blank line. */
+export function printTuning(tuner: LiveTuner, memory: TuningMemory | null): void {
+  const rows = tuner.status();
+  if (!rows.length) return;
+  console.log(`live tuning (${memory ? `remembered in ${memory.store.file}` : 'not remembered: --profiles none'}):`);
+  for (const t of rows) console.log(`  ${t.model}: ${t.state}: ${t.why}`);
   console.log('');
 }

@@ -4,7 +4,9 @@
  * finish, close the engine and exit 0.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { Engine, PlacementManager } from '../engine/index.js';
+import { Engine, LiveTuner, PlacementManager, TuningMemory } from '../engine/index.js';
+import { TuningStore } from '../placement/tuning-store.js';
+import { DEFAULT_PROFILE_DB } from '../placement/index.js';
 import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
 import { loadOrMeasureProfiles } from '../bench/index.js';
 import { planOnDevices } from '../placement/index.js';
@@ -12,7 +14,10 @@ import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFi
 import { createLogger } from '../log.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
 import { startServers, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
-import { describeLoaded, printDefaults } from './describe.js';
+import { describeLoaded, printDefaults, printTuning } from './describe.js';
+
+export const PLACEMENT_MODES = ['tune', 'manual', 'auto'] as const;
+export type PlacementMode = (typeof PLACEMENT_MODES)[number];
 
 export interface ServeCommandOptions {
   repo?: string;
@@ -25,8 +30,14 @@ export interface ServeCommandOptions {
   bodyLimit: number;
   /** Devices file: core sets and simulated accelerators. */
   devices?: string;
-  /** manual: instances as the configs say (GET/PUT /v2/placement to change); auto: planned from profiles and re-planned as the load shifts. */
-  placement: 'manual' | 'auto';
+  /**
+   * tune: where a config is silent, the measured defaults at once, tuned live under the real load
+   * and remembered; manual: the configs (and the defaults where they are silent), moved only by
+   * PUT /v2/placement; auto: planned from profiles and re-planned as the load shifts.
+   */
+  placement: PlacementMode;
+  /** SQLite file of stored tunings (and profiles); "none": nothing is remembered. */
+  profiles: string;
   /** Let clients register system shared-memory regions (Triton's --allow-client-shm). */
   allowClientShm?: boolean;
   httpHeaderTimeout: number;
@@ -73,7 +84,8 @@ export function registerServeCommand(program: Command): void {
     .option('--http-request-timeout <ms>', 'time a client has to send a whole request, headers and body (the inference is not counted)', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.requestTimeoutMs)
     .option('--http-keep-alive-timeout <ms>', 'how long an idle keep-alive connection stays open', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs)
     .option('--http-max-connections <n>', 'open HTTP connections at most; more are closed as they arrive', positive('a number of connections'), DEFAULT_CONNECTION_LIMITS.maxConnections)
-    .addOption(new Option('--placement <mode>', 'manual: instances as the model configs say (GET/PUT /v2/placement moves them); auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(['manual', 'auto']).default('manual'))
+    .addOption(new Option('--placement <mode>', 'tune: where a config is silent on instances or batching, serve measured defaults at once, tune them under the live load and remember the result; manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(PLACEMENT_MODES).default('tune'))
+    .option('--profiles <file>', 'SQLite file where tunings and profiles are stored ("none": remember nothing)', DEFAULT_PROFILE_DB)
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
       if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
       if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
@@ -85,16 +97,31 @@ export function registerServeCommand(program: Command): void {
 export async function serve(opts: ServeCommandOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
   const devices = await inventory({ file: opts.devices ? await readDevicesFile(opts.devices) : undefined, probeModel: textOrientationModelFile() });
-  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
-  console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode})`);
+  const memory = opts.placement === 'tune' ? openTuningMemory(opts.profiles, devices) : null;
+  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup });
+  console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`);
   if (opts.modelControlMode === 'none') await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
-  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices) : new PlacementManager(engine);
+  const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
+  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices) : new PlacementManager(engine, { tuner });
   console.log(describeLoaded(engine));
   printDefaults(engine);
+  if (tuner) printTuning(tuner, memory);
   const servers = await startServers(engine, { ...serverOptions(opts), placement });
   printUrls(servers);
+  tuner?.start();
   await untilSignal(engine, servers);
+}
+
+/** The store of tunings, or null with --profiles none. */
+export function openTuningMemory(file: string, devices: Device[]): TuningMemory | null {
+  if (file === 'none') return null;
+  return new TuningMemory(new TuningStore(file), devices.find((d) => d.id === 'cpu'));
+}
+
+/** The live tuner, saying each change on one line. */
+export function liveTuner(engine: Engine, memory: TuningMemory | null): LiveTuner {
+  return new LiveTuner(engine, { memory, onChange: (t) => console.log(`tuning ${t.model}: ${t.state}: ${t.configuration}: ${t.why}`) });
 }
 
 /**

@@ -1,18 +1,21 @@
 /**
  * `tenancy start` (what `npm start` runs): builds the default repository on first run, loads it,
  * prints what is loaded where, runs a short self-check that measures each model, then serves it
- * over the Open Inference Protocol (`--no-serve` ends after the self-check).
+ * over the Open Inference Protocol (`--no-serve` ends after the self-check), tuning each model
+ * live where its config is silent, as `tenancy serve` does by default.
  */
 import type { Command } from 'commander';
-import { Engine, type InputTable } from '../engine/index.js';
+import { Engine, PlacementManager, type InputTable } from '../engine/index.js';
+import { DEFAULT_PROFILE_DB } from '../placement/index.js';
+import { cpuDevice } from '../runtime/index.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDefaultRepository, exampleImagesDir, DEFAULT_REPOSITORY_DIR, TEXT_ORIENTATION } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
-import { describeLoaded, printDefaults, table } from './describe.js';
+import { describeLoaded, printDefaults, printTuning, table } from './describe.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
-import { printUrls, untilSignal } from './serve.js';
+import { liveTuner, openTuningMemory, printUrls, untilSignal } from './serve.js';
 
 interface StartOptions {
   repo?: string;
@@ -34,7 +37,8 @@ export function registerStartCommand(program: Command): void {
 
 async function start(opts: StartOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
-  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn') });
+  const memory = opts.serve ? openTuningMemory(DEFAULT_PROFILE_DB, [cpuDevice()]) : null;
+  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup });
   console.log(`loading ${repo} (${engine.cores} cores)`);
   await engine.loadAll();
   console.log(describeLoaded(engine));
@@ -48,8 +52,12 @@ async function start(opts: StartOptions): Promise<void> {
   console.log(table(rows) + '\n');
   await classifyExamples(engine);
   if (!opts.serve) return engine.close();
-  const servers = await startServers(engine, { host: opts.host, httpPort: 8000, grpcPort: 8001, metricsPort: 8002, bodyLimit: DEFAULT_BODY_LIMIT });
+  const tuner = liveTuner(engine, memory);
+  printTuning(tuner, memory);
+  const placement = new PlacementManager(engine, { tuner });
+  const servers = await startServers(engine, { host: opts.host, httpPort: 8000, grpcPort: 8001, metricsPort: 8002, bodyLimit: DEFAULT_BODY_LIMIT, placement });
   printUrls(servers);
+  tuner.start();
   await untilSignal(engine, servers);
 }
 

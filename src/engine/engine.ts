@@ -13,7 +13,8 @@ import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../run
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
 import { admitAccelerator, admitMemory, estimateInstanceBytes } from './admission.js';
-import { applyServingDefaults, type ServingDefaults } from './serving-defaults.js';
+import { applyServingDefaults, type DefaultsInput, type ServingDefaults } from './serving-defaults.js';
+import type { ModelConfig } from '../repository/index.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -25,7 +26,15 @@ export interface EngineOptions {
   /** The device inventory (runtime/devices.ts); default: the CPU alone. */
   devices?: Device[];
   log?: Logger;
+  /**
+   * What the live tuner found for a model file on this device at an earlier start (engine/tuner.ts,
+   * placement/tuning-store.ts): served instead of the defaults where the config is silent.
+   */
+  storedTuning?: StoredTuningLookup;
 }
+
+/** The stored tuning of one model version, or null. */
+export type StoredTuningLookup = (model: string, file: string, config: ModelConfig) => Promise<DefaultsInput['stored']>;
 
 /** One row of the repository index, as the repository extension reports it. */
 export interface ModelIndexEntry {
@@ -56,6 +65,7 @@ export class Engine {
   readonly cores: number;
   readonly log: Logger;
   readonly devices: Device[];
+  private readonly storedTuning?: StoredTuningLookup;
   private readonly entries = new Map<string, Entry>();
   private readonly resolver: DeviceResolver = {
     resolve: (id) => {
@@ -71,6 +81,7 @@ export class Engine {
     this.cores = options.cores ?? os.availableParallelism();
     this.log = options.log ?? silentLogger;
     this.devices = options.devices ?? [cpuDevice()];
+    this.storedTuning = options.storedTuning;
   }
 
   /**
@@ -82,7 +93,7 @@ export class Engine {
     const defs: ServedDefinition[] = [];
     for (const name of wanted) {
       try {
-        defs.push(this.withDefaults(await readModelDefinition(this.repository, name)));
+        defs.push(await this.withDefaults(await readModelDefinition(this.repository, name)));
       } catch (err) {
         this.markFailed(name, err);
       }
@@ -135,18 +146,24 @@ export class Engine {
   /**
    * Changes a loaded model's config (its placement, batching) and keeps its files where they are:
    * a model sent with its load stays that model (load() without files would go back to the
-   * repository, as the protocol's load does).
+   * repository, as the protocol's load does). `chosen`: the engine made this change (the live
+   * tuner), not the user; what and why is kept on the model as its defaults are, and it is made
+   * only while the model is still served on the engine's choice: a placement or load that came
+   * first (they are serialized) is the user's word and stands.
    */
-  async reconfigure(name: string, config: unknown): Promise<void> {
-    await this.serialize(name, () => this.loadFrom(this.entries.get(name)?.upload?.repository ?? this.repository, name, config));
+  async reconfigure(name: string, config: unknown, chosen?: ServingDefaults): Promise<void> {
+    await this.serialize(name, async () => {
+      if (chosen && !this.entries.get(name)?.versions[0]?.defaults) throw errors.modelNotReady(name, 'placed', 'placed or loaded with a stated config meanwhile; the engine\'s change is dropped');
+      await this.loadFrom(this.entries.get(name)?.upload?.repository ?? this.repository, name, config, chosen);
+    });
   }
 
-  private async loadFrom(repository: string, name: string, configOverride?: unknown): Promise<void> {
-    const def = this.withDefaults(await readModelDefinition(repository, name, configOverride).catch((err) => {
+  private async loadFrom(repository: string, name: string, configOverride?: unknown, chosen?: ServingDefaults): Promise<void> {
+    const def = await this.withDefaults(await readModelDefinition(repository, name, configOverride).catch((err) => {
       // A model that is not there is not a model that failed: its state (if any) stays as it was.
       if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
       throw err;
-    }));
+    }), chosen);
     const used = this.threadsInUse(name);
     const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
     const old = this.entries.get(name)?.versions ?? [];
@@ -203,16 +220,17 @@ export class Engine {
 
   /**
    * The configs to serve: where a config leaves instance_group or dynamic_batching out, the
-   * measured defaults of serving-defaults.ts (instances sized by the cores and the free memory).
+   * measured defaults of serving-defaults.ts (instances sized by the cores and the free memory),
+   * or what the live tuner stored for the model file at an earlier start.
    */
-  private withDefaults(def: ModelDefinition): ServedDefinition {
-    return {
-      ...def,
-      versions: def.versions.map((v) => {
-        const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5 });
-        return { ...v, config, defaults };
-      }),
-    };
+  private async withDefaults(def: ModelDefinition, chosen?: ServingDefaults): Promise<ServedDefinition> {
+    const leftOut = def.leftOut.instanceGroup || def.leftOut.dynamicBatching;
+    const versions = await Promise.all(def.versions.map(async (v) => {
+      const stored = leftOut && this.storedTuning ? await this.storedTuning(def.name, v.file, v.config).catch(() => null) : null;
+      const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5, stored });
+      return { ...v, config, defaults: chosen ?? defaults };
+    }));
+    return { ...def, versions };
   }
 
   /** Instances asked for on simulated accelerators must fit their max_concurrent, with what runs there (but `replacing`'s own). */
@@ -320,10 +338,16 @@ export class Engine {
   }
 }
 
-/** True when `def` is the loaded versions again with only instance_group changed (counts, devices, threads, hosts). */
+/**
+ * True when `def` is the loaded versions again with only the placement changed: instance_group
+ * (counts, devices, threads, hosts) and the dynamic batcher's sizes and queue delay.
+ */
 function onlyGroupsDiffer(old: Model[], def: ServedDefinition): boolean {
   if (old.length === 0 || old.length !== def.versions.length) return false;
-  const withoutGroups = (c: Model['config']) => JSON.stringify({ ...c, instance_group: [] });
+  const withoutGroups = (c: Model['config']) => JSON.stringify({
+    ...c, instance_group: [],
+    dynamic_batching: c.dynamic_batching && { ...c.dynamic_batching, preferred_batch_size: [], max_queue_delay_microseconds: 0 },
+  });
   return old.every((m, i) => {
     const v = def.versions[i];
     return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutGroups(m.config) === withoutGroups(v.config);

@@ -5,3 +5,5 @@ export type { ModelStatistics, Duration } from './stats.js';
 export { buildInputTable, validateInputs, type InputTable, type InputSpec } from './validate.js';
 export { currentPlacement, applyPlacement, placementEntryProblems } from './placement.js';
 export { PlacementManager, type PlacementManagerOptions, type PlacementView } from './placement-manager.js';
+export { LiveTuner, type ModelTuning, type TuningState, type TunerOptions } from './tuner.js';
+export { TuningMemory } from './tuning-memory.js';

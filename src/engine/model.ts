@@ -16,6 +16,7 @@ import { buildInputTable, validateInputs, type InputTable } from './validate.js'
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
+import { configShapesKey, requestShapesKey } from './shapes-key.js';
 
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
 
@@ -26,7 +27,7 @@ let nextSeq = 1;
 export class Model {
   readonly name: string;
   readonly version: number;
-  /** Replaced only by applyInstanceGroups (a config that differs in instance groups alone). */
+  /** Replaced only by applyInstanceGroups (a config that differs in instance groups and batch sizes alone). */
   config: ModelConfig;
   readonly labels: Record<string, string[]>;
   readonly file: string;
@@ -44,6 +45,11 @@ export class Model {
   private unloading?: Promise<void>;
   /** Requests received, accepted or not: the controller's measure of demand. */
   received = 0;
+  /** Inferences completed (a request of batch n counts n): the live tuner's measure of throughput. */
+  completed = 0;
+  /** The input shapes requests carry (shapes-key.ts); the config's when its dims are fixed, else the last request's. */
+  shapes: string | null;
+  private readonly dynamicDims: boolean;
   /** What the engine chose where the config was silent (serving-defaults.ts); null: all from the config. */
   defaults: ServingDefaults | null;
 
@@ -60,6 +66,8 @@ export class Model {
     this.file = def.file;
     this.defaults = def.defaults ?? null;
     this.table = buildInputTable(def.config);
+    this.shapes = configShapesKey(this.table);
+    this.dynamicDims = this.shapes === null;
     this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
     this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.instances, {
@@ -184,6 +192,7 @@ export class Model {
       if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     }
     const batchSize = validateInputs(this.table, inputs, options.outputs);
+    if (this.dynamicDims) this.shapes = requestShapesKey(this.table, inputs);
     const level = requestLevel(this.config, options.priority);
     const timeoutMs = requestTimeoutMs(this.config, level, options.timeoutMs);
     const now = preciseNow();
@@ -206,6 +215,7 @@ export class Model {
       return;
     }
     this.stats.success(req, r, doneAt);
+    this.completed += req.batchSize;
     req.resolve({
       model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
       timing: phaseTimes(req, r, doneAt),
@@ -214,7 +224,7 @@ export class Model {
   }
 
   /**
-   * Applies new instance groups in place, without dropping a request: instances that already match
+   * Applies new instance groups (and batch sizes, queue delay) in place, without dropping a request: instances that already match
    * a wanted (device, threads, host) stay; the missing ones start, warm, then join the pool; the
    * surplus (idle ones first) leave the pool at once and stop after their running request. If a new
    * instance cannot start, the ones started are stopped and the old groups stay.
@@ -239,6 +249,7 @@ export class Model {
     }
     const surplus = pool; // what no wanted spec claimed
     this.instances = this.instances.filter((i) => !surplus.includes(i));
+    this.scheduler.setBatching(schedulerOptions(config).batching);
     await Promise.all(surplus.map((i) => i.stop()));
     this.config = config;
     this.defaults = defaults;

@@ -9,6 +9,7 @@ import { Controller, placementFitProblems, planOnDevices, type ControllerOptions
 import type { Engine } from './engine.js';
 import { estimateInstanceBytes } from './admission.js';
 import { applyPlacement, currentPlacement, placementEntryProblems, placementRefused } from './placement.js';
+import type { LiveTuner, ModelTuning } from './tuner.js';
 
 export interface PlacementManagerOptions {
   /** Stored profiles (measured or simulated); memory per instance and the planner use them. */
@@ -17,10 +18,13 @@ export interface PlacementManagerOptions {
   memoryShare?: number;
   /** Controller settings for auto mode. */
   controller?: Omit<ControllerOptions, 'profiles' | 'devices'>;
+  /** The live tuner, in tune mode (the default of `tenancy serve`). */
+  tuner?: LiveTuner;
 }
 
 export interface PlacementView {
-  mode: 'manual' | 'auto';
+  /** tune: defaults where configs are silent, tuned live; manual: as configs and PUT say; auto: planned from profiles. */
+  mode: 'tune' | 'manual' | 'auto';
   entries: PlacementEntry[];
   /** Per model: who chose its instances and batching, and why (the engine's defaults where the config is silent). */
   models: ModelConfiguration[];
@@ -32,19 +36,26 @@ export interface PlacementView {
 /** Who chose a model's instances and batching. */
 export interface ModelConfiguration {
   model: string;
-  /** "config": as its config states; "defaults": the engine chose what the config leaves out (see reasons). */
-  source: 'config' | 'defaults';
+  /**
+   * "config": as its config states (or as a placement set it); "defaults": the engine's measured
+   * defaults where the config is silent; "stored": what the live tuner found at an earlier start;
+   * "tuner": the live tuner's choice in this run.
+   */
+  source: 'config' | 'defaults' | 'stored' | 'tuner';
   instances: string | null;
   batching: string | null;
   reasons: string[];
+  /** The live tuner's state for it (tune mode), else null. */
+  tuning: ModelTuning | null;
 }
 
-function modelConfigurations(engine: Engine): ModelConfiguration[] {
+function modelConfigurations(engine: Engine, tuner?: LiveTuner): ModelConfiguration[] {
   const out = new Map<string, ModelConfiguration>();
+  const tuning = new Map((tuner?.status() ?? []).map((t) => [t.model, t]));
   for (const m of engine.loaded()) {
     if (out.has(m.name)) continue;
     const d = m.defaults;
-    out.set(m.name, { model: m.name, source: d ? 'defaults' : 'config', instances: d?.instances ?? null, batching: d?.batching ?? null, reasons: d?.reasons ?? [] });
+    out.set(m.name, { model: m.name, source: d?.source ?? 'config', instances: d?.instances ?? null, batching: d?.batching ?? null, reasons: d?.reasons ?? [], tuning: tuning.get(m.name) ?? null });
   }
   return [...out.values()];
 }
@@ -77,7 +88,8 @@ export class PlacementManager {
   }
 
   view(): PlacementView {
-    return { mode: this.controller ? 'auto' : 'manual', entries: currentPlacement(this.engine), models: modelConfigurations(this.engine), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
+    const mode = this.controller ? 'auto' : this.options.tuner ? 'tune' : 'manual';
+    return { mode, entries: currentPlacement(this.engine), models: modelConfigurations(this.engine, this.options.tuner), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
   }
 
   /** Applies a placement for the models it names (the others stay), or refuses it with every reason. */
@@ -112,7 +124,13 @@ export class PlacementManager {
     this.controller.start();
   }
 
+  /** The live tuner, when this server tunes. */
+  get tuner(): LiveTuner | undefined {
+    return this.options.tuner;
+  }
+
   stop(): void {
     this.controller?.stop();
+    void this.options.tuner?.stop();
   }
 }

@@ -58,8 +58,8 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
       count: e.instances, kind: e.device.startsWith('gpu:') ? 'KIND_GPU' : 'KIND_CPU', device: e.device, threads: e.threads,
       host: m.config.instance_group.find((g) => g.device === e.device)?.host ?? 'thread',
     }));
-    // A change of instance groups alone is applied in place; a change of batching reloads the model
-    // (new instances start before the old ones drain, so no request is lost either way).
+    // Instance groups, batch sizes and queue delay change in place; any other change reloads the
+    // model (new instances start before the old ones drain, so no request is lost either way).
     await engine.reconfigure(model, { ...withBatching(m.config, list[0].batching), instance_group });
   }
 }

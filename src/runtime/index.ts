@@ -5,3 +5,4 @@ export { type HostKind } from './host.js';
 export { preciseNow } from './host-protocol.js';
 export { cpuDevice, inventory, probeGpu, readDevicesFile, validateDevicesFile, type Device, type DevicesFile, type InventoryOptions } from './devices.js';
 export type { SimulatedModel } from './sim-session.js';
+export { runtimeVersion } from './runtime-version.js';

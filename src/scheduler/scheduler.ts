@@ -65,7 +65,7 @@ export class Scheduler {
   private orderedHead = 0;
 
   constructor(
-    private readonly options: SchedulerOptions,
+    private options: SchedulerOptions,
     private readonly instances: () => readonly ModelInstance[],
     private readonly hooks: SchedulerHooks,
   ) {
@@ -75,6 +75,17 @@ export class Scheduler {
 
   get queued(): number {
     return this.queue.size;
+  }
+
+  /**
+   * Changes the batch sizes and queue delay in place (the tuner's and placement's moves): the
+   * next batch is formed with them. Batching cannot be turned on or off here (requests carry a
+   * batch key only when the model batches), nor ordering changed.
+   */
+  setBatching(batching: SchedulerOptions['batching']): void {
+    if (!batching || !this.options.batching) return;
+    this.options = { ...this.options, batching: { ...batching, preserveOrdering: this.options.batching.preserveOrdering } };
+    this.dispatch();
   }
 
   get inflight(): number {

@@ -81,7 +81,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     }
     const metricsPort = pick(options.metricsPort, 8002);
     if (metricsPort !== null) {
-      const server = createMetricsServer(createMetricsRegistry(engine), connections);
+      const server = createMetricsServer(createMetricsRegistry(engine, options.placement?.tuner), connections);
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(metricsPort, host, () => resolve()));
       result.metricsPort = (server.address() as AddressInfo).port;
       closers.push(() => closeHttp(server));

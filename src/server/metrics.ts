@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { ConnectionLimits } from './http/app.js';
 import os from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Engine, ModelStatistics } from '../engine/index.js';
+import type { Engine, LiveTuner, ModelStatistics } from '../engine/index.js';
 
 type StatPick = (s: ModelStatistics) => number;
 
@@ -45,7 +45,7 @@ function cpuTimes(): { idle: number; total: number } {
   return { idle, total };
 }
 
-export function createMetricsRegistry(engine: Engine): Registry {
+export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Registry {
   const registry = new Registry();
   const labels = (s: { name: string; version: string | number }) => ({ model: s.name, version: String(s.version) });
   for (const [name, help, pick] of COUNTERS) {
@@ -80,9 +80,17 @@ export function createMetricsRegistry(engine: Engine): Registry {
       for (const e of per.values()) g.set({ ...labels(m), device: e.device, host: e.host }, e.n);
     }
   });
-  gauge('tenancy_model_configuration', 'Who chose a model version\'s instances and batching: source "config" (as its config states) or "defaults" (the engine, where the config is silent)', ['model', 'version', 'source'], (g) => {
-    for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults ? 'defaults' : 'config' }, 1);
+  gauge('tenancy_model_configuration', 'Who chose a model version\'s instances and batching: source "config" (as its config states or a placement set it), "defaults" (the engine, where the config is silent), "stored" (the live tuner, at an earlier start) or "tuner" (the live tuner, now)', ['model', 'version', 'source'], (g) => {
+    for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults?.source ?? 'config' }, 1);
   });
+  if (tuner) {
+    gauge('tenancy_model_tuning_state', 'The live tuner\'s state of a model (1 for the current state): fixed, default, tuning, tuned or stored', ['model', 'state'], (g) => {
+      for (const t of tuner.status()) g.set({ model: t.model, state: t.state }, 1);
+    });
+    gauge('tenancy_model_tuned_throughput', 'Inferences/s a model served at its current configuration, as the live tuner last measured it under busy load', ['model'], (g) => {
+      for (const t of tuner.status()) if (t.throughput !== null) g.set({ model: t.model }, t.throughput);
+    });
+  }
   gauge('tenancy_instance_state', 'Instance lifecycle state (1 for the current state)', ['model', 'version', 'instance', 'state'], (g) => {
     for (const m of engine.loaded()) for (const i of m.instances) g.set({ ...labels(m), instance: i.name, state: i.state }, 1);
   });
