@@ -15,7 +15,7 @@
  * Options (env): BENCH_ROUNDS (default 3), BENCH_SECONDS per run (default 8), BENCH_CASES
  * ("mobilenet,classifier,both"), BENCH_CONNECTIONS (default 8).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,8 @@ interface ModelCase {
   file: string;
 }
 
+// bin/tenancy.js runs dist/: build it from the sources this bench is run with.
+execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))], { stdio: 'inherit' });
 const work = await mkdtemp(path.join(os.tmpdir(), 'tenancy-bench-default-'));
 const zooDir = path.join(work, 'zoo');
 await writeZooModel(zooDir, 'mobilenet_v2');
@@ -95,7 +97,8 @@ interface Served {
 async function serve(repo: string): Promise<Served> {
   const t0 = performance.now();
   const args = ['serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--profiles', path.join(repo, '..', `${path.basename(repo)}.profiles.db`)];
-  const child = spawn(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The compiled CLI, as a user runs it (bin/tenancy.js): built from the current sources at the bench's start.
+  const child = spawn(process.execPath, [...HEAP_FLAGS, fileURLToPath(new URL('../bin/tenancy.js', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.setEncoding('utf8').on('data', (d) => (output += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -106,7 +109,9 @@ async function serve(repo: string): Promise<Served> {
     });
     child.once('exit', (code) => reject(new Error(`tenancy serve exited (${code}):\n${output}`)));
   });
-  return { child, url, readyMs: performance.now() - t0, output };
+  const readyMs = performance.now() - t0;
+  // What the server printed so far (its tuning lines keep coming).
+  return { child, url, readyMs, get output() { return output; } };
 }
 
 async function stop(s: Served): Promise<void> {
@@ -198,6 +203,8 @@ try {
     let tuned: { seconds: number; rows: TuningRow[] } = { seconds: NaN, rows: [] };
     try {
       tuned = await untilTuned(first.url, models, bodies, TUNING_LIMIT_S);
+      const changes = first.output.split('\n').filter((l) => l.startsWith('tuning '));
+      console.log(`the tuner's changes:\n${changes.map((l) => `  ${l}`).join('\n')}`);
       console.log(`tuned under load in ${fmt(tuned.seconds, 1)} s:\n${tuned.rows.map((t) => `  ${t.model}: ${t.state}: ${t.configuration} (${t.why})`).join('\n')}`);
       for (let r = 0; r < ROUNDS; r++) {
         const plainRates: number[] = [];

@@ -218,6 +218,9 @@ export class LiveTuner {
     t.view.shapes = t.model.shapes;
     this.change(t, 'tuning', `requests keep it busy (${startRate.toFixed(1)} inf/s at the start): trying neighbouring configurations`);
     let incumbent = first;
+    // Every window measured at the incumbent: its throughput is their mean, not the last one's noise.
+    let incumbentRates = [startRate];
+    const meanRate = () => incumbentRates.reduce((a, b) => a + b, 0) / incumbentRates.length;
     for (let p = climb.next(); p && !this.stopped && performance.now() - startedAt < this.o.maxTuningMs; p = climb.next()) {
       if (!this.stillOurs(t)) return;
       const tried = await this.apply(t, p, 'tuner').then(() => true, (err: Error) => {
@@ -239,7 +242,8 @@ export class LiveTuner {
       t.view.trials.push({ configuration: describePoint(p), ratio: round(ratio), accepted });
       if (accepted) {
         incumbent = latest!;
-        t.view.throughput = latest!.rates.get(t.view.model) ?? null;
+        incumbentRates = [c1!.rates.get(t.view.model) ?? 0, latest!.rates.get(t.view.model) ?? 0];
+        t.view.throughput = meanRate();
         this.change(t, 'tuning', `${describePoint(p)} served ${round(ratio)}x the incumbent's score`);
         continue;
       }
@@ -256,17 +260,22 @@ export class LiveTuner {
         return;
       }
       incumbent = again;
-      t.view.throughput = again.rates.get(t.view.model) ?? t.view.throughput;
+      incumbentRates.push(again.rates.get(t.view.model) ?? 0);
+      t.view.throughput = meanRate();
     }
     if (this.stopped || !this.stillOurs(t)) return;
     const tuningMs = performance.now() - startedAt;
     t.view.tuningMs = Math.round(tuningMs);
     const rate = t.view.throughput ?? 0;
     const moved = pointKey(climb.incumbent) !== pointKey(startPoint);
-    const why = `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: ${rate.toFixed(1)} inf/s served (${(rate / Math.max(startRate, 1e-9)).toFixed(2)}x the start's ${startRate.toFixed(1)})${moved ? '' : '; the start was already the best'}`;
+    const why = moved
+      ? `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: ${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows; ${(rate / Math.max(startRate, 1e-9)).toFixed(2)}x the start's ${startRate.toFixed(1)})`
+      : `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: the start was already the best (no neighbour served 5% more); ${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows)`;
     const m = t.model;
+    // Unmoved, the start's figure is one of the windows averaged into `rate`: the mean is the better estimate of both.
+    if (!moved) t.view.startThroughput = rate;
     await this.o.memory?.remember(m.name, m.file, {
-      shapes: t.view.shapes ?? '{}', point: climb.incumbent, throughput: rate, startThroughput: startRate, trials: climb.trials.length, tuningMs, tunedAt: new Date().toISOString(),
+      shapes: t.view.shapes ?? '{}', point: climb.incumbent, throughput: rate, startThroughput: moved ? startRate : rate, trials: climb.trials.length, tuningMs, tunedAt: new Date().toISOString(),
     }).catch((err: Error) => this.engine.log.warn({ model: m.name, err: err.message }, 'tuning not stored'));
     this.change(t, 'tuned', why);
   }
