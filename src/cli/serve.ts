@@ -8,7 +8,6 @@ import { Engine, LiveTuner, PlacementManager, TuningMemory } from '../engine/ind
 import { TuningStore } from '../placement/tuning-store.js';
 import { DEFAULT_PROFILE_DB } from '../placement/index.js';
 import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
-import { loadOrMeasureProfiles } from '../bench/index.js';
 import { planOnDevices } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
@@ -103,7 +102,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   if (opts.modelControlMode === 'none') await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
   const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
-  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices) : new PlacementManager(engine, { tuner });
+  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices, opts.profiles) : new PlacementManager(engine, { tuner });
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
@@ -128,10 +127,12 @@ export function liveTuner(engine: Engine, memory: TuningMemory | null): LiveTune
  * Auto placement: profiles from the store (measuring what is missing, on a separate engine), an
  * initial plan with every model weighted alike, then the controller re-plans as the load shifts.
  */
-async function autoPlacement(engine: Engine, repo: string, devices: Device[]): Promise<PlacementManager> {
+async function autoPlacement(engine: Engine, repo: string, devices: Device[], db: string): Promise<PlacementManager> {
   const models = [...new Set(engine.loaded().map((m) => m.name))];
   console.log(`auto placement: profiles of ${models.join(', ')} on ${devices.filter((d) => d.available).map((d) => d.id + (d.simulated ? ' (simulated)' : '')).join(', ')} (stored ones reused; missing ones measured now)`);
-  const profiles = await loadOrMeasureProfiles(repo, devices, models);
+  // The profiler lives with the bench; loaded only in this mode.
+  const { loadOrMeasureProfiles } = await import('../bench/index.js');
+  const profiles = await loadOrMeasureProfiles(repo, devices, models, { db: db === 'none' ? null : db });
   const manager = new PlacementManager(engine, { profiles: () => profiles });
   const first = planOnDevices(profiles, devices, models.map((model) => ({ model, weight: 1 })));
   for (const line of first.reasons) console.log(`  ${line}`);

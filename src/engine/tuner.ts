@@ -8,8 +8,9 @@
  *
  * How: a model whose config is silent on instances or batching (serving-defaults.ts) serves on
  * the defaults at once. When requests keep it busy (a request waiting or running in at least
- * `busyShare` of the samples: the server, not the clients, sets the pace, so throughput measures
- * the configuration), a hill climb (placement/tuning-search.ts) tries one neighbouring
+ * `busyShare` of 50 ms samples: the server, not the clients, sets the pace, so throughput
+ * measures the configuration; on a 2-core box whose main thread is saturated by HTTP, requests
+ * wait in the sockets rather than in the engine, hence not a higher share), a hill climb (placement/tuning-search.ts) tries one neighbouring
  * configuration at a time, applied with the engine's live moves (instances start and warm before
  * old ones drain; batch sizes change in place: no request is lost), and measures a window after
  * each. A trial must beat the incumbent by `minGain` in two windows in a row (this machine's
@@ -76,7 +77,7 @@ export interface TunerOptions {
   /** A trial replaces the incumbent only when it scores at least this much higher (both windows). Default 1.05. */
   minGain?: number;
   maxTrials?: number;
-  /** Share of samples with a request waiting or running for the load to count as busy. Default 0.8. */
+  /** Share of samples with a request waiting or running for the load to count as busy. Default 0.6. */
   busyShare?: number;
   /** Where tunings are remembered across starts; null: not remembered. */
   memory?: TuningMemory | null;
@@ -96,7 +97,9 @@ interface Window {
   busy: boolean;
 }
 
-const SAMPLE_MS = 100;
+const SAMPLE_MS = 50;
+/** Windows tried for a busy one before the tuner concludes the load went away. */
+const BUSY_TRIES = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 export class LiveTuner {
@@ -107,7 +110,7 @@ export class LiveTuner {
   private readonly o: Required<Omit<TunerOptions, 'memory' | 'onChange'>> & Pick<TunerOptions, 'memory' | 'onChange'>;
 
   constructor(private readonly engine: Engine, options: TunerOptions = {}) {
-    this.o = { windowMs: 1500, settleMs: 300, intervalMs: 1000, maxTuningMs: 60_000, minGain: 1.05, maxTrials: 12, busyShare: 0.8, ...options };
+    this.o = { windowMs: 1500, settleMs: 300, intervalMs: 1000, maxTuningMs: 60_000, minGain: 1.05, maxTrials: 12, busyShare: 0.6, ...options };
   }
 
   start(): void {
@@ -230,11 +233,11 @@ export class LiveTuner {
         return false;
       });
       if (!tried) continue;
-      const c1 = await this.window(t);
+      const c1 = await this.busyWindow(t);
       let ratio = c1?.busy ? compare(c1, incumbent, refs) : 0;
       let latest = c1;
       if (c1?.busy && ratio >= this.o.minGain) {
-        const c2 = await this.window(t);
+        const c2 = await this.busyWindow(t);
         ratio = c2?.busy ? Math.min(ratio, compare(c2, incumbent, refs)) : 0;
         latest = c2;
       }
@@ -254,7 +257,7 @@ export class LiveTuner {
         this.change(t, 'default', 'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load');
         return;
       }
-      const again = await this.window(t);
+      const again = await this.busyWindow(t);
       if (!again?.busy) {
         this.change(t, 'default', 'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load');
         return;
@@ -305,6 +308,20 @@ export class LiveTuner {
     });
     this.refresh();
     t.view.configuration = what;
+  }
+
+  /**
+   * A window in which the load kept the model busy, trying up to three: a window with little
+   * waiting in the engine can be the front end's turn (requests still being read on a saturated
+   * main thread), not the clients going away.
+   */
+  private async busyWindow(t: Tracked): Promise<Window | null> {
+    let w: Window | null = null;
+    for (let i = 0; i < BUSY_TRIES && !this.stopped; i++) {
+      w = await this.window(t);
+      if (!w || w.busy) return w;
+    }
+    return w;
   }
 
   /** Counts every model's completions over a window, after the settle time, sampling whether `t`'s model was busy. */
