@@ -16,7 +16,7 @@ import { buildInputTable, validateInputs, type InputTable } from './validate.js'
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
-import { configShapesKey, requestShapesKey } from './shapes-key.js';
+import { configShapesKey, shapesKey } from './shapes-key.js';
 
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
 
@@ -47,9 +47,10 @@ export class Model {
   received = 0;
   /** Inferences completed (a request of batch n counts n): the live tuner's measure of throughput. */
   completed = 0;
-  /** The input shapes requests carry (shapes-key.ts); the config's when its dims are fixed, else the last request's. */
-  shapes: string | null;
-  private readonly dynamicDims: boolean;
+  private readonly configShapes: string | null;
+  /** With dynamic dims: the last request's input shapes, by the table's input order (the key is made when asked). */
+  private lastShapes: (readonly number[] | undefined)[] | null = null;
+  private readonly inputNames: string[];
   /** What the engine chose where the config was silent (serving-defaults.ts); null: all from the config. */
   defaults: ServingDefaults | null;
 
@@ -66,8 +67,8 @@ export class Model {
     this.file = def.file;
     this.defaults = def.defaults ?? null;
     this.table = buildInputTable(def.config);
-    this.shapes = configShapesKey(this.table);
-    this.dynamicDims = this.shapes === null;
+    this.configShapes = configShapesKey(this.table);
+    this.inputNames = [...this.table.inputs.keys()];
     this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
     this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.instances, {
@@ -192,7 +193,7 @@ export class Model {
       if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     }
     const batchSize = validateInputs(this.table, inputs, options.outputs);
-    if (this.dynamicDims) this.shapes = requestShapesKey(this.table, inputs);
+    if (this.configShapes === null) this.lastShapes = this.inputNames.map((n) => inputs[n]?.shape);
     const level = requestLevel(this.config, options.priority);
     const timeoutMs = requestTimeoutMs(this.config, level, options.timeoutMs);
     const now = preciseNow();
@@ -258,6 +259,13 @@ export class Model {
 
   get queued(): number {
     return this.scheduler.queued;
+  }
+
+  /** The input shapes requests carry (shapes-key.ts): the config's when its dims are fixed, else the last request's; null before one. */
+  get shapes(): string | null {
+    if (this.configShapes !== null || this.lastShapes === null) return this.configShapes;
+    const shapes = this.lastShapes;
+    return shapesKey(this.table, this.inputNames.flatMap((n, i) => (shapes[i] ? [[n, shapes[i]!] as const] : [])));
   }
 
   get inflight(): number {

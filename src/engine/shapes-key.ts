@@ -3,7 +3,6 @@
  * dimension, inputs by name): the key under which tunings are stored. A model whose dims are all
  * fixed has one key from its config; one with dynamic dims has the key of what requests carry.
  */
-import type { TensorMap } from '../tensor.js';
 import type { InputTable } from './validate.js';
 
 /** The key from the config's dims, or null when a dim is dynamic (-1). */
@@ -12,10 +11,10 @@ export function configShapesKey(table: InputTable): string | null {
   return dims.some(([, d]) => d.includes(-1)) ? null : keyOf(dims);
 }
 
-/** The key of a validated request's inputs. */
-export function requestShapesKey(table: InputTable, inputs: TensorMap): string {
+/** The key of full request shapes (the batch dim, where the model has one, is dropped). */
+export function shapesKey(table: InputTable, shapes: (readonly [string, readonly number[]])[]): string {
   const skip = table.maxBatchSize > 0 ? 1 : 0;
-  return keyOf([...table.inputs.keys()].flatMap((name) => (inputs[name] ? [[name, inputs[name].shape.slice(skip)] as const] : [])));
+  return keyOf(shapes.map(([name, shape]) => [name, shape.slice(skip)] as const));
 }
 
 function keyOf(dims: (readonly [string, readonly number[]])[]): string {
