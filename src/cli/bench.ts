@@ -9,7 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
 import { inventory, readDevicesFile } from '../runtime/index.js';
-import { parseShape } from './profile.js';
+import { parseShape } from './arguments.js';
 import {
   compareRuns, createProgress, defaultBenchOptions, experimentNames, formatComparison, History, markdownTable, parseInputData,
   rewriteReport, runBench, summaryTable, DEFAULT_DB_PATH, EngineTarget, UrlTarget, type BenchOptions, type Target,

@@ -7,12 +7,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
+import { parseShape, usageError, USAGE_EXIT_CODE } from './arguments.js';
+
+export { parseShape, usageError, USAGE_EXIT_CODE };
 import { loadOrMeasureProfiles } from '../bench/index.js';
 import { DEFAULT_PROFILE_DB, type ProfiledModel } from '../placement/index.js';
 import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
 import { table } from './describe.js';
 
-export const USAGE_EXIT_CODE = 2;
 
 /** Options `profile` and `plan` share: where the models and devices are, and how to measure. */
 export interface ProfilingOptions {
@@ -98,15 +100,5 @@ export function integer(min: number) {
 }
 
 /** Commander's InvalidArgumentError exits with 1; usage errors here exit with 2. */
-export function usageError(message: string): InvalidArgumentError {
-  const err = new InvalidArgumentError(message);
-  err.exitCode = USAGE_EXIT_CODE;
-  return err;
-}
 
 /** --shape NAME:D1,D2,...: repeatable, one input each. */
-export function parseShape(value: string, previous: Record<string, number[]>): Record<string, number[]> {
-  const m = /^([^:]+):(\d+(?:,\d+)*)$/.exec(value);
-  if (!m) throw usageError(`expected NAME:D1,D2,... such as x:3,48,192, got ${JSON.stringify(value)}`);
-  return { ...previous, [m[1]]: m[2].split(',').map(Number) };
-}

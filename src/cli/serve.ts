@@ -14,6 +14,7 @@ import { createLogger } from '../log.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
 import { startServers, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
 import { describeLoaded, printDefaults, printTuning } from './describe.js';
+import { parseShape } from './arguments.js';
 
 export const PLACEMENT_MODES = ['tune', 'manual', 'auto'] as const;
 export type PlacementMode = (typeof PLACEMENT_MODES)[number];
@@ -37,6 +38,8 @@ export interface ServeCommandOptions {
   placement: PlacementMode;
   /** SQLite file of stored tunings (and profiles); "none": nothing is remembered. */
   profiles: string;
+  /** Sizes of dynamic input dims by input name (warm-up and the tuning key before the first request). */
+  shape: Record<string, number[]>;
   /** Let clients register system shared-memory regions (Triton's --allow-client-shm). */
   allowClientShm?: boolean;
   httpHeaderTimeout: number;
@@ -84,6 +87,7 @@ export function registerServeCommand(program: Command): void {
     .option('--http-keep-alive-timeout <ms>', 'how long an idle keep-alive connection stays open', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs)
     .option('--http-max-connections <n>', 'open HTTP connections at most; more are closed as they arrive', positive('a number of connections'), DEFAULT_CONNECTION_LIMITS.maxConnections)
     .addOption(new Option('--placement <mode>', 'tune: where a config is silent on instances or batching, serve measured defaults at once, tune them under the live load and remember the result; manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(PLACEMENT_MODES).default('tune'))
+    .addOption(new Option('--shape <name:dims>', 'size of an input\'s dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable): models with dynamic dims warm up at it and start on the tuning stored for it; requests may still carry any shape').argParser(parseShape).default({}, 'none'))
     .option('--profiles <file>', 'SQLite file where tunings and profiles are stored ("none": remember nothing)', DEFAULT_PROFILE_DB)
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
       if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
@@ -97,7 +101,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
   const devices = await inventory({ file: opts.devices ? await readDevicesFile(opts.devices) : undefined, probeModel: textOrientationModelFile() });
   const memory = opts.placement === 'tune' ? openTuningMemory(opts.profiles, devices) : null;
-  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup });
+  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup, shapes: opts.shape });
   console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`);
   if (opts.modelControlMode === 'none') await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);

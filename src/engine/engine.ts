@@ -14,7 +14,8 @@ import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelState } from './model.js';
 import { admitAccelerator, admitMemory, estimateInstanceBytes } from './admission.js';
 import { applyServingDefaults, type DefaultsInput, type ServingDefaults } from './serving-defaults.js';
-import type { ModelConfig } from '../repository/index.js';
+import { buildInputTable } from './validate.js';
+import { configShapesKey, withGivenShapes } from './shapes-key.js';
 import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './stats.js';
 
@@ -31,10 +32,12 @@ export interface EngineOptions {
    * placement/tuning-store.ts): served instead of the defaults where the config is silent.
    */
   storedTuning?: StoredTuningLookup;
+  /** Sizes for dynamic input dims, by input name, without the batch dim (`serve --shape`): warm-up and the tuning key. */
+  shapes?: Record<string, number[]>;
 }
 
-/** The stored tuning of one model version, or null. */
-export type StoredTuningLookup = (model: string, file: string, config: ModelConfig) => Promise<DefaultsInput['stored']>;
+/** The stored tuning of one model version at its input shapes (null: dims still dynamic), or null. */
+export type StoredTuningLookup = (model: string, file: string, shapes: string | null) => Promise<DefaultsInput['stored']>;
 
 /** One row of the repository index, as the repository extension reports it. */
 export interface ModelIndexEntry {
@@ -45,7 +48,7 @@ export interface ModelIndexEntry {
 }
 
 /** A model definition with the engine's defaults applied to each version's config. */
-type ServedDefinition = Omit<ModelDefinition, 'versions'> & { versions: (ModelDefinition['versions'][number] & { defaults: ServingDefaults | null })[] };
+type ServedDefinition = Omit<ModelDefinition, 'versions'> & { versions: (ModelDefinition['versions'][number] & { defaults: ServingDefaults | null; shapes: Record<string, number[]> })[] };
 
 interface Entry {
   versions: Model[]; // newest first
@@ -66,6 +69,7 @@ export class Engine {
   readonly log: Logger;
   readonly devices: Device[];
   private readonly storedTuning?: StoredTuningLookup;
+  private readonly shapes: Record<string, number[]>;
   private readonly entries = new Map<string, Entry>();
   private readonly resolver: DeviceResolver = {
     resolve: (id) => {
@@ -82,6 +86,7 @@ export class Engine {
     this.log = options.log ?? silentLogger;
     this.devices = options.devices ?? [cpuDevice()];
     this.storedTuning = options.storedTuning;
+    this.shapes = options.shapes ?? {};
   }
 
   /**
@@ -226,9 +231,10 @@ export class Engine {
   private async withDefaults(def: ModelDefinition, chosen?: ServingDefaults): Promise<ServedDefinition> {
     const leftOut = def.leftOut.instanceGroup || def.leftOut.dynamicBatching;
     const versions = await Promise.all(def.versions.map(async (v) => {
-      const stored = leftOut && this.storedTuning ? await this.storedTuning(def.name, v.file, v.config).catch(() => null) : null;
+      const shapes = configShapesKey(withGivenShapes(buildInputTable(v.config), this.shapes));
+      const stored = leftOut && this.storedTuning ? await this.storedTuning(def.name, v.file, shapes).catch(() => null) : null;
       const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5, stored });
-      return { ...v, config, defaults: chosen ?? defaults };
+      return { ...v, config, defaults: chosen ?? defaults, shapes: this.shapes };
     }));
     return { ...def, versions };
   }

@@ -16,7 +16,7 @@ import { buildInputTable, validateInputs, type InputTable } from './validate.js'
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
-import { configShapesKey, shapesKey } from './shapes-key.js';
+import { configShapesKey, shapesKey, withGivenShapes } from './shapes-key.js';
 
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
 
@@ -48,6 +48,8 @@ export class Model {
   /** Inferences completed (a request of batch n counts n): the live tuner's measure of throughput. */
   completed = 0;
   private readonly configShapes: string | null;
+  /** The input table with the sizes `serve --shape` gave for dynamic dims (warm-up, tuning key). */
+  private readonly sized: InputTable;
   /** With dynamic dims: the last request's input shapes, by the table's input order (the key is made when asked). */
   private lastShapes: (readonly number[] | undefined)[] | null = null;
   private readonly inputNames: string[];
@@ -55,7 +57,7 @@ export class Model {
   defaults: ServingDefaults | null;
 
   constructor(
-    def: VersionDefinition & { defaults?: ServingDefaults | null },
+    def: VersionDefinition & { defaults?: ServingDefaults | null; shapes?: Record<string, number[]> },
     private readonly threads: number[],
     private readonly log: Logger,
     private readonly devices: DeviceResolver,
@@ -67,7 +69,8 @@ export class Model {
     this.file = def.file;
     this.defaults = def.defaults ?? null;
     this.table = buildInputTable(def.config);
-    this.configShapes = configShapesKey(this.table);
+    this.sized = withGivenShapes(this.table, def.shapes ?? {});
+    this.configShapes = configShapesKey(this.sized);
     this.inputNames = [...this.table.inputs.keys()];
     this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
@@ -148,7 +151,7 @@ export class Model {
   /** Zeros of batch 1 for each input; none when a dimension is left dynamic (no safe size to guess). */
   private warmupInputs(): TensorMap | null {
     const feeds: TensorMap = {};
-    for (const spec of this.table.inputs.values()) {
+    for (const spec of this.sized.inputs.values()) {
       if (spec.dims.includes(-1)) return null;
       const shape = this.table.maxBatchSize > 0 ? [1, ...spec.dims] : spec.dims;
       feeds[spec.name] = { datatype: spec.datatype, shape, data: zeros(spec.datatype, elementCount(shape)) };

@@ -20,3 +20,19 @@ export function shapesKey(table: InputTable, shapes: (readonly [string, readonly
 function keyOf(dims: (readonly [string, readonly number[]])[]): string {
   return JSON.stringify(Object.fromEntries([...dims].sort(([a], [b]) => a.localeCompare(b))));
 }
+
+/**
+ * The table with given sizes for its dynamic dims (`serve --shape x:3,48,192`: input name to dims
+ * without the batch dim). A given shape applies where its rank matches and it agrees with every
+ * fixed dim; other inputs keep their -1. Requests may still carry any shape the model accepts:
+ * this sizes the warm-up and the key under which the tuning is looked up before the first request.
+ */
+export function withGivenShapes(table: InputTable, given: Record<string, number[]>): InputTable {
+  const inputs = new Map(table.inputs);
+  for (const [name, spec] of table.inputs) {
+    const dims = given[name];
+    if (!dims || !spec.dims.includes(-1) || dims.length !== spec.dims.length) continue;
+    if (spec.dims.every((d, i) => d === -1 || d === dims[i])) inputs.set(name, { ...spec, dims: [...dims] });
+  }
+  return { ...table, inputs };
+}

@@ -7,9 +7,6 @@ import { stat } from 'node:fs/promises';
 import { deviceIdentity, sha256File, type DeviceIdentity } from '../placement/index.js';
 import { TuningStore, type StoredTuning } from '../placement/tuning-store.js';
 import { cpuDevice, runtimeVersion, type Device } from '../runtime/index.js';
-import type { ModelConfig } from '../repository/index.js';
-import { buildInputTable } from './validate.js';
-import { configShapesKey } from './shapes-key.js';
 import type { StoredTuningLookup } from './engine.js';
 
 export class TuningMemory {
@@ -22,9 +19,9 @@ export class TuningMemory {
     this.identity = deviceIdentity(cpu, runtimeVersion());
   }
 
-  /** For EngineOptions.storedTuning: the stored tuning at the config's shapes (the newest one when its dims are dynamic). */
-  readonly lookup: StoredTuningLookup = async (model: string, file: string, config: ModelConfig) => {
-    const t = this.store.get(await this.sha(file), this.identity, configShapesKey(buildInputTable(config)) ?? undefined);
+  /** For EngineOptions.storedTuning: the stored tuning at these shapes (the newest one while its dims are dynamic). */
+  readonly lookup: StoredTuningLookup = async (model: string, file: string, shapes: string | null) => {
+    const t = this.store.get(await this.sha(file), this.identity, shapes ?? undefined);
     if (t) this.served.set(model, t);
     else this.served.delete(model);
     return t && { point: t.point, throughput: t.throughput, startThroughput: t.startThroughput, tunedAt: t.tunedAt };

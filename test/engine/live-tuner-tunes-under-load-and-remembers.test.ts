@@ -4,7 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Engine, LiveTuner, PlacementManager, TuningMemory, type ModelTuning, type TunerOptions } from '../../src/engine/index.js';
 import { TuningStore } from '../../src/placement/tuning-store.js';
-import { validateModelConfig } from '../../src/repository/index.js';
 import type { Tensor } from '../../src/tensor.js';
 import { classifierInput, classifierRepo, removeDir, tempDir, TEXT_ORIENTATION as M } from '../fixtures/repo.js';
 
@@ -154,6 +153,16 @@ test('a model with dynamic dims is tuned at the shapes its requests carry, and s
     await tuner.stop();
     assert.deepEqual(memory.store.list().map((r) => r.shapes).sort(), ['{"x":[3,48,192]}', '{"x":[3,48,96]}']);
     await engine.close();
+    // serve --shape: the given size is the key before any request, so that tuning serves at once.
+    const sized = new Engine({ repository: repo, cores: 2, storedTuning: memory.lookup, shapes: { x: [3, 48, 96] } });
+    await sized.loadAll();
+    try {
+      assert.equal(sized.model(M).shapes, '{"x":[3,48,96]}');
+      assert.equal(sized.model(M).defaults?.source, 'stored');
+      assert.equal(memory.servedFor(M)?.shapes, '{"x":[3,48,96]}');
+    } finally {
+      await sized.close();
+    }
   } finally {
     memory.store.close();
     await removeDir(repo);
@@ -161,22 +170,21 @@ test('a model with dynamic dims is tuned at the shapes its requests carry, and s
   }
 });
 
-test('a stored tuning is keyed by the model file\'s content: a changed file is tuned again', async () => {
+test('a stored tuning is keyed by the model file\'s content and the shapes: a changed file is tuned again', async () => {
   const dir = await tempDir('tenancy-tuning-key-');
   const file = path.join(dir, 'model.onnx');
   await writeFile(file, 'model bytes, version one');
-  const config = validateModelConfig({ max_batch_size: 8, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3] }] }, 'm/config.json', 'm');
   const memory = new TuningMemory(new TuningStore(path.join(dir, 'profiles.db')));
   try {
-    assert.equal(await memory.lookup('m', file, config), null);
+    assert.equal(await memory.lookup('m', file, '{"x":[3]}'), null);
     const point = { instances: 3, threads: 1, batch: 8, delayUs: 500 };
     await memory.remember('m', file, { shapes: '{"x":[3]}', point, throughput: 120, startThroughput: 100, trials: 5, tuningMs: 20_000, tunedAt: '2026-12-03T00:00:00.000Z' });
-    assert.deepEqual((await memory.lookup('m', file, config))?.point, point);
-    const otherShape = validateModelConfig({ max_batch_size: 8, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [4] }] }, 'm/config.json', 'm');
-    assert.equal(await memory.lookup('m', file, otherShape), null, 'other input shapes: another key');
+    assert.deepEqual((await memory.lookup('m', file, '{"x":[3]}'))?.point, point);
+    assert.deepEqual((await memory.lookup('m', file, null))?.point, point, 'dims still dynamic: the newest tuning of the file');
+    assert.equal(await memory.lookup('m', file, '{"x":[4]}'), null, 'other input shapes: another key');
     await new Promise((r) => setTimeout(r, 20));
     await writeFile(file, 'model bytes, version two');
-    assert.equal(await memory.lookup('m', file, config), null, 'a changed model file invalidates it');
+    assert.equal(await memory.lookup('m', file, '{"x":[3]}'), null, 'a changed model file invalidates it');
   } finally {
     memory.store.close();
     await removeDir(dir);
