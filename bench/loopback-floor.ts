@@ -19,7 +19,7 @@
  * a process that has loaded grpc-js runs a full mark-compact every ~50 ms under this load, which
  * tripled the node:http server's CPU per request here.
  * Options (env): FLOOR_SECONDS per measurement (default 3), FLOOR_STACKS (default all four),
- * FLOOR_HOLD_MS (default 40; see HOLD_MS).
+ * FLOOR_HOLD_MS (default 40; see HOLD_MS), FLOOR_BODY (bytes, default 602 312).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -30,7 +30,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { missingHeapFlags } from '../src/server/heap-flags.js';
 
-const BODY = 3 * 224 * 224 * 4 + 200;
+/** Request body, bytes: MobileNet V2's input by default; FLOOR_BODY=110792 is the text classifier's. */
+const BODY = Number(process.env.FLOOR_BODY ?? 3 * 224 * 224 * 4 + 200);
 const REPLY = Buffer.alloc(4000 + 150, 1);
 const SECONDS = Number(process.env.FLOOR_SECONDS ?? 3);
 const CONCURRENCY = 8;
