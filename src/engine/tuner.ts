@@ -208,7 +208,11 @@ export class LiveTuner {
   }
 
   private async tune(t: Tracked): Promise<void> {
-    const first = await this.window(t);
+    const detected = await this.window(t);
+    if (!detected?.busy || this.stopped) return;
+    // The window that found the load busy may hold its ramp-up (clients connecting, code warming):
+    // the start's figure, which every ratio is against, comes from the next one.
+    const first = await this.busyWindow(t);
     if (!first?.busy || this.stopped) return;
     const startedAt = performance.now();
     const startPoint = pointOf(t.model);
