@@ -6,15 +6,16 @@
  */
 import { preview } from './preview.js';
 
+// Each code's HTTP and gRPC status (server/error-status.ts is the one place that maps them).
 export type ErrorCode =
-  | 'INVALID_ARG' // the request or config is wrong: 400
-  | 'NOT_FOUND' // unknown model or version: 404
-  | 'UNAVAILABLE' // model not ready, loading, unloading, or the queue is full: 503
-  | 'QUEUE_FULL' // the model's bounded queue is at its limit: 503
-  | 'TIMEOUT' // the request's deadline passed: 504-ish, Triton reports it as unavailable
-  | 'CANCELLED' // the caller aborted the request
-  | 'INSTANCE_FAILED' // the instance running the request crashed: 500
-  | 'INTERNAL'; // anything else: 500
+  | 'INVALID_ARG' // the request, a config or a command-line argument is wrong: 400, INVALID_ARGUMENT
+  | 'NOT_FOUND' // unknown model or version: 404, NOT_FOUND
+  | 'UNAVAILABLE' // model not ready (loading, unloading, failed) or the server is closing: 503, UNAVAILABLE
+  | 'QUEUE_FULL' // the model's bounded queue is at its limit: 503, UNAVAILABLE (as Triton)
+  | 'TIMEOUT' // the request's deadline passed, queued or running: 503, UNAVAILABLE (as Triton)
+  | 'CANCELLED' // the caller aborted the request (or went away): 400, CANCELLED
+  | 'INSTANCE_FAILED' // the instance running the request crashed: 500, INTERNAL
+  | 'INTERNAL'; // anything else: 500, INTERNAL
 
 export interface WireError {
   code: ErrorCode;
@@ -30,6 +31,20 @@ export class TenancyError extends Error {
     this.name = 'TenancyError';
     this.code = code;
     this.details = details;
+  }
+}
+
+/**
+ * A run that never started: its host died while it waited behind the run in progress. Its
+ * requests may go to another instance; a run that had started may not (it may have had effects,
+ * and it failed once already). A type rather than a flag in `details`, so that the scheduler's
+ * decision cannot be set, lost or leaked to a client by accident; to a client it is an
+ * INSTANCE_FAILED like any other.
+ */
+export class RunNotStartedError extends TenancyError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INSTANCE_FAILED', message, details);
+    this.name = 'RunNotStartedError';
   }
 }
 

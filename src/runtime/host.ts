@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { fromWire, TenancyError } from '../errors.js';
+import { fromWire, RunNotStartedError, TenancyError } from '../errors.js';
 import { batchBuffers } from './batch-buffers.js';
 import type { FromHost, LoadMessage, ReadyMessage, ResultMessage, RunMessage } from './host-protocol.js';
 
@@ -116,7 +116,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     // did, and say so, so that their requests can go to another instance.
     let first = true;
     for (const p of this.pending.values()) {
-      p.reject(first ? err : new TenancyError('INSTANCE_FAILED', err.message, { ...err.details, notStarted: true }));
+      p.reject(first ? err : new RunNotStartedError(err.message, err.details));
       first = false;
     }
     this.pending.clear();

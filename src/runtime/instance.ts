@@ -5,7 +5,7 @@
  * while the current runs (a pipeline of depth 2), so the session never waits for the round trip.
  */
 import { EventEmitter } from 'node:events';
-import { errors, isTenancyError, TenancyError } from '../errors.js';
+import { errors, isTenancyError, RunNotStartedError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { ThreadHost, type Host, type HostKind } from './host.js';
 import { ProcessHost } from './process-host.js';
@@ -145,7 +145,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     } catch (err) {
       // The host knows what happened; the caller needs to know which instance it happened to.
       if (isTenancyError(err, 'INSTANCE_FAILED')) {
-        if (err.details.notStarted) throw new TenancyError('INSTANCE_FAILED', errors.instanceFailed(this.name, `${err.message} before the run started`).message, err.details);
+        if (err instanceof RunNotStartedError) throw new RunNotStartedError(errors.instanceFailed(this.name, `${err.message} before the run started`).message, err.details);
         throw errors.instanceFailed(this.name, `${err.message} while running the request`);
       }
       throw err;

@@ -10,7 +10,7 @@
  * never takes a batch slot), a running one gets its error now and its late result is dropped.
  * When an instance crashes only its own requests fail; the rest wait for the other instances.
  */
-import { errors, isTenancyError, TenancyError } from '../errors.js';
+import { errors, isTenancyError, RunNotStartedError, TenancyError } from '../errors.js';
 import type { InferenceRequest } from '../engine/request.js';
 import type { ModelInstance, RunResult } from '../runtime/index.js';
 import { preciseNow } from '../runtime/index.js';
@@ -191,7 +191,7 @@ export class Scheduler {
     } catch (err) {
       const e = isTenancyError(err) ? err : errors.internal((err as Error).message);
       // A run sent ahead to an instance that died before starting it goes back to the queue.
-      if (e.details.notStarted) this.requeue(batch);
+      if (err instanceof RunNotStartedError) this.requeue(batch);
       else for (const r of batch) this.finish(r, null, e, instance.name);
     } finally {
       this.running -= batch.length;
