@@ -224,8 +224,10 @@ export class LiveTuner {
     t.view.trials = [];
     t.view.shapes = t.model.shapes;
     this.change(t, 'tuning', `requests keep it busy (${startRate.toFixed(1)} inf/s at the start): trying neighbouring configurations`);
-    let incumbent = first;
-    // Every window measured at the incumbent: its throughput is their mean, not the last one's noise.
+    // Every window measured at the incumbent: its throughput is their mean, not the last one's
+    // noise, and a trial is compared with the higher of that mean and the latest window (a low
+    // window after a revert once let a worse configuration in: it is stored, so err on keeping).
+    let incumbentWindows = [first];
     let incumbentRates = [startRate];
     const meanRate = () => incumbentRates.reduce((a, b) => a + b, 0) / incumbentRates.length;
     for (let p = climb.next(); p && !this.stopped && performance.now() - startedAt < this.o.maxTuningMs; p = climb.next()) {
@@ -238,17 +240,18 @@ export class LiveTuner {
       });
       if (!tried) continue;
       const c1 = await this.busyWindow(t);
-      let ratio = c1?.busy ? compare(c1, incumbent, refs) : 0;
+      const reference = referenceOf(incumbentWindows);
+      let ratio = c1?.busy ? compare(c1, reference, refs) : 0;
       let latest = c1;
       if (c1?.busy && ratio >= this.o.minGain) {
         const c2 = await this.busyWindow(t);
-        ratio = c2?.busy ? Math.min(ratio, compare(c2, incumbent, refs)) : 0;
+        ratio = c2?.busy ? Math.min(ratio, compare(c2, reference, refs)) : 0;
         latest = c2;
       }
       const accepted = climb.report(p, ratio, 1);
       t.view.trials.push({ configuration: describePoint(p), ratio: round(ratio), accepted });
       if (accepted) {
-        incumbent = latest!;
+        incumbentWindows = [c1!, latest!];
         incumbentRates = [c1!.rates.get(t.view.model) ?? 0, latest!.rates.get(t.view.model) ?? 0];
         t.view.throughput = meanRate();
         this.change(t, 'tuning', `${describePoint(p)} served ${round(ratio)}x the incumbent's score`);
@@ -266,7 +269,7 @@ export class LiveTuner {
         this.change(t, 'default', 'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load');
         return;
       }
-      incumbent = again;
+      incumbentWindows.push(again);
       incumbentRates.push(again.rates.get(t.view.model) ?? 0);
       t.view.throughput = meanRate();
     }
@@ -377,6 +380,17 @@ export function pointOf(m: Model): TuningPoint {
     batch: db ? db.preferred_batch_size.at(-1) ?? m.config.max_batch_size : 1,
     delayUs: db?.max_queue_delay_microseconds ?? 0,
   };
+}
+
+/** The incumbent's figure per model from its windows: the higher of their mean and the latest. */
+function referenceOf(windows: Window[]): Window {
+  const latest = windows[windows.length - 1];
+  const rates = new Map<string, number>();
+  for (const [name, rate] of latest.rates) {
+    const seen = windows.flatMap((w) => (w.rates.has(name) ? [w.rates.get(name)!] : []));
+    rates.set(name, Math.max(rate, seen.reduce((a, b) => a + b, 0) / seen.length));
+  }
+  return { rates, busy: latest.busy };
 }
 
 /** A window's score against the incumbent's: total throughput, each model normalized by its rate at the start, over the models active in both. */
