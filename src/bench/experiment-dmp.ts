@@ -15,7 +15,7 @@ import { measureBaseline } from './experiment-baseline.js';
 import { assertMeasured, runSetting, settledLine, type Experiment, type ExperimentContext, type ResultRow, type SummaryRow } from './experiment.js';
 import { EngineTarget } from './engine-target.js';
 import { defaultEdgeTpu, dmpScenarios, halfCoreSets, type Placed, type Scenario } from './dmp-scenarios.js';
-import type { Table } from './report-tables.js';
+import type { Table } from './table.js';
 
 export const ALL_INFERENCES = 'all models (inf/s)';
 export const ALL_NORMALIZED = 'all models (normalized)';

@@ -10,7 +10,7 @@ import type { Progress, SweepProgress } from './progress.js';
 import { createInputSource } from './inputs.js';
 import { measure, type Measurement, type StreamResult } from './measure.js';
 import { outstandingFor } from './plans.js';
-import type { Table } from './report-tables.js';
+import type { Table } from './table.js';
 import type { PlainBaselines } from './plain-baseline.js';
 import { plainFigure, plainRatios, type PlainFigure } from './plain-ratios.js';
 

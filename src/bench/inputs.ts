@@ -9,7 +9,7 @@ import { errors } from '../errors.js';
 import { elementCount, zeros, type DataType, type TensorData, type TensorMap } from '../tensor.js';
 import { seededRandom, type Random } from './rng.js';
 import type { TargetInput, TargetModel } from './target.js';
-import { flatValues } from '../server/oip/tensor-wire.js';
+import { flatValues } from '../protocol/tensor-wire.js';
 
 export type InputData = { kind: 'zero' } | { kind: 'random'; seed?: number } | { kind: 'file'; path: string };
 

@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentResult } from './experiment.js';
-import type { Plot } from './plots.js';
+import type { Plot } from './plot.js';
 
 const BASELINE_COLOR = '#d62728';
 

@@ -7,6 +7,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ExperimentResult, ResultRow } from './experiment.js';
 import { dmpPlots } from './plots-dmp.js';
+import type { Plot } from './plot.js';
 import { PLAIN_PHASE, plainFigure, plainRatios } from './plain-ratios.js';
 
 /** One row per model at its plain-session median, for the throughput plot's rule. */
@@ -15,12 +16,6 @@ function plainMedians(rows: readonly ResultRow[]): { model: string; throughput: 
   return models.map((model) => ({ model, throughput: plainFigure(rows, model)!.median }));
 }
 
-export interface Plot {
-  /** File name in the report folder. */
-  file: string;
-  title: string;
-  spec: TopLevelSpec;
-}
 
 const BASELINE_COLOR = '#d62728';
 const CELL = { width: 230, height: 160 };

@@ -3,6 +3,7 @@
  * the settings. Pure, so the HTML page and the terminal show the same figures.
  */
 import type { ExperimentResult, ResultRow, SummaryRow } from './experiment.js';
+import type { Table } from './table.js';
 import type { Environment } from './environment.js';
 import { plainRatios } from './plain-ratios.js';
 
@@ -30,12 +31,6 @@ export function tableCsv(t: Table): string {
 }
 
 /** A table as cells, shared by markdown and HTML. */
-export interface Table {
-  head: string[];
-  rows: string[][];
-  /** Columns aligned right (numbers). */
-  numeric: boolean[];
-}
 
 export function summaryTable(summary: readonly SummaryRow[], experiment: string): Table {
   if (experiment === 'dmp') {

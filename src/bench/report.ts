@@ -9,7 +9,8 @@ import { errors } from '../errors.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult } from './experiment.js';
 import { plotsFor, renderSvg } from './plots.js';
-import { environmentLines, markdownReport, methodLines, settingsTable, summaryTable, tableCsv, toCsv, type Table } from './report-tables.js';
+import { environmentLines, markdownReport, methodLines, settingsTable, summaryTable, tableCsv, toCsv } from './report-tables.js';
+import type { Table } from './table.js';
 
 export interface ReportInput {
   runId: string | null;

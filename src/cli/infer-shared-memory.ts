@@ -6,7 +6,7 @@
  */
 import { SharedMemoryRegion, type ClientInferOptions, type ClientInferResult, type InferenceClient, type SharedMemoryInput, type SharedMemoryPlace } from '../client/index.js';
 import type { TensorMap } from '../tensor.js';
-import { tensorToRaw } from '../server/oip/tensor-wire.js';
+import { tensorToRaw } from '../protocol/tensor-wire.js';
 
 /** Every tensor starts on a 64-byte boundary of the object. */
 const ALIGN = 64;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { GrpcClient, HttpClient, ServerError, imageFileInputs, type InferenceClient, type ModelMetadata } from '../client/index.js';
 import { elementCount, isDataType, zeros, type TensorMap } from '../tensor.js';
-import { flatValues, tensorFromValues, tensorToValues } from '../server/oip/tensor-wire.js';
+import { flatValues, tensorFromValues, tensorToValues } from '../protocol/tensor-wire.js';
 import { inferViaSharedMemory } from './infer-shared-memory.js';
 
 interface InferCommandOptions {

@@ -6,7 +6,7 @@
  * it allocation and garbage collection. grpc-js copies the message into its frame while the call
  * runs, so a buffer goes back to the pool when its call has ended.
  */
-import { BodyPool } from '../server/oip/body-pool.js';
+import { BodyPool } from '../protocol/body-pool.js';
 
 /** Field 7 (raw_input_contents), wire type 2 (length-delimited). */
 const RAW_INPUT_TAG = (7 << 3) | 2;

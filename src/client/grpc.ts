@@ -4,11 +4,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { TensorMap } from '../tensor.js';
-import { loadInferenceService } from '../server/grpc/proto.js';
-import { checkDataType, tensorFromRaw, tensorToRaw } from '../server/oip/tensor-wire.js';
-import { grpcParameters, plainParameters, type GrpcParam } from '../server/grpc/codec.js';
+import { loadInferenceService } from '../protocol/grpc-proto.js';
+import { checkDataType, tensorFromRaw, tensorToRaw } from '../protocol/tensor-wire.js';
+import { grpcParameters, plainParameters, type GrpcParam } from '../protocol/grpc-parameters.js';
 import { inferRequestEncoder, type InferRequestEncoder } from './grpc-infer-request.js';
-import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
+import { outputPlace, placeParameters } from './shared-memory.js';
+import type { SharedMemoryOutput } from './types.js';
 import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -6,11 +6,12 @@
 import http from 'node:http';
 import type { BytesElement, TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
-import { HEADER_LENGTH } from '../server/oip/binary-data.js';
-import { compress, decodeBody } from '../server/http/compression.js';
-import type { JsonInputTensor } from '../server/oip/types.js';
-import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../server/oip/tensor-wire.js';
-import { outputPlace, placeParameters, type SharedMemoryOutput } from './shared-memory.js';
+import { HEADER_LENGTH } from '../protocol/binary-data.js';
+import { compress, decodeBody } from '../protocol/compression.js';
+import type { JsonInputTensor } from '../protocol/types.js';
+import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../protocol/tensor-wire.js';
+import { outputPlace, placeParameters } from './shared-memory.js';
+import type { SharedMemoryOutput } from './types.js';
 import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
 
 export class HttpClient implements InferenceClient {

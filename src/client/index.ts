@@ -2,5 +2,6 @@
 export { HttpClient } from './http.js';
 export { GrpcClient, GrpcInferStream } from './grpc.js';
 export { imageInputs, imageFileInputs } from './images.js';
-export { SharedMemoryRegion, type SharedMemoryInput, type SharedMemoryOutput, type SharedMemoryPlace } from './shared-memory.js';
+export { SharedMemoryRegion } from './shared-memory.js';
+export type { SharedMemoryInput, SharedMemoryOutput, SharedMemoryPlace } from './types.js';
 export { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';

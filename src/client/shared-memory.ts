@@ -8,29 +8,10 @@
  * `region.write(tensor)`; `client.infer(model, {}, { sharedMemory: { inputs: { input: { ...tensorMeta, region: 'in', byteSize } } } })`.
  */
 import { closeSync, constants, ftruncateSync, openSync, unlinkSync } from 'node:fs';
-import { tensorFromRaw, tensorToRaw, checkDataType } from '../server/oip/tensor-wire.js';
-import { readFully, shmObjectPath, writeFully } from '../server/oip/shared-memory.js';
+import { tensorFromRaw, tensorToRaw, checkDataType } from '../protocol/tensor-wire.js';
+import { readFully, shmObjectPath, writeFully } from '../protocol/shm-files.js';
 import type { Tensor } from '../tensor.js';
-import { bytesAsText } from './types.js';
-
-/** Where a tensor sits in a registered region: its name, the length in bytes, and an offset (default 0). */
-export interface SharedMemoryPlace {
-  region: string;
-  byteSize: number;
-  offset?: number;
-}
-
-/** An input the server reads from a registered region. */
-export interface SharedMemoryInput extends SharedMemoryPlace {
-  datatype: string;
-  shape: number[];
-}
-
-/** An output the server wrote into a region, as its response describes it. */
-export interface SharedMemoryOutput extends SharedMemoryPlace {
-  datatype: string;
-  shape: number[];
-}
+import { bytesAsText, type SharedMemoryInput, type SharedMemoryOutput, type SharedMemoryPlace } from './types.js';
 
 /** The protocol's parameters for a tensor in shared memory. */
 export function placeParameters(p: SharedMemoryPlace): Record<string, string | number> {

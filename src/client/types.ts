@@ -1,6 +1,5 @@
 /** The client's public types: what an inference call takes and returns, whatever the transport. */
 import { textOf, type BytesElement, type Tensor, type TensorMap } from '../tensor.js';
-import type { SharedMemoryInput, SharedMemoryOutput, SharedMemoryPlace } from './shared-memory.js';
 
 export interface ClientInferOptions {
   /** Model version; the newest loaded one when omitted. */
@@ -84,4 +83,23 @@ export interface ModelMetadata {
 /** A tensor as the clients return it: BYTES elements (classification results, text) as strings. */
 export function bytesAsText(t: Tensor): Tensor {
   return t.datatype === 'BYTES' ? { ...t, data: (t.data as BytesElement[]).map(textOf) } : t;
+}
+
+/** Where a tensor sits in a registered region: its name, the length in bytes, and an offset (default 0). */
+export interface SharedMemoryPlace {
+  region: string;
+  byteSize: number;
+  offset?: number;
+}
+
+/** An input the server reads from a registered region. */
+export interface SharedMemoryInput extends SharedMemoryPlace {
+  datatype: string;
+  shape: number[];
+}
+
+/** An output the server wrote into a region, as its response describes it. */
+export interface SharedMemoryOutput extends SharedMemoryPlace {
+  datatype: string;
+  shape: number[];
 }

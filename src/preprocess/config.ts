@@ -6,7 +6,12 @@
  * also fills the defaults that come from the input (size, layout, channels, datatype).
  */
 import { fromConfigType } from '../tensor.js';
-import type { TensorConfig } from '../repository/model-config.js';
+/** What the image pipeline reads of a model input (repository/model-config.ts's TensorConfig has it). */
+export interface ModelInputInfo {
+  name: string;
+  data_type: string;
+  dims: number[];
+}
 
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'raw'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -154,7 +159,7 @@ export function completedImageInput(r: ResolvedImageInput): ImageInputConfig {
  * picture's size and layout from the dims ([C, H, W] or [H, W, C] after the batch dimension), the
  * channels, the datatype. Throws through `bad` naming the field when they disagree.
  */
-export function resolveImageInput(cfg: ImageInputConfig, inputs: TensorConfig[], maxBatchSize: number, bad: Bad): ResolvedImageInput {
+export function resolveImageInput(cfg: ImageInputConfig, inputs: ModelInputInfo[], maxBatchSize: number, bad: Bad): ResolvedImageInput {
   const f = 'image_input';
   if (cfg.input === undefined && inputs.length !== 1) throw bad(`${f}.input`, cfg.input, `must name the model input that takes images (inputs: ${inputs.map((i) => i.name).join(', ')})`);
   const name = cfg.input ?? inputs[0].name;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadInferenceService } from '../../src/server/grpc/proto.js';
+import { loadInferenceService } from '../../src/protocol/grpc-proto.js';
 import { inferRequestEncoder } from '../../src/client/grpc-infer-request.js';
 
 const method = loadInferenceService().service.ModelInfer;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { classifierInput } from '../fixtures/repo.js';
 import { GrpcClient, HttpClient } from '../../src/client/index.js';
-import { tensorToRaw } from '../../src/server/oip/tensor-wire.js';
+import { tensorToRaw } from '../../src/protocol/tensor-wire.js';
 import { serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 // The dynamic batcher holds a 1-row request up to 30 s for a batch of 32 to fill, so a request

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BodyPool } from '../../src/server/oip/body-pool.js';
+import { BodyPool } from '../../src/protocol/body-pool.js';
 
 test('a given-back body is reused by the next take of a fitting size', () => {
   const pool = new BodyPool(1 << 20);

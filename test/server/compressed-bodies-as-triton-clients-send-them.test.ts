@@ -4,10 +4,10 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { loadInferenceService } from '../../src/server/grpc/proto.js';
+import { loadInferenceService } from '../../src/protocol/grpc-proto.js';
 import { classifierInput } from '../fixtures/repo.js';
 import { HttpClient } from '../../src/client/index.js';
-import { responseCoding } from '../../src/server/http/compression.js';
+import { responseCoding } from '../../src/protocol/compression.js';
 import { serveClassifier, jsonInput, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 const LIMIT = 2 ** 20;

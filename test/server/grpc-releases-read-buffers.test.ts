@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { loadInferenceService } from '../../src/server/grpc/proto.js';
+import { loadInferenceService } from '../../src/protocol/grpc-proto.js';
 import { releaseReadBuffers } from '../../src/server/grpc/release-read-buffers.js';
 
 /** The decoded message's frames grpc-js still holds for a call (its internals, as release-read-buffers.ts reads them). */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { classifierInput } from '../fixtures/repo.js';
 import { GrpcClient } from '../../src/client/index.js';
-import { loadInferenceService } from '../../src/server/grpc/proto.js';
-import { tensorToRaw } from '../../src/server/oip/tensor-wire.js';
+import { loadInferenceService } from '../../src/protocol/grpc-proto.js';
+import { tensorToRaw } from '../../src/protocol/tensor-wire.js';
 import { serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 let s: Served;

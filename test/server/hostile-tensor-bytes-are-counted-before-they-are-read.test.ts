@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { classifierInput } from '../fixtures/repo.js';
 import { bodyReader } from '../../src/server/http/body.js';
-import { BodyPool } from '../../src/server/oip/body-pool.js';
+import { BodyPool } from '../../src/protocol/body-pool.js';
 import { serveClassifier, post, jsonInput, TEXT_ORIENTATION, type Served } from './serve-fixture.js';
 
 // Tensor bytes a hostile client declares but does not need to send: 16 million empty BYTES

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifierInput } from '../fixtures/repo.js';
-import { flatValues } from '../../src/server/oip/tensor-wire.js';
+import { flatValues } from '../../src/protocol/tensor-wire.js';
 import { serveClassifier, post, jsonInput, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 let s: Served;

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { GrpcClient, HttpClient, imageInputs } from '../../src/client/index.js';
-import { tensorFromRaw } from '../../src/server/oip/tensor-wire.js';
+import { tensorFromRaw } from '../../src/protocol/tensor-wire.js';
 import { textOf, type BytesElement } from '../../src/tensor.js';
 import { examplePictures } from '../fixtures/images.js';
 import { serveClassifier, post, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../../src/server/oip/tensor-wire.js';
+import { tensorFromRaw, tensorFromValues, tensorToRaw, tensorToValues } from '../../src/protocol/tensor-wire.js';
 import type { DataType } from '../../src/tensor.js';
 
 const samples: [DataType, unknown[], string][] = [

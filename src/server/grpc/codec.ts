@@ -7,15 +7,13 @@ import type { TensorMap } from '../../tensor.js';
 import { outputDefaults, outputRequest, parameters, timeout } from '../oip/decode.js';
 import { sharedMemoryParameters, type InferReply } from '../oip/infer.js';
 import { sharedMemoryRef } from '../oip/shared-memory.js';
-import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../oip/tensor-wire.js';
-import type { DecodedRequest, Parameters, SharedMemoryInput } from '../oip/types.js';
-import type { BodyPool } from '../oip/body-pool.js';
-import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../oip/limits.js';
+import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../../protocol/tensor-wire.js';
+import type { DecodedRequest, SharedMemoryInput } from '../oip/types.js';
+import type { Parameters } from '../../protocol/types.js';
+import type { BodyPool } from '../../protocol/body-pool.js';
+import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../../protocol/limits.js';
+import { grpcParameters, plainParameters, type GrpcParam } from '../../protocol/grpc-parameters.js';
 
-export interface GrpcParam {
-  parameter_choice?: string;
-  [k: string]: unknown;
-}
 
 interface GrpcContents {
   [field: string]: unknown[];
@@ -45,19 +43,6 @@ const CONTENTS_FIELD: Record<string, string> = {
   FP32: 'fp32_contents', FP64: 'fp64_contents', BYTES: 'bytes_contents', FP16: 'fp16 (none: use raw_input_contents)',
 };
 
-/** InferParameter map → plain values (int64 strings become numbers). */
-export function plainParameters(map: Record<string, GrpcParam> | undefined, what = 'parameters'): Parameters {
-  const out: Parameters = {};
-  const entries = Object.entries(map ?? {});
-  checkCount(entries.length, REQUEST_LIMITS.parameters, what);
-  for (const [k, p] of entries) {
-    const choice = p.parameter_choice;
-    if (!choice) continue;
-    const v = p[choice];
-    out[k] = choice === 'int64_param' || choice === 'uint64_param' ? Number(v) : Buffer.isBuffer(v) ? v.toString('utf8') : (v as string | number | boolean);
-  }
-  return out;
-}
 
 export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const params = parameters(plainParameters(msg.parameters), 'request parameters');
@@ -143,11 +128,3 @@ export function encodeGrpcInfer(reply: InferReply) {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Plain values → InferParameter map (integers as int64_param). */
-export function grpcParameters(p: Record<string, string | number | boolean>): Record<string, GrpcParam> {
-  const out: Record<string, GrpcParam> = {};
-  for (const [k, v] of Object.entries(p))
-    out[k] = typeof v === 'boolean' ? { bool_param: v } : typeof v === 'string' ? { string_param: v } : Number.isInteger(v) ? { int64_param: v } : { double_param: v };
-  return out;
-}

@@ -12,7 +12,7 @@
  * deserializer that throws would make grpc-js answer INTERNAL.
  */
 import { errors, isTenancyError } from '../../errors.js';
-import { checkCount, REQUEST_LIMITS } from '../oip/limits.js';
+import { checkCount, REQUEST_LIMITS } from '../../protocol/limits.js';
 
 const REFUSED = Symbol('refused gRPC message');
 

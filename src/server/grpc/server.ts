@@ -1,9 +1,9 @@
 /** The gRPC server: loads the service definition, binds, and shuts down letting calls finish. */
 import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { BodyPool } from '../oip/body-pool.js';
+import { BodyPool } from '../../protocol/body-pool.js';
 import { pooledRawInputs, type GrpcInferRequest } from './codec.js';
-import { loadInferenceService } from './proto.js';
+import { loadInferenceService } from '../../protocol/grpc-proto.js';
 import { inferenceHandlers } from './service.js';
 import { OpenStreams, streamInferHandler } from './stream-infer.js';
 import { guarded, scanInferRequest } from './message-scan.js';

@@ -17,7 +17,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { toWire } from '../../errors.js';
 import { runInference } from '../oip/infer.js';
-import type { BodyPool } from '../oip/body-pool.js';
+import type { BodyPool } from '../../protocol/body-pool.js';
 import type { ServeContext } from '../context.js';
 import { decodeGrpcInfer, encodeGrpcInfer, releaseRawInputs, type GrpcInferRequest } from './codec.js';
 import { refusedReason } from './message-scan.js';

@@ -8,7 +8,7 @@ import { isTenancyError } from '../../errors.js';
 import { httpError } from '../error-status.js';
 import type { HttpContext } from './context.js';
 import { bodyReader } from './body.js';
-import { BodyPool } from '../oip/body-pool.js';
+import { BodyPool } from '../../protocol/body-pool.js';
 import { healthRoutes } from './health.js';
 import { metadataRoutes } from './metadata.js';
 import { inferRoutes } from './infer.js';

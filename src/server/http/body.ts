@@ -16,9 +16,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
-import { HEADER_LENGTH } from '../oip/binary-data.js';
-import type { BodyPool } from '../oip/body-pool.js';
-import { badCompressedBody, inflated, inflatedTooLarge, requestCoding, type Coding } from './compression.js';
+import { HEADER_LENGTH } from '../../protocol/binary-data.js';
+import type { BodyPool } from '../../protocol/body-pool.js';
+import { badCompressedBody, inflated, inflatedTooLarge, requestCoding, type Coding } from '../../protocol/compression.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
 

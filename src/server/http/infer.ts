@@ -8,10 +8,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeHttpInfer } from '../oip/decode.js';
 import { encodeHttpInfer } from '../oip/encode.js';
 import { runInference } from '../oip/infer.js';
-import { HEADER_LENGTH } from '../oip/binary-data.js';
-import { compress, responseCoding } from './compression.js';
+import { HEADER_LENGTH } from '../../protocol/binary-data.js';
+import { compress, responseCoding } from '../../protocol/compression.js';
 import type { HttpContext, ModelParams } from './context.js';
-import type { BodyPool } from '../oip/body-pool.js';
+import type { BodyPool } from '../../protocol/body-pool.js';
 
 const EMPTY = Buffer.alloc(0);
 

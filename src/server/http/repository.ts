@@ -6,7 +6,7 @@ import { parameters } from '../oip/decode.js';
 import { repositoryIndex } from '../oip/metadata.js';
 import { base64File, loadModel, loadParameters, unloadModel } from '../oip/repository.js';
 import { jsonObject, type HttpContext } from './context.js';
-import type { Parameters } from '../oip/types.js';
+import type { Parameters } from '../../protocol/types.js';
 
 export function repositoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/v2/repository/index', async (req) => {

@@ -6,11 +6,12 @@
 import { errors } from '../../errors.js';
 import { preview } from '../../preview.js';
 import type { TensorMap } from '../../tensor.js';
-import { BinaryReader, splitBody } from './binary-data.js';
-import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues } from './tensor-wire.js';
-import type { DecodedRequest, OutputRequest, Parameters, SharedMemoryInput } from './types.js';
+import { BinaryReader, splitBody } from '../../protocol/binary-data.js';
+import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues } from '../../protocol/tensor-wire.js';
+import type { DecodedRequest, OutputRequest, SharedMemoryInput } from './types.js';
+import type { Parameters } from '../../protocol/types.js';
 import { sharedMemoryRef } from './shared-memory.js';
-import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from './limits.js';
+import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../../protocol/limits.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -3,8 +3,8 @@
  * followed by the binary outputs, with its length for the Inference-Header-Content-Length header.
  */
 import { sharedMemoryParameters, type InferReply } from './infer.js';
-import { tensorToRaw, tensorToValues } from './tensor-wire.js';
-import type { JsonInferResponse, JsonOutputTensor } from './types.js';
+import { tensorToRaw, tensorToValues } from '../../protocol/tensor-wire.js';
+import type { JsonInferResponse, JsonOutputTensor } from '../../protocol/types.js';
 
 export interface HttpInferBody {
   body: string | Buffer;

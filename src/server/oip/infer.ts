@@ -7,12 +7,12 @@ import { preview } from '../../preview.js';
 import type { Engine } from '../../engine/index.js';
 import type { Tensor, TensorMap } from '../../tensor.js';
 import { classify } from './classification.js';
-import { sharedMemoryOff, type SharedMemoryRef, type SystemSharedMemory } from './shared-memory.js';
-import { tensorFromRaw, tensorToRaw } from './tensor-wire.js';
-import type { DecodedRequest, SharedMemoryInput } from './types.js';
+import { sharedMemoryOff, type SystemSharedMemory } from './shared-memory.js';
+import { tensorFromRaw, tensorToRaw } from '../../protocol/tensor-wire.js';
+import type { DecodedRequest, SharedMemoryInput, SharedMemoryRef } from './types.js';
 import { elementBytes, elementCount } from '../../tensor.js';
 import type { Model } from '../../engine/index.js';
-import { uniqueNames } from './limits.js';
+import { uniqueNames } from '../../protocol/limits.js';
 
 export interface EncodedOutput {
   name: string;

@@ -7,10 +7,10 @@
 import { errors, TenancyError } from '../../errors.js';
 import { preview } from '../../preview.js';
 import type { Engine } from '../../engine/index.js';
-import type { Parameters } from './types.js';
+import type { Parameters } from '../../protocol/types.js';
 import { FILE_PARAMETER } from '../../repository/uploaded-files.js';
 import { checkModelName } from '../../repository/index.js';
-import { checkCount, REQUEST_LIMITS } from './limits.js';
+import { checkCount, REQUEST_LIMITS } from '../../protocol/limits.js';
 
 export type ModelControlMode = 'none' | 'explicit';
 export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['none', 'explicit'];

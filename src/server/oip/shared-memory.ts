@@ -12,12 +12,13 @@
  * Triton: a client that may register any key may read any shared-memory object of the server's
  * user.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { preview } from '../../preview.js';
-import { join } from 'node:path';
 import { errors, TenancyError } from '../../errors.js';
-import { BodyPool } from './body-pool.js';
-import type { Parameters } from './types.js';
+import { BodyPool } from '../../protocol/body-pool.js';
+import type { SharedMemoryRef } from './types.js';
+import type { Parameters } from '../../protocol/types.js';
+import { readFully, shmObjectPath, writeFully } from '../../protocol/shm-files.js';
 
 /** A region as GET .../status lists it. */
 export interface RegionStatus {
@@ -27,43 +28,8 @@ export interface RegionStatus {
   byte_size: number;
 }
 
-/** Where a tensor's bytes sit: a registered region, an offset into it, a length. */
-export interface SharedMemoryRef {
-  region: string;
-  offset: number;
-  byteSize: number;
-}
-
 interface Region extends RegionStatus {
   fd: number;
-}
-
-/** POSIX shared-memory names: one optional leading slash, then a file name. */
-const KEY = /^\/?([^/\0]+)$/;
-
-/** Where the OS keeps the shared-memory object `key` under `root`; null when `key` is not a plain name. */
-export function shmObjectPath(key: unknown, root = '/dev/shm'): string | null {
-  const m = typeof key === 'string' ? KEY.exec(key) : null;
-  return m && m[1] !== '.' && m[1] !== '..' ? join(root, m[1]) : null;
-}
-
-/** One read at most this long: readSync takes no length of 2 GiB or more. */
-const READ_CHUNK = 2 ** 30;
-
-/** Reads `buf.length` bytes at `position`; returns how many it got before the end of the file. */
-export function readFully(fd: number, buf: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSync(fd, buf, done, Math.min(READ_CHUNK, buf.length - done), position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
-
-export function writeFully(fd: number, data: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
 }
 
 /** Regions registered at once, at most. */

@@ -1,48 +1,15 @@
 /**
- * Open Inference Protocol (KServe v2) request and response bodies as they travel over HTTP/JSON,
- * plus the protocol-neutral request that HTTP and gRPC both decode into.
+ * The protocol-neutral request that HTTP and gRPC both decode into, and where a tensor's bytes
+ * sit in system shared memory. The JSON bodies themselves are protocol/types.ts.
  */
 import type { DataType, TensorMap } from '../../tensor.js';
-import type { SharedMemoryRef } from './shared-memory.js';
+import type { Parameters } from '../../protocol/types.js';
 
-/** Request, tensor and output parameters: the protocol allows strings, numbers and booleans. */
-export type Parameters = Record<string, string | number | boolean>;
-
-export interface JsonInputTensor {
-  name: string;
-  shape: number[];
-  datatype: string;
-  parameters?: Parameters;
-  /** Flat or nested, row-major; absent when the tensor is in the binary data. */
-  data?: unknown[];
-}
-
-export interface JsonRequestedOutput {
-  name: string;
-  parameters?: Parameters;
-}
-
-export interface JsonInferRequest {
-  id?: string;
-  parameters?: Parameters;
-  inputs: JsonInputTensor[];
-  outputs?: JsonRequestedOutput[];
-}
-
-export interface JsonOutputTensor {
-  name: string;
-  shape: number[];
-  datatype: string;
-  parameters?: Parameters;
-  data?: unknown[];
-}
-
-export interface JsonInferResponse {
-  model_name: string;
-  model_version: string;
-  id?: string;
-  parameters?: Parameters;
-  outputs: JsonOutputTensor[];
+/** Where a tensor's bytes sit: a registered region, an offset into it, a length. */
+export interface SharedMemoryRef {
+  region: string;
+  offset: number;
+  byteSize: number;
 }
 
 /** What the client wants back for one output. */

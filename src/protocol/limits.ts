@@ -4,7 +4,7 @@
  * inputs took ~50 s to decode while /v2/health/live waited behind them. Every check after these is
  * linear in the request's size.
  */
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 export const REQUEST_LIMITS = {
   /** Inputs in one request, and outputs asked for. */

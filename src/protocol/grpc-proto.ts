@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export function protoPath(): string {
   const beside = fileURLToPath(new URL('./grpc_service.proto', import.meta.url));
   if (existsSync(beside)) return beside;
-  return fileURLToPath(new URL('../../../src/server/grpc/grpc_service.proto', import.meta.url));
+  return fileURLToPath(new URL('../../src/protocol/grpc_service.proto', import.meta.url));
 }
 
 /** 64-bit integers arrive as strings (no precision lost); every field is present with its default. */

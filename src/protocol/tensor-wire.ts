@@ -4,9 +4,9 @@
  * get wrong is checked here (names, datatypes, shapes, element counts, value types, byte sizes);
  * the engine checks the tensors against the model.
  */
-import { errors } from '../../errors.js';
-import { preview } from '../../preview.js';
-import { elementBytes, elementCount, fromBytes, isDataType, DATATYPES, type DataType, type Tensor, type TensorData, type BytesElement, textOf } from '../../tensor.js';
+import { errors } from '../errors.js';
+import { preview } from '../preview.js';
+import { elementBytes, elementCount, fromBytes, isDataType, DATATYPES, type DataType, type Tensor, type TensorData, type BytesElement, textOf } from '../tensor.js';
 import { decodeByteStrings, encodeByteStrings } from './binary-data.js';
 import { REQUEST_LIMITS } from './limits.js';
 

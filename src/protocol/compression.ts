@@ -9,7 +9,7 @@
  * inflates first, then splits. Compression runs on libuv's thread pool, off the event loop.
  */
 import type { IncomingMessage } from 'node:http';
-import { preview } from '../../preview.js';
+import { preview } from '../preview.js';
 import type { Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';

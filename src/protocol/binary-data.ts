@@ -3,9 +3,9 @@
  * bytes, then the tensors' raw bytes back to back in the order of the tensors that carry a
  * `binary_data_size`. BYTES elements are each a 4-byte little-endian length and the bytes.
  */
-import { errors } from '../../errors.js';
-import { preview } from '../../preview.js';
-import { bytesOf, type BytesElement } from '../../tensor.js';
+import { errors } from '../errors.js';
+import { preview } from '../preview.js';
+import { bytesOf, type BytesElement } from '../tensor.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
 
