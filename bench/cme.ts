@@ -19,6 +19,7 @@ import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
 import { removeDir, tempDir, patchConfig } from '../src/bench/scratch-repo.js';
 import type { TensorMap } from '../src/tensor.js';
+import { percentileOfSorted } from '../src/bench/stats.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,7 +68,7 @@ async function repoWith(instances: number): Promise<string> {
 
 function pct(s: Sample, p: number): number {
   const l = [...s.latencies].sort((a, b) => a - b);
-  return l[Math.min(l.length - 1, Math.floor(p * l.length))];
+  return percentileOfSorted(l, p * 100);
 }
 
 async function main(): Promise<void> {

@@ -27,6 +27,7 @@ import { writeZooModel } from '../src/zoo/index.js';
 import { ImagePipeline } from '../src/preprocess/index.js';
 import type { ModelStatistics } from '../src/engine/stats.js';
 import type { TensorMap } from '../src/tensor.js';
+import { percentileOfSorted } from '../src/bench/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -124,7 +125,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const q = (l: number[], p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))] ?? NaN;
+const q = (l: number[], p: number) => percentileOfSorted(l, p * 100);
 const base = totals.get('tensor in')!;
 const rows = [['MODE', 'IMAGES/S', 'P50 MS', 'P99 MS', 'VS TENSOR IN', 'COMPUTE_INPUT MS', 'COMPUTE_INFER MS', 'PREPROCESS SHARE', 'MAIN LOOP BUSY']];
 for (const [mode, , counted] of modes) {

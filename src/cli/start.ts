@@ -14,6 +14,7 @@ import { ensureDefaultRepository, exampleImagesDir, DEFAULT_REPOSITORY_DIR, TEXT
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import { describeLoaded, printDefaults, printTuning, table } from './describe.js';
+import { percentileOfSorted } from '../bench/stats.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
 import { liveTuner, openTuningMemory, printUrls, untilSignal } from './serve.js';
 
@@ -108,6 +109,7 @@ async function selfCheck(engine: Engine, model: string, inputs: TensorMap, concu
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  // Nearest rank, as `tenancy bench` and perf_analyzer report it.
+  const q = (p: number) => percentileOfSorted(latencies, p * 100);
   return { rate: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
 }
