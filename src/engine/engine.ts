@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
-import { checkModelName, scanRepository, readModelDefinition, type ModelDefinition } from '../repository/index.js';
+import { checkModelName, scanRepository, readModelDefinition, runtimeParameters, type ModelDefinition } from '../repository/index.js';
 import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -366,10 +366,10 @@ function cpuInstances(config: { instance_group: { count: number; device: string 
 }
 
 function threadRequest(key: string, config: { instance_group: { count: number; device: string; threads?: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
-  const fixed = config.parameters.intra_op_thread_count?.string_value;
+  const fixed = runtimeParameters(config).intraOpThreads;
   // Simulated devices spend no CPU; groups with their own thread count are outside the split.
   const budgeted = config.instance_group.filter((g) => !g.device.startsWith('sim:') && g.threads === undefined);
-  return { key, instances: budgeted.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed: Number(fixed) } : {}) };
+  return { key, instances: budgeted.reduce((n, g) => n + g.count, 0), ...(fixed ? { fixed } : {}) };
 }
 
 export { TenancyError };

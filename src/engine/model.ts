@@ -8,7 +8,7 @@ import { errors, type TenancyError } from '../errors.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
 import { ModelInstance, preciseNow, type Device, type HostKind, type RunResult, type SessionOptions, type SimulatedModel } from '../runtime/index.js';
-import { tensorDataType } from '../repository/index.js';
+import { runtimeParameters, tensorDataType } from '../repository/index.js';
 import { Scheduler, batchKey } from '../scheduler/index.js';
 import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
 import { ModelStats, phaseTimes } from './stats.js';
@@ -129,11 +129,11 @@ export class Model {
   }
 
   private sessionOptions(threads: number, executionProviders: string[]): SessionOptions {
-    const p = this.config.parameters;
+    const p = runtimeParameters(this.config);
     return {
       intraOpThreads: threads,
-      interOpThreads: Number(p.inter_op_thread_count?.string_value ?? 1),
-      spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
+      interOpThreads: p.interOpThreads ?? 1,
+      spinning: p.spinning,
       executionProviders,
     };
   }

@@ -5,14 +5,13 @@
  */
 import { errors } from '../errors.js';
 import { preview } from '../preview.js';
-import type { ModelConfig } from '../repository/index.js';
+import { runtimeParameters, type ModelConfig } from '../repository/index.js';
 import type { QueuePolicyConfig } from '../repository/model-config.js';
 import type { SchedulerOptions } from '../scheduler/index.js';
 
 export function schedulerOptions(config: ModelConfig): SchedulerOptions {
   const db = config.dynamic_batching;
-  const depth = config.parameters.pipeline_depth?.string_value;
-  const pipelineDepth = depth === undefined ? undefined : Number(depth);
+  const { pipelineDepth } = runtimeParameters(config);
   if (!db) return { model: config.name, levels: [level(config.queue_policy)], pipelineDepth };
   return {
     model: config.name,

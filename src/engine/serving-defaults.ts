@@ -9,7 +9,7 @@
  * Where the live tuner found better at an earlier start (tuning-store.ts), that is served instead.
  * Pure, so the rules are tested by tables.
  */
-import type { ModelConfig } from '../repository/index.js';
+import { runtimeParameters, type ModelConfig } from '../repository/index.js';
 import type { TuningPoint } from '../placement/tuning-search.js';
 
 /** Largest batch the default dynamic batcher forms. */
@@ -52,7 +52,7 @@ export function applyServingDefaults(config: ModelConfig, leftOut: LeftOut, inpu
   const stored = input.stored ?? null;
   const tunedWhen = stored && `tuned under live load at ${stored.tunedAt} (${stored.throughput.toFixed(1)} inf/s served, ${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults' ${stored.startThroughput.toFixed(1)})`;
   if (leftOut.instanceGroup) {
-    const fixedThreads = Number(config.parameters.intra_op_thread_count?.string_value ?? 0);
+    const fixedThreads = runtimeParameters(config).intraOpThreads ?? 0;
     const threads = fixedThreads > 0 ? fixedThreads : stored?.point.threads ?? 1;
     const byCores = stored ? stored.point.instances : Math.max(1, Math.floor(input.cores / threads));
     const byMemory = input.instanceBytes > 0 ? Math.max(1, Math.floor(input.memoryBytes / input.instanceBytes)) : byCores;

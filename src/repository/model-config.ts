@@ -117,6 +117,24 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min: number): v is number => Number.isInteger(v) && (v as number) >= min;
 
+/** The runtime settings a config's `parameters` carry, read in one place (validated by validateModelConfig). */
+export interface RuntimeParameters {
+  /** intra_op_thread_count: threads per instance fixed by the config; undefined = the engine's split. */
+  intraOpThreads?: number;
+  /** inter_op_thread_count. */
+  interOpThreads?: number;
+  /** pipeline_depth: runs sent to one instance at a time. */
+  pipelineDepth?: number;
+  /** enable_spinning "1"/"true". */
+  spinning: boolean;
+}
+
+export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): RuntimeParameters {
+  const p = config.parameters;
+  const count = (key: string) => (p[key]?.string_value === undefined ? undefined : Number(p[key].string_value));
+  return { intraOpThreads: count('intra_op_thread_count'), interOpThreads: count('inter_op_thread_count'), pipelineDepth: count('pipeline_depth'), spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0') };
+}
+
 /**
  * Validates raw config JSON and fills defaults. `file` names the config in messages; `dirName` is
  * the model's folder name, which the config's name must match when given.
