@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 /** Exit code of a command given a wrong argument. */
 export const USAGE_EXIT_CODE = 2;
 
+/** Commander's InvalidArgumentError exits with 1; a usage error exits with 2. */
 export function usageError(message: string): InvalidArgumentError {
   const err = new InvalidArgumentError(message);
   err.exitCode = USAGE_EXIT_CODE;

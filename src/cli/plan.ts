@@ -10,7 +10,8 @@ import { Option } from 'commander';
 import { errors, isTenancyError } from '../errors.js';
 import { planOnDevices, type Demand, type ModelProfile, type Plan } from '../placement/index.js';
 import { table } from './describe.js';
-import { addProfilingOptions, gatherProfiles, integer, list, usageError, USAGE_EXIT_CODE, type ProfilingOptions } from './profile.js';
+import { addProfilingOptions, gatherProfiles, integer, list, type ProfilingOptions } from './profile.js';
+import { usageError, USAGE_EXIT_CODE } from './arguments.js';
 
 interface PlanCommandOptions extends ProfilingOptions {
   weights?: Record<string, number>;

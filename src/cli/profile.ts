@@ -4,12 +4,10 @@
  * device, for `tenancy plan` and `serve --placement auto`. Stored profiles are reused until the
  * model file, the device or the runtime changes (or --force). Prints one table per model/device.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { isTenancyError } from '../errors.js';
 import { parseShape, usageError, USAGE_EXIT_CODE } from './arguments.js';
-
-export { parseShape, usageError, USAGE_EXIT_CODE };
 import { loadOrMeasureProfiles } from '../bench/index.js';
 import { DEFAULT_PROFILE_DB, type ProfiledModel } from '../placement/index.js';
 import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
@@ -98,7 +96,3 @@ export function integer(min: number) {
     return n;
   };
 }
-
-/** Commander's InvalidArgumentError exits with 1; usage errors here exit with 2. */
-
-/** --shape NAME:D1,D2,...: repeatable, one input each. */

@@ -231,8 +231,8 @@ export class Engine {
   private async withDefaults(def: ModelDefinition, chosen?: ServingDefaults): Promise<ServedDefinition> {
     const leftOut = def.leftOut.instanceGroup || def.leftOut.dynamicBatching;
     const versions = await Promise.all(def.versions.map(async (v) => {
-      const shapes = configShapesKey(withGivenShapes(buildInputTable(v.config), this.shapes));
-      const stored = leftOut && this.storedTuning ? await this.storedTuning(def.name, v.file, shapes).catch(() => null) : null;
+      const lookup = leftOut ? this.storedTuning : undefined;
+      const stored = lookup ? await lookup(def.name, v.file, configShapesKey(withGivenShapes(buildInputTable(v.config), this.shapes))).catch(() => null) : null;
       const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5, stored });
       return { ...v, config, defaults: chosen ?? defaults, shapes: this.shapes };
     }));

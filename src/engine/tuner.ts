@@ -350,7 +350,7 @@ export class LiveTuner {
     const rates = new Map<string, number>();
     for (const [name, c] of after) {
       const b = before.get(name);
-      if (b && b.models === c.models) rates.set(name, (c.count - b.count) / seconds);
+      if (b && sameModels(b.models, c.models)) rates.set(name, (c.count - b.count) / seconds);
     }
     const rate = rates.get(t.view.model) ?? 0;
     return { rates, busy: samples > 0 && busy / samples >= this.o.busyShare && rate > 0 };
@@ -408,23 +408,17 @@ function compare(c: Window, incumbent: Window, refs: Map<string, number>): numbe
 }
 
 /** Completed inferences per model name, with the model objects they came from (a reload restarts the count). */
-function completions(engine: Engine): Map<string, { count: number; models: string }> {
-  const out = new Map<string, { count: number; models: string }>();
+function completions(engine: Engine): Map<string, { count: number; models: Model[] }> {
+  const out = new Map<string, { count: number; models: Model[] }>();
   for (const m of engine.loaded()) {
-    const e = out.get(m.name) ?? { count: 0, models: '' };
+    const e = out.get(m.name) ?? { count: 0, models: [] };
     e.count += m.completed;
-    e.models += `${m.version}:${idOf(m)};`;
+    e.models.push(m);
     out.set(m.name, e);
   }
   return out;
 }
 
-let nextId = 1;
-const modelIds = new WeakMap<Model, number>();
-function idOf(m: Model): number {
-  let id = modelIds.get(m);
-  if (id === undefined) modelIds.set(m, (id = nextId++));
-  return id;
-}
+const sameModels = (a: Model[], b: Model[]) => a.length === b.length && a.every((m, i) => m === b[i]);
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
