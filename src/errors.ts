@@ -70,11 +70,15 @@ export const errors = {
   invalidArg: (message: string, details: Record<string, unknown> = {}) =>
     new TenancyError('INVALID_ARG', message, details),
   invalidConfig: (file: string, field: string, value: unknown, expected: string) =>
-    new TenancyError('INVALID_ARG', `${file}: field "${field}" ${expected}, got ${show(value)}`, { file, field, value }),
+    new TenancyError('INVALID_ARG', `${file}: field "${field}" ${expected}, got ${show(value)}`, {
+      file,
+      field,
+      value,
+    }),
   modelNotFound: (model: string, known: string[]) =>
     new TenancyError(
       'NOT_FOUND',
-      `unknown model ${show(model)}` + (known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'),
+      `unknown model ${show(model)}${known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'}`,
       { model },
     ),
   versionNotFound: (model: string, version: number | string, loaded: number[]) =>
@@ -89,10 +93,14 @@ export const errors = {
       state,
     }),
   queueFull: (model: string, limit: number) =>
-    new TenancyError('QUEUE_FULL', `model "${model}" queue is full: ${limit} requests waiting (max_queue_size ${limit})`, {
-      model,
-      limit,
-    }),
+    new TenancyError(
+      'QUEUE_FULL',
+      `model "${model}" queue is full: ${limit} requests waiting (max_queue_size ${limit})`,
+      {
+        model,
+        limit,
+      },
+    ),
   timeout: (model: string, timeoutMs: number, where: 'queued' | 'running') =>
     new TenancyError('TIMEOUT', `request to model "${model}" timed out after ${timeoutMs} ms while ${where}`, {
       model,

@@ -9,7 +9,9 @@
  */
 const ELLIPSIS = '…';
 
-type Frame = { list: readonly unknown[]; next: number } | { obj: Record<string, unknown>; keys: string[]; next: number };
+type Frame =
+  | { list: readonly unknown[]; next: number }
+  | { obj: Record<string, unknown>; keys: string[]; next: number };
 
 export function preview(value: unknown, max = 80): string {
   let out = '';

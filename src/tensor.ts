@@ -4,14 +4,31 @@
  * (Triton's TYPE_*) and by ONNX Runtime live here, once.
  */
 export type DataType =
-  | 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64'
-  | 'INT8' | 'INT16' | 'INT32' | 'INT64'
-  | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
 
 export type TensorData =
-  | Float32Array | Float64Array | Uint16Array
-  | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Uint8Array | Uint32Array | BigUint64Array
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint32Array
+  | BigUint64Array
   | BytesElement[];
 
 /**
@@ -52,7 +69,12 @@ const TYPES: Record<DataType, TypeInfo> = {
   UINT8: { ort: 'uint8', bytes: 1, make: (n) => new Uint8Array(n), from: (b, o, n) => new Uint8Array(b, o, n) },
   UINT16: { ort: 'uint16', bytes: 2, make: (n) => new Uint16Array(n), from: (b, o, n) => new Uint16Array(b, o, n) },
   UINT32: { ort: 'uint32', bytes: 4, make: (n) => new Uint32Array(n), from: (b, o, n) => new Uint32Array(b, o, n) },
-  UINT64: { ort: 'uint64', bytes: 8, make: (n) => new BigUint64Array(n), from: (b, o, n) => new BigUint64Array(b, o, n) },
+  UINT64: {
+    ort: 'uint64',
+    bytes: 8,
+    make: (n) => new BigUint64Array(n),
+    from: (b, o, n) => new BigUint64Array(b, o, n),
+  },
   INT8: { ort: 'int8', bytes: 1, make: (n) => new Int8Array(n), from: (b, o, n) => new Int8Array(b, o, n) },
   INT16: { ort: 'int16', bytes: 2, make: (n) => new Int16Array(n), from: (b, o, n) => new Int16Array(b, o, n) },
   INT32: { ort: 'int32', bytes: 4, make: (n) => new Int32Array(n), from: (b, o, n) => new Int32Array(b, o, n) },
@@ -91,7 +113,11 @@ export function zeros(dt: DataType, n: number): TensorData {
  * Its ArrayBuffer is its own and exactly this size, so it can be transferred; `take` may supply
  * a reused one. BYTES: as zeros().
  */
-export function uninitialized(dt: DataType, n: number, take: (bytes: number) => ArrayBuffer = (b) => Buffer.allocUnsafeSlow(b).buffer as ArrayBuffer): TensorData {
+export function uninitialized(
+  dt: DataType,
+  n: number,
+  take: (bytes: number) => ArrayBuffer = (b) => Buffer.allocUnsafeSlow(b).buffer as ArrayBuffer,
+): TensorData {
   const info = TYPES[dt];
   if (!info.from) return info.make(n);
   return info.from(take(n * info.bytes), 0, n);
@@ -110,9 +136,19 @@ export function fromBytes(dt: DataType, bytes: Uint8Array): TensorData {
 
 // Config files use Triton's names: TYPE_FP32, TYPE_STRING, ...
 const CONFIG_NAMES: Record<string, DataType> = {
-  TYPE_BOOL: 'BOOL', TYPE_UINT8: 'UINT8', TYPE_UINT16: 'UINT16', TYPE_UINT32: 'UINT32', TYPE_UINT64: 'UINT64',
-  TYPE_INT8: 'INT8', TYPE_INT16: 'INT16', TYPE_INT32: 'INT32', TYPE_INT64: 'INT64',
-  TYPE_FP16: 'FP16', TYPE_FP32: 'FP32', TYPE_FP64: 'FP64', TYPE_STRING: 'BYTES',
+  TYPE_BOOL: 'BOOL',
+  TYPE_UINT8: 'UINT8',
+  TYPE_UINT16: 'UINT16',
+  TYPE_UINT32: 'UINT32',
+  TYPE_UINT64: 'UINT64',
+  TYPE_INT8: 'INT8',
+  TYPE_INT16: 'INT16',
+  TYPE_INT32: 'INT32',
+  TYPE_INT64: 'INT64',
+  TYPE_FP16: 'FP16',
+  TYPE_FP32: 'FP32',
+  TYPE_FP64: 'FP64',
+  TYPE_STRING: 'BYTES',
 };
 
 export const CONFIG_TYPE_NAMES = Object.keys(CONFIG_NAMES);
@@ -139,8 +175,19 @@ export function fromOrtType(s: string): DataType | undefined {
 
 // ONNX TensorProto.DataType numbers, for reading model files without a session.
 const FROM_ONNX: Record<number, DataType> = {
-  1: 'FP32', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'BYTES',
-  9: 'BOOL', 10: 'FP16', 11: 'FP64', 12: 'UINT32', 13: 'UINT64',
+  1: 'FP32',
+  2: 'UINT8',
+  3: 'INT8',
+  4: 'UINT16',
+  5: 'INT16',
+  6: 'INT32',
+  7: 'INT64',
+  8: 'BYTES',
+  9: 'BOOL',
+  10: 'FP16',
+  11: 'FP64',
+  12: 'UINT32',
+  13: 'UINT64',
 };
 
 export function fromOnnxElemType(n: number): DataType | undefined {

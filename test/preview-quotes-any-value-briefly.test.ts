@@ -3,7 +3,24 @@ import assert from 'node:assert/strict';
 import { preview } from '../src/preview.js';
 
 test('small values read exactly as JSON.stringify writes them', () => {
-  for (const v of [null, true, 0, -1.5, 'text', 'a "quoted" \\ line\n', [], {}, [1, -3, 48, 192], { a: 1, b: [true, null, 'x'], c: {} }, [[1, 2], [3, [4]]], { skip: undefined, keep: 1 }, [undefined, 2]])
+  for (const v of [
+    null,
+    true,
+    0,
+    -1.5,
+    'text',
+    'a "quoted" \\ line\n',
+    [],
+    {},
+    [1, -3, 48, 192],
+    { a: 1, b: [true, null, 'x'], c: {} },
+    [
+      [1, 2],
+      [3, [4]],
+    ],
+    { skip: undefined, keep: 1 },
+    [undefined, 2],
+  ])
     assert.equal(preview(v), JSON.stringify(v), JSON.stringify(v));
   assert.equal(preview(undefined), 'undefined');
   assert.equal(preview(12n), '12');

@@ -19,9 +19,12 @@ export interface ArrivalOptions {
 /** Yields send times in ms from the start of the load, ascending, forever. */
 export function* arrivalTimes(options: ArrivalOptions): Generator<number, never> {
   const { rate, distribution } = options;
-  if (!(rate > 0 && Number.isFinite(rate))) throw errors.invalidArg(`request rate must be a number > 0 (requests/s), got ${rate}`);
+  if (!(rate > 0 && Number.isFinite(rate)))
+    throw errors.invalidArg(`request rate must be a number > 0 (requests/s), got ${rate}`);
   if (distribution !== 'constant' && distribution !== 'poisson')
-    throw errors.invalidArg(`arrival distribution must be "constant" or "poisson", got ${JSON.stringify(distribution)}`);
+    throw errors.invalidArg(
+      `arrival distribution must be "constant" or "poisson", got ${JSON.stringify(distribution)}`,
+    );
   const gapMs = 1000 / rate;
   const random = seededRandom(options.seed ?? 1);
   let t = 0;

@@ -21,7 +21,8 @@ export interface Comparison {
   onlyInB: string[];
 }
 
-const keyOf = (r: { phase: string; model: string; level: number; batchSize: number }) => `${r.phase} ${r.model} level ${r.level} batch ${r.batchSize}`;
+const keyOf = (r: { phase: string; model: string; level: number; batchSize: number }) =>
+  `${r.phase} ${r.model} level ${r.level} batch ${r.batchSize}`;
 
 export function compareRuns(a: StoredRun, b: StoredRun): Comparison {
   const inB = new Map(b.rows.map((r) => [keyOf(r), r]));
@@ -29,30 +30,56 @@ export function compareRuns(a: StoredRun, b: StoredRun): Comparison {
   const settings: ComparedRow[] = [];
   for (const [key, ra] of inA) {
     const rb = inB.get(key);
-    if (rb) settings.push({ key, a: ra.throughput, b: rb.throughput, ratio: rb.throughput / ra.throughput, p99Ratio: rb.latencyP99Ms / ra.latencyP99Ms });
+    if (rb)
+      settings.push({
+        key,
+        a: ra.throughput,
+        b: rb.throughput,
+        ratio: rb.throughput / ra.throughput,
+        p99Ratio: rb.latencyP99Ms / ra.latencyP99Ms,
+      });
   }
   const summary = a.summary.flatMap((sa) => {
     const sb = b.summary.find((s) => s.model === sa.model);
     return sb ? [{ model: sa.model, bestRatio: sb.best / sa.best, speedupA: sa.speedup, speedupB: sb.speedup }] : [];
   });
-  return { settings, summary, onlyInA: [...inA.keys()].filter((k) => !inB.has(k)), onlyInB: [...inB.keys()].filter((k) => !inA.has(k)) };
+  return {
+    settings,
+    summary,
+    onlyInA: [...inA.keys()].filter((k) => !inB.has(k)),
+    onlyInB: [...inB.keys()].filter((k) => !inA.has(k)),
+  };
 }
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+    .join('\n');
 }
 
 export function formatComparison(a: StoredRun, b: StoredRun, c: Comparison): string {
-  const env = (r: StoredRun) => `${r.id}: ${r.experiment}, ${r.startedAt}, ${r.environment.cpuModel} x${r.environment.cores}, node ${r.environment.node}, onnxruntime ${r.environment.onnxruntime ?? '?'}, commit ${r.environment.commit?.slice(0, 10) ?? '?'}`;
+  const env = (r: StoredRun) =>
+    `${r.id}: ${r.experiment}, ${r.startedAt}, ${r.environment.cpuModel} x${r.environment.cores}, node ${r.environment.node}, onnxruntime ${r.environment.onnxruntime ?? '?'}, commit ${r.environment.commit?.slice(0, 10) ?? '?'}`;
   const out = [`A = ${env(a)}`, `B = ${env(b)}`, ''];
   if (c.summary.length) {
-    out.push(table([['MODEL', 'BEST B/A', 'SPEEDUP A', 'SPEEDUP B'], ...c.summary.map((s) => [s.model, f(s.bestRatio), f(s.speedupA), f(s.speedupB)])]), '');
+    out.push(
+      table([
+        ['MODEL', 'BEST B/A', 'SPEEDUP A', 'SPEEDUP B'],
+        ...c.summary.map((s) => [s.model, f(s.bestRatio), f(s.speedupA), f(s.speedupB)]),
+      ]),
+      '',
+    );
   }
   if (c.settings.length) {
-    out.push(table([['SETTING', 'A INF/S', 'B INF/S', 'B/A', 'P99 B/A'], ...c.settings.map((s) => [s.key, f(s.a, 1), f(s.b, 1), f(s.ratio), f(s.p99Ratio)])]));
+    out.push(
+      table([
+        ['SETTING', 'A INF/S', 'B INF/S', 'B/A', 'P99 B/A'],
+        ...c.settings.map((s) => [s.key, f(s.a, 1), f(s.b, 1), f(s.ratio), f(s.p99Ratio)]),
+      ]),
+    );
   } else out.push('no setting was measured in both runs');
   if (c.onlyInA.length) out.push('', `only in A: ${c.onlyInA.join('; ')}`);
   if (c.onlyInB.length) out.push('', `only in B: ${c.onlyInB.join('; ')}`);

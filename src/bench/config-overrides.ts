@@ -6,7 +6,10 @@ type Config = Record<string, unknown>;
 
 function firstGroup(config: Config): Record<string, unknown> {
   const groups = config.instance_group;
-  const g = Array.isArray(groups) && groups.length > 0 && typeof groups[0] === 'object' ? (groups[0] as Record<string, unknown>) : {};
+  const g =
+    Array.isArray(groups) && groups.length > 0 && typeof groups[0] === 'object'
+      ? (groups[0] as Record<string, unknown>)
+      : {};
   return { kind: 'KIND_CPU', ...g };
 }
 

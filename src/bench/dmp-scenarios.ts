@@ -23,8 +23,15 @@ export type Scenario =
 /** The published Coral EdgeTPU figure the experiment uses when no devices file names one (MobileNet V2 at 224: about 2.6 ms). */
 export function defaultEdgeTpu(): Device {
   return {
-    id: 'sim:edgetpu', kind: 'sim', available: true, simulated: true, memoryBytes: 8 * 2 ** 20, maxConcurrent: 1, latencyMs: { mobilenet_v2: 2.6 },
-    description: 'SIMULATED: Coral EdgeTPU, latency from its published MobileNet V2 figure (latency table, no CPU cost)',
+    id: 'sim:edgetpu',
+    kind: 'sim',
+    available: true,
+    simulated: true,
+    memoryBytes: 8 * 2 ** 20,
+    maxConcurrent: 1,
+    latencyMs: { mobilenet_v2: 2.6 },
+    description:
+      'SIMULATED: Coral EdgeTPU, latency from its published MobileNet V2 figure (latency table, no CPU cost)',
   };
 }
 
@@ -32,10 +39,21 @@ export function defaultEdgeTpu(): Device {
 export function halfCoreSets(cores = os.availableParallelism()): Device[] {
   const all = Array.from({ length: cores }, (_, i) => i);
   const half = Math.max(1, Math.floor(cores / 2));
-  const sets: [string, number[]][] = cores < 2 ? [['a', all]] : [['a', all.slice(0, half)], ['b', all.slice(half)]];
+  const sets: [string, number[]][] =
+    cores < 2
+      ? [['a', all]]
+      : [
+          ['a', all.slice(0, half)],
+          ['b', all.slice(half)],
+        ];
   return sets.map(([name, set]) => ({
-    id: `cpu:${name}`, kind: 'cpu', available: true, cores: set, description: `core set ${name}: cores ${set.join(',')} (half of the CPU, made up by dmp)`,
-    memoryBytes: os.totalmem(), simulated: false,
+    id: `cpu:${name}`,
+    kind: 'cpu',
+    available: true,
+    cores: set,
+    description: `core set ${name}: cores ${set.join(',')} (half of the CPU, made up by dmp)`,
+    memoryBytes: os.totalmem(),
+    simulated: false,
   }));
 }
 
@@ -56,13 +74,20 @@ export function assignToCoreSets(models: string[], alone: Map<string, number>, s
   const on = new Map<string, string[]>(sets.map((s) => [s.id, []]));
   const cost = (m: string) => 1 / (alone.get(m) || 1);
   for (const m of [...models].sort((a, b) => cost(b) - cost(a))) {
-    const set = [...sets].sort((a, b) => load.get(a.id)! / (a.cores?.length ?? 1) - load.get(b.id)! / (b.cores?.length ?? 1))[0];
+    const set = [...sets].sort(
+      (a, b) => load.get(a.id)! / (a.cores?.length ?? 1) - load.get(b.id)! / (b.cores?.length ?? 1),
+    )[0];
     load.set(set.id, load.get(set.id)! + cost(m));
     on.get(set.id)!.push(m);
   }
   return models.map((m) => {
     const set = sets.find((s) => on.get(s.id)!.includes(m))!;
-    return { model: m, device: set.id, threads: share(set.cores?.length ?? 1, on.get(set.id)!.length), simulated: false };
+    return {
+      model: m,
+      device: set.id,
+      threads: share(set.cores?.length ?? 1, on.get(set.id)!.length),
+      simulated: false,
+    };
   });
 }
 
@@ -70,39 +95,83 @@ export function assignToCoreSets(models: string[], alone: Map<string, number>, s
  * The models each simulated accelerator has a latency for go to it, as many as it runs at once
  * (those that are slowest on the CPU first); the others share the CPU.
  */
-export function assignToAccelerators(models: string[], alone: Map<string, number>, sims: Device[], cores: number): Placed[] | string {
+export function assignToAccelerators(
+  models: string[],
+  alone: Map<string, number>,
+  sims: Device[],
+  cores: number,
+): Placed[] | string {
   const placed: Placed[] = [];
   for (const sim of sims) {
     const fits = models.filter((m) => sim.latencyMs?.[m] !== undefined && !placed.some((p) => p.model === m));
     fits.sort((a, b) => (alone.get(a) ?? 0) - (alone.get(b) ?? 0));
-    for (const m of fits.slice(0, sim.maxConcurrent ?? 1)) placed.push({ model: m, device: sim.id, threads: 1, simulated: true });
+    for (const m of fits.slice(0, sim.maxConcurrent ?? 1))
+      placed.push({ model: m, device: sim.id, threads: 1, simulated: true });
   }
   if (placed.length === 0) {
-    return sims.map((s) => `${s.id} has no latency for any of the models (${models.join(', ')}; it has: ${Object.keys(s.latencyMs ?? {}).join(', ') || 'none'})`).join('; ');
+    return sims
+      .map(
+        (s) =>
+          `${s.id} has no latency for any of the models (${models.join(', ')}; it has: ${Object.keys(s.latencyMs ?? {}).join(', ') || 'none'})`,
+      )
+      .join('; ');
   }
   const rest = models.filter((m) => !placed.some((p) => p.model === m));
   return [...placed, ...onCpu(rest, cores)];
 }
 
 /** Every scenario of the experiment, in the order of the report. */
-export function dmpScenarios(models: string[], alone: Map<string, number>, devices: Device[], cores: number): Scenario[] {
+export function dmpScenarios(
+  models: string[],
+  alone: Map<string, number>,
+  devices: Device[],
+  cores: number,
+): Scenario[] {
   const scenarios: Scenario[] = [{ name: 'cpu', label: 'all on cpu', simulated: false, placed: onCpu(models, cores) }];
   const sets = devices.filter((d) => d.kind === 'cpu' && d.id !== 'cpu' && d.available);
-  scenarios.push(sets.length >= 2
-    ? { name: 'core-sets', label: `core sets ${sets.map((s) => s.id).join(' + ')}`, simulated: false, placed: assignToCoreSets(models, alone, sets) }
-    : { name: 'core-sets', label: 'core sets', simulated: false, absent: `needs at least 2 core sets, found ${sets.map((s) => s.id).join(', ') || 'none'}` });
+  scenarios.push(
+    sets.length >= 2
+      ? {
+          name: 'core-sets',
+          label: `core sets ${sets.map((s) => s.id).join(' + ')}`,
+          simulated: false,
+          placed: assignToCoreSets(models, alone, sets),
+        }
+      : {
+          name: 'core-sets',
+          label: 'core sets',
+          simulated: false,
+          absent: `needs at least 2 core sets, found ${sets.map((s) => s.id).join(', ') || 'none'}`,
+        },
+  );
   const sims = devices.filter((d) => d.kind === 'sim' && d.available);
   const simLabel = `cpu + ${sims.map((s) => s.id).join(' + ') || 'accelerator'} (simulated)`;
-  const onSims = sims.length ? assignToAccelerators(models, alone, sims, cores) : 'no simulated accelerator in the devices';
-  scenarios.push(typeof onSims === 'string' ? { name: 'cpu+sim', label: simLabel, simulated: true, absent: onSims } : { name: 'cpu+sim', label: simLabel, simulated: true, placed: onSims });
+  const onSims = sims.length
+    ? assignToAccelerators(models, alone, sims, cores)
+    : 'no simulated accelerator in the devices';
+  scenarios.push(
+    typeof onSims === 'string'
+      ? { name: 'cpu+sim', label: simLabel, simulated: true, absent: onSims }
+      : { name: 'cpu+sim', label: simLabel, simulated: true, placed: onSims },
+  );
   const gpu = devices.find((d) => d.kind === 'gpu');
   if (gpu?.available) {
     // The heaviest model (slowest alone) gains most from a processor of its own.
     const heaviest = [...models].sort((a, b) => (alone.get(a) ?? 0) - (alone.get(b) ?? 0))[0];
     const rest = models.filter((m) => m !== heaviest);
-    scenarios.push({ name: 'cpu+gpu', label: `cpu + ${gpu.id}`, simulated: false, placed: [{ model: heaviest, device: gpu.id, threads: 1, simulated: false }, ...onCpu(rest, cores)] });
+    scenarios.push({
+      name: 'cpu+gpu',
+      label: `cpu + ${gpu.id}`,
+      simulated: false,
+      placed: [{ model: heaviest, device: gpu.id, threads: 1, simulated: false }, ...onCpu(rest, cores)],
+    });
   } else {
-    scenarios.push({ name: 'cpu+gpu', label: 'cpu + gpu:0', simulated: false, absent: `no GPU: ${gpu?.reason ?? 'gpu:0 was not probed'}` });
+    scenarios.push({
+      name: 'cpu+gpu',
+      label: 'cpu + gpu:0',
+      simulated: false,
+      absent: `no GPU: ${gpu?.reason ?? 'gpu:0 was not probed'}`,
+    });
   }
   return scenarios;
 }

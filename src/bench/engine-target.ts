@@ -61,7 +61,11 @@ export class EngineTarget implements Target {
 
   async metadata(model: string): Promise<TargetModel> {
     const m = this.engine.model(model);
-    return { name: model, maxBatchSize: m.table.maxBatchSize, inputs: [...m.table.inputs.values()].map((i) => ({ ...i, dims: [...i.dims] })) };
+    return {
+      name: model,
+      maxBatchSize: m.table.maxBatchSize,
+      inputs: [...m.table.inputs.values()].map((i) => ({ ...i, dims: [...i.dims] })),
+    };
   }
 
   async infer(model: string, inputs: TensorMap): Promise<void> {
@@ -73,7 +77,9 @@ export class EngineTarget implements Target {
   }
 
   async instances(model: string): Promise<TargetInstance[]> {
-    return this.engine.model(model).instances.map((i) => ({ name: i.name, threads: i.threads, host: i.hostKind, memoryBytes: i.memoryBytes }));
+    return this.engine
+      .model(model)
+      .instances.map((i) => ({ name: i.name, threads: i.threads, host: i.hostKind, memoryBytes: i.memoryBytes }));
   }
 
   async memory(): Promise<TargetMemory> {

@@ -36,7 +36,10 @@ const require = createRequire(import.meta.url);
 
 function packageVersion(name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version?: string }).version ?? null;
+    return (
+      (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version?: string }).version ??
+      null
+    );
   } catch {
     return null;
   }
@@ -68,7 +71,9 @@ export function gitCommit(start = path.dirname(new URL(import.meta.url).pathname
     if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
     const packed = path.join(git, 'packed-refs');
     if (!existsSync(packed)) return null;
-    const line = readFileSync(packed, 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
+    const line = readFileSync(packed, 'utf8')
+      .split('\n')
+      .find((l) => l.endsWith(` ${ref}`));
     return line ? line.split(' ')[0] : null;
   } catch {
     return null;
@@ -78,7 +83,10 @@ export function gitCommit(start = path.dirname(new URL(import.meta.url).pathname
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(file).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
 }
 

@@ -3,7 +3,17 @@
  * spinning on): the papers' single-tenant baseline that every speedup is measured against.
  */
 import { runtimeDefaults } from './config-overrides.js';
-import { assertMeasured, plainSlices, plainSummary, runSetting, settledLine, type Experiment, type ExperimentContext, type ResultRow, type SummaryRow } from './experiment.js';
+import {
+  assertMeasured,
+  plainSlices,
+  plainSummary,
+  runSetting,
+  settledLine,
+  type Experiment,
+  type ExperimentContext,
+  type ResultRow,
+  type SummaryRow,
+} from './experiment.js';
 import type { SweepProgress } from './progress.js';
 
 export interface BaselineOutcome {
@@ -17,7 +27,12 @@ export interface BaselineOutcome {
  * Measures one model's single-tenant baseline, between two slices of its plain session (A/B, so
  * that drift falls on both), and unloads it again.
  */
-export async function measureBaseline(ctx: ExperimentContext, model: string, bar: SweepProgress, { plain = true } = {}): Promise<BaselineOutcome> {
+export async function measureBaseline(
+  ctx: ExperimentContext,
+  model: string,
+  bar: SweepProgress,
+  { plain = true } = {},
+): Promise<BaselineOutcome> {
   const config = runtimeDefaults(await ctx.target.config(model), ctx.target.cores());
   const rows: ResultRow[] = [];
   bar.setting('baseline');
@@ -46,7 +61,17 @@ export const baselineExperiment: Experiment = {
     for (const model of ctx.models) {
       const { baseline: r, rows: mine } = await measureBaseline(ctx, model, bar);
       rows.push(...mine);
-      summary.push({ model, baseline: r.throughput, best: r.throughput, bestLevel: 1, speedup: 1, maxLevel: NaN, perInstanceMB: NaN, note: r.setup, ...plainSummary(mine, model, r, r) });
+      summary.push({
+        model,
+        baseline: r.throughput,
+        best: r.throughput,
+        bestLevel: 1,
+        speedup: 1,
+        maxLevel: NaN,
+        perInstanceMB: NaN,
+        note: r.setup,
+        ...plainSummary(mine, model, r, r),
+      });
     }
     bar.done(`${ctx.models.length} models`);
     return {

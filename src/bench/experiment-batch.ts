@@ -6,8 +6,17 @@
  * dynamic batcher forms the batches, over its max batch size and queue delay.
  */
 import { withInstances } from './config-overrides.js';
-import { assertMeasured, plainSlices, plainSummary, runSetting, settledLine, type Experiment, type ResultRow, type SummaryRow } from './experiment.js';
-import { batchSizesFor, bestPoint } from './plans.js';
+import {
+  assertMeasured,
+  plainSlices,
+  plainSummary,
+  runSetting,
+  settledLine,
+  type Experiment,
+  type ResultRow,
+  type SummaryRow,
+} from './experiment.js';
+import { batchSizesFor, bestPoint } from './sweep-rules.js';
 
 /** Server-side dynamic batching settings swept with batch-1 clients. */
 export interface DynamicBatchingSetting {
@@ -16,9 +25,15 @@ export interface DynamicBatchingSetting {
 }
 
 /** Max batch sizes (within what the model allows) x queue delays. Pure. */
-export function dynamicBatchingPlan(modelMaxBatch: number, sizes: readonly number[] = [4, 8, 16], delaysUs: readonly number[] = [0, 1000, 4000]): DynamicBatchingSetting[] {
+export function dynamicBatchingPlan(
+  modelMaxBatch: number,
+  sizes: readonly number[] = [4, 8, 16],
+  delaysUs: readonly number[] = [0, 1000, 4000],
+): DynamicBatchingSetting[] {
   if (modelMaxBatch < 2) return [];
-  return sizes.filter((b) => b <= modelMaxBatch).flatMap((maxBatchSize) => delaysUs.map((delayUs) => ({ maxBatchSize, delayUs })));
+  return sizes
+    .filter((b) => b <= modelMaxBatch)
+    .flatMap((maxBatchSize) => delaysUs.map((delayUs) => ({ maxBatchSize, delayUs })));
 }
 
 export const batchExperiment: Experiment = {
@@ -55,24 +70,40 @@ export const batchExperiment: Experiment = {
       const best = bestPoint(mine.map((r) => ({ ...r, level: r.batchSize })));
       const bestDynamic = [...dynamic].sort((a, b) => b.throughput - a.throughput)[0];
       summary.push({
-        model, baseline: one?.throughput ?? NaN, best: best?.throughput ?? NaN, bestLevel: best?.batchSize ?? NaN,
-        speedup: best && one ? best.throughput / one.throughput : NaN, maxLevel: NaN, perInstanceMB: NaN,
-        note: `max_batch_size ${maxBatch}` + (bestDynamic && one
-          ? `; dynamic batching with batch-1 clients: best ${bestDynamic.throughput.toFixed(1)} inf/s (${bestDynamic.setup}) = ${(bestDynamic.throughput / one.throughput).toFixed(2)}x batch 1`
-          : ''),
+        model,
+        baseline: one?.throughput ?? NaN,
+        best: best?.throughput ?? NaN,
+        bestLevel: best?.batchSize ?? NaN,
+        speedup: best && one ? best.throughput / one.throughput : NaN,
+        maxLevel: NaN,
+        perInstanceMB: NaN,
+        note: `max_batch_size ${maxBatch}${
+          bestDynamic && one
+            ? `; dynamic batching with batch-1 clients: best ${bestDynamic.throughput.toFixed(1)} inf/s (${bestDynamic.setup}) = ${(bestDynamic.throughput / one.throughput).toFixed(2)}x batch 1`
+            : ''
+        }`,
         ...plainSummary(ordered, model, best && mine.find((r) => r.batchSize === best.batchSize), null),
       });
     }
     return {
-      experiment: 'batch', rows, summary,
+      experiment: 'batch',
+      rows,
+      summary,
       summaryTitle: 'Client batch size (best column: batch size) against batch 1, one instance',
-      notes: ['Rows of phase "dynamic": clients send batch 1 and the server\'s dynamic batcher forms the batches (setup names max batch and queue delay); the note column compares the best of them with batch-1 requests without batching.'],
+      notes: [
+        'Rows of phase "dynamic": clients send batch 1 and the server\'s dynamic batcher forms the batches (setup names max batch and queue delay); the note column compares the best of them with batch-1 requests without batching.',
+      ],
     };
   },
 };
 
 /** Batch-1 clients against each dynamic batching setting, one instance. */
-async function dynamicBatching(ctx: Parameters<Experiment['run']>[0], model: string, config: Record<string, unknown>, maxBatch: number): Promise<ResultRow[]> {
+async function dynamicBatching(
+  ctx: Parameters<Experiment['run']>[0],
+  model: string,
+  config: Record<string, unknown>,
+  maxBatch: number,
+): Promise<ResultRow[]> {
   const plan = dynamicBatchingPlan(maxBatch);
   if (plan.length === 0) return [];
   const bar = ctx.progress.sweep(`${model} dynamic batching`, plan.length);
@@ -81,8 +112,18 @@ async function dynamicBatching(ctx: Parameters<Experiment['run']>[0], model: str
     for (const s of plan) {
       const what = `dynamic batching max ${s.maxBatchSize}, delay ${s.delayUs} us`;
       bar.setting(what);
-      const withBatching = { ...config, max_batch_size: s.maxBatchSize, dynamic_batching: { max_queue_delay_microseconds: s.delayUs, preferred_batch_size: [s.maxBatchSize] } };
-      const { rows: r, measurement } = await runSetting(ctx, 'dynamic', [{ model, config: withBatching, level: 1, concurrency: 2 * s.maxBatchSize }], bar, 1);
+      const withBatching = {
+        ...config,
+        max_batch_size: s.maxBatchSize,
+        dynamic_batching: { max_queue_delay_microseconds: s.delayUs, preferred_batch_size: [s.maxBatchSize] },
+      };
+      const { rows: r, measurement } = await runSetting(
+        ctx,
+        'dynamic',
+        [{ model, config: withBatching, level: 1, concurrency: 2 * s.maxBatchSize }],
+        bar,
+        1,
+      );
       assertMeasured(measurement, `${model} ${what}`);
       rows.push(...r.map((x) => ({ ...x, setup: `${x.setup}, ${what}` })));
       bar.settled(settledLine(measurement));

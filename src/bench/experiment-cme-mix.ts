@@ -19,7 +19,10 @@ export const cmeMixExperiment: Experiment = {
   name: 'cme-mix',
   description: 'several models at once, 1, 2, ... instances each; per model and total against each model alone',
   async run(ctx) {
-    if (ctx.models.length < 2) throw errors.invalidArg(`cme-mix needs at least 2 models, got ${ctx.models.length} (${ctx.models.join(', ') || 'none'})`);
+    if (ctx.models.length < 2)
+      throw errors.invalidArg(
+        `cme-mix needs at least 2 models, got ${ctx.models.length} (${ctx.models.join(', ') || 'none'})`,
+      );
     const alone = new Map<string, ResultRow>();
     const ordered: ResultRow[] = [];
     const bar = ctx.progress.sweep('baselines (each alone)', ctx.models.length);
@@ -29,20 +32,31 @@ export const cmeMixExperiment: Experiment = {
       ordered.push(...rows);
     }
     bar.done('baselines measured');
-    const normalized = (rows: ResultRow[]) => rows.reduce((s, r) => s + r.throughput / alone.get(r.model)!.throughput, 0);
+    const normalized = (rows: ResultRow[]) =>
+      rows.reduce((s, r) => s + r.throughput / alone.get(r.model)!.throughput, 0);
     const sweep = await sweepLevels(ctx, 'mix', ctx.models, 'mix', normalized);
     ordered.push(...sweep.ordered);
 
     const levels = [...new Set(sweep.rows.map((r) => r.level))];
     const byLevel = levels.map((level) => ({ level, rows: sweep.rows.filter((r) => r.level === level) }));
-    const best = byLevel.reduce<(typeof byLevel)[number] | null>((b, x) => (!b || normalized(x.rows) > normalized(b.rows) ? x : b), null);
+    const best = byLevel.reduce<(typeof byLevel)[number] | null>(
+      (b, x) => (!b || normalized(x.rows) > normalized(b.rows) ? x : b),
+      null,
+    );
     const mem = memoryFigures(sweep.memory, ctx.options.sweep.memoryBudgetBytes);
     const summary: SummaryRow[] = ctx.models.map((model) => {
       const base = alone.get(model)!.throughput;
       const inMix = best?.rows.find((r) => r.model === model)?.throughput ?? NaN;
       const bestRow = best?.rows.find((r) => r.model === model);
       return {
-        model, baseline: base, best: inMix, bestLevel: best?.level ?? NaN, speedup: inMix / base, maxLevel: NaN, perInstanceMB: NaN, note: 'in the mix at its best level, against alone',
+        model,
+        baseline: base,
+        best: inMix,
+        bestLevel: best?.level ?? NaN,
+        speedup: inMix / base,
+        maxLevel: NaN,
+        perInstanceMB: NaN,
+        note: 'in the mix at its best level, against alone',
         ...plainSummary(ordered, model, bestRow, alone.get(model)),
       };
     });
@@ -51,8 +65,24 @@ export const cmeMixExperiment: Experiment = {
     const total = best ? best.rows.reduce((s, r) => s + r.throughput, 0) : NaN;
     const norm = best ? normalized(best.rows) : NaN;
     summary.push(
-      { model: TOTAL_INFERENCES, baseline: timeShared, best: total, bestLevel: best?.level ?? NaN, speedup: total / timeShared, ...mem, note: 'baseline: the models taking turns, each alone 1/n of the time' },
-      { model: TOTAL_NORMALIZED, baseline: 1, best: norm, bestLevel: best?.level ?? NaN, speedup: norm, ...mem, note: sweep.stopReason },
+      {
+        model: TOTAL_INFERENCES,
+        baseline: timeShared,
+        best: total,
+        bestLevel: best?.level ?? NaN,
+        speedup: total / timeShared,
+        ...mem,
+        note: 'baseline: the models taking turns, each alone 1/n of the time',
+      },
+      {
+        model: TOTAL_NORMALIZED,
+        baseline: 1,
+        best: norm,
+        bestLevel: best?.level ?? NaN,
+        speedup: norm,
+        ...mem,
+        note: sweep.stopReason,
+      },
     );
     return {
       experiment: 'cme-mix',

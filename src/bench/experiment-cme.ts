@@ -7,8 +7,19 @@
  */
 import { withInstances } from './config-overrides.js';
 import { measureBaseline } from './experiment-baseline.js';
-import { assertMeasured, memoryNow, plainSlices, plainSummary, runSetting, settledLine, type Experiment, type ExperimentContext, type ResultRow, type SummaryRow } from './experiment.js';
-import { bestPoint, estimateMemory, maxLevelForMemory, nextSweepStep, type MemoryModel } from './plans.js';
+import {
+  assertMeasured,
+  memoryNow,
+  plainSlices,
+  plainSummary,
+  runSetting,
+  settledLine,
+  type Experiment,
+  type ExperimentContext,
+  type ResultRow,
+  type SummaryRow,
+} from './experiment.js';
+import { bestPoint, estimateMemory, maxLevelForMemory, nextSweepStep, type MemoryModel } from './sweep-rules.js';
 
 export interface SweepOutcome {
   /** The settings measured, one row per model and level. */
@@ -23,7 +34,13 @@ export interface SweepOutcome {
  * Sweeps levels 1, 2, ... of a set of models loaded together (one model for `cme`, several for
  * `cme-mix`); `figure` turns a level's rows into the number the stop rule watches.
  */
-export async function sweepLevels(ctx: ExperimentContext, phase: string, models: string[], title: string, figure: (rows: ResultRow[]) => number): Promise<SweepOutcome> {
+export async function sweepLevels(
+  ctx: ExperimentContext,
+  phase: string,
+  models: string[],
+  title: string,
+  figure: (rows: ResultRow[]) => number,
+): Promise<SweepOutcome> {
   const { target, options } = ctx;
   const bases = await Promise.all(models.map((m) => target.config(m)));
   for (const m of models) await target.unload(m);
@@ -45,9 +62,14 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
       const level = decision.next;
       bar.setting(`level ${level}`);
       for (const m of models) await target.unload(m); // so memory is the level's own, and the old instances never coexist with the new
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof runSetting>>;
       try {
-        outcome = await runSetting(ctx, phase, models.map((m, i) => ({ model: m, config: withInstances(bases[i], level), level })), bar);
+        outcome = await runSetting(
+          ctx,
+          phase,
+          models.map((m, i) => ({ model: m, config: withInstances(bases[i], level), level })),
+          bar,
+        );
       } catch (err) {
         stopReason = `level ${level} failed: ${(err as Error).message}`;
         break;
@@ -72,14 +94,21 @@ export async function sweepLevels(ctx: ExperimentContext, phase: string, models:
   return { rows, ordered, memory, stopReason };
 }
 
-export function memoryFigures(memory: MemoryModel | null, budgetBytes: number): { maxLevel: number; perInstanceMB: number } {
+export function memoryFigures(
+  memory: MemoryModel | null,
+  budgetBytes: number,
+): { maxLevel: number; perInstanceMB: number } {
   // Without an estimate the maximum level is unknown (NaN, shown as "-"), not unbounded.
-  return { maxLevel: memory ? maxLevelForMemory(memory, budgetBytes) : NaN, perInstanceMB: memory ? memory.perInstanceBytes / 2 ** 20 : NaN };
+  return {
+    maxLevel: memory ? maxLevelForMemory(memory, budgetBytes) : NaN,
+    perInstanceMB: memory ? memory.perInstanceBytes / 2 ** 20 : NaN,
+  };
 }
 
 export const cmeExperiment: Experiment = {
   name: 'cme',
-  description: 'instances 1, 2, 3, ... of each model until throughput saturates or memory runs out, against its baseline',
+  description:
+    'instances 1, 2, 3, ... of each model until throughput saturates or memory runs out, against its baseline',
   async run(ctx) {
     const rows: ResultRow[] = [];
     const summary: SummaryRow[] = [];
@@ -92,7 +121,10 @@ export const cmeExperiment: Experiment = {
       rows.push(...mine);
       const best = bestPoint(sweep.rows);
       summary.push({
-        model, baseline: baseline.throughput, best: best?.throughput ?? NaN, bestLevel: best?.level ?? NaN,
+        model,
+        baseline: baseline.throughput,
+        best: best?.throughput ?? NaN,
+        bestLevel: best?.level ?? NaN,
         speedup: best ? best.throughput / baseline.throughput : NaN,
         ...memoryFigures(sweep.memory, ctx.options.sweep.memoryBudgetBytes),
         note: sweep.stopReason,
@@ -100,7 +132,9 @@ export const cmeExperiment: Experiment = {
       });
     }
     return {
-      experiment: 'cme', rows, summary,
+      experiment: 'cme',
+      rows,
+      summary,
       summaryTitle: 'Concurrent model executions (instances of one model) against the single-tenant baseline',
       notes: [
         `Memory budget ${(ctx.options.sweep.memoryBudgetBytes / 2 ** 30).toFixed(1)} GiB; memory per instance from the peak memory measured while serving each level (least-squares slope over levels).`,

@@ -9,10 +9,13 @@ import type { BenchOptions } from './options.js';
 import type { Progress, SweepProgress } from './progress.js';
 import { createInputSource } from './inputs.js';
 import { measure, type Measurement, type StreamResult } from './measure.js';
-import { outstandingFor } from './plans.js';
+import { outstandingFor } from './sweep-rules.js';
 import type { Table } from './table.js';
+import type { ResultRow } from './result-row.js';
 import type { PlainBaselines } from './plain-baseline.js';
 import { plainFigure, plainRatios, type PlainFigure } from './plain-ratios.js';
+
+export type { ResultRow } from './result-row.js';
 
 export interface ExperimentContext {
   target: Target;
@@ -22,40 +25,6 @@ export interface ExperimentContext {
   progress: Progress;
   /** The plain-session baseline measured between settings; null when it is off (--no-plain-baseline). */
   plain: PlainBaselines | null;
-}
-
-/** One measured setting of one model (or, with model "(total)", of a mix). */
-export interface ResultRow {
-  /** e.g. "baseline", "cme", "mix", "batch". */
-  phase: string;
-  model: string;
-  /** Instances of the model: its concurrency level. */
-  level: number;
-  batchSize: number;
-  /** The load, e.g. "concurrency 4". */
-  load: string;
-  /** How the instances were configured, e.g. "1 x 2 threads, spinning". */
-  setup: string;
-  throughput: number;
-  requestRate: number;
-  latencyAvgMs: number;
-  latencyP50Ms: number;
-  latencyP90Ms: number;
-  latencyP95Ms: number;
-  latencyP99Ms: number;
-  errors: number;
-  stable: boolean;
-  windows: number;
-  /** The server's split per request, microseconds (NaN when it does not report statistics). */
-  queueUs: number;
-  computeInferUs: number;
-  computeOtherUs: number;
-  cpuProcessPct: number;
-  cpuSystemPct: number;
-  /** Memory with the setting loaded, before the load (bytes; NaN when unknown). */
-  loadedBytes: number;
-  /** Peak memory while measuring (bytes; NaN when unknown). */
-  peakBytes: number;
 }
 
 /** A per-model line of the summary table, in the terms of the papers. */
@@ -135,7 +104,13 @@ export async function memoryNow(target: Target): Promise<number> {
  * setting's own), measures them together under closed loops that keep every instance busy, and
  * leaves them loaded (the caller unloads or reloads).
  */
-export async function runSetting(ctx: ExperimentContext, phase: string, models: SettingModel[], bar: SweepProgress, batchSize = 1): Promise<SettingOutcome> {
+export async function runSetting(
+  ctx: ExperimentContext,
+  phase: string,
+  models: SettingModel[],
+  bar: SweepProgress,
+  batchSize = 1,
+): Promise<SettingOutcome> {
   const { target, options } = ctx;
   for (const m of models) await target.load(m.model, m.config);
   await settle();
@@ -145,13 +120,22 @@ export async function runSetting(ctx: ExperimentContext, phase: string, models: 
     const meta = await target.metadata(m.model);
     streams.push({
       model: m.model,
-      load: { mode: 'concurrency' as const, concurrency: m.concurrency ?? outstandingFor(m.level, options.perInstance) },
+      load: {
+        mode: 'concurrency' as const,
+        concurrency: m.concurrency ?? outstandingFor(m.level, options.perInstance),
+      },
       inputs: await createInputSource(meta, options.inputData, batchSize, options.shapes),
     });
   }
   const measurement = await measure(target, streams, {
-    windowMs: options.windowMs, warmupMs: options.warmupMs, stability: options.stability,
-    onWindow: (i, figures) => bar.window(i, figures.reduce((s, f) => s + f.throughput, 0)),
+    windowMs: options.windowMs,
+    warmupMs: options.warmupMs,
+    stability: options.stability,
+    onWindow: (i, figures) =>
+      bar.window(
+        i,
+        figures.reduce((s, f) => s + f.throughput, 0),
+      ),
   });
   const rows: ResultRow[] = [];
   for (const [i, s] of measurement.streams.entries()) {
@@ -171,16 +155,39 @@ async function describeSetup(target: Target, model: string): Promise<string> {
   return `${instances.length} x ${threads} thread${threads === '1' ? '' : 's'}${instances[0].host === 'process' ? ` (process${each})` : ''}`;
 }
 
-export function toRow(phase: string, s: StreamResult, level: number, setup: string, m: Measurement, loadedBytes: number): ResultRow {
+export function toRow(
+  phase: string,
+  s: StreamResult,
+  level: number,
+  setup: string,
+  m: Measurement,
+  loadedBytes: number,
+): ResultRow {
   const sv = s.server;
   return {
-    phase, model: s.model, level, batchSize: s.batchSize, load: s.load, setup,
-    throughput: s.throughput, requestRate: s.requestRate,
-    latencyAvgMs: s.latencyMs.avg, latencyP50Ms: s.latencyMs.p50, latencyP90Ms: s.latencyMs.p90, latencyP95Ms: s.latencyMs.p95, latencyP99Ms: s.latencyMs.p99,
-    errors: s.errors, stable: s.stable, windows: s.windows.length,
-    queueUs: sv?.queueUs ?? NaN, computeInferUs: sv?.computeInferUs ?? NaN, computeOtherUs: sv ? sv.computeInputUs + sv.computeOutputUs : NaN,
-    cpuProcessPct: m.cpu.processPct, cpuSystemPct: m.cpu.systemPct,
-    loadedBytes, peakBytes: m.memory?.peakTotalBytes ?? NaN,
+    phase,
+    model: s.model,
+    level,
+    batchSize: s.batchSize,
+    load: s.load,
+    setup,
+    throughput: s.throughput,
+    requestRate: s.requestRate,
+    latencyAvgMs: s.latencyMs.avg,
+    latencyP50Ms: s.latencyMs.p50,
+    latencyP90Ms: s.latencyMs.p90,
+    latencyP95Ms: s.latencyMs.p95,
+    latencyP99Ms: s.latencyMs.p99,
+    errors: s.errors,
+    stable: s.stable,
+    windows: s.windows.length,
+    queueUs: sv?.queueUs ?? NaN,
+    computeInferUs: sv?.computeInferUs ?? NaN,
+    computeOtherUs: sv ? sv.computeInputUs + sv.computeOutputUs : NaN,
+    cpuProcessPct: m.cpu.processPct,
+    cpuSystemPct: m.cpu.systemPct,
+    loadedBytes,
+    peakBytes: m.memory?.peakTotalBytes ?? NaN,
   };
 }
 
@@ -194,7 +201,8 @@ export function settledLine(m: Measurement): string {
 /** Throws when a setting failed every request, so an experiment does not report garbage as a figure. */
 export function assertMeasured(m: Measurement, what: string): void {
   for (const s of m.streams) {
-    if (s.throughput === 0 && s.errors > 0) throw errors.internal(`${what}: every request to model "${s.model}" failed, e.g.: ${s.firstError}`);
+    if (s.throughput === 0 && s.errors > 0)
+      throw errors.internal(`${what}: every request to model "${s.model}" failed, e.g.: ${s.firstError}`);
   }
 }
 
@@ -202,11 +210,16 @@ export function assertMeasured(m: Measurement, what: string): void {
  * The plain-session figures of one model's summary row: its median over the slices, and the best
  * and baseline settings each over the slices measured around them. `rows` in measurement order.
  */
-export function plainSummary(rows: readonly ResultRow[], model: string, best: ResultRow | null | undefined, baseline?: ResultRow | null): Pick<SummaryRow, 'plain' | 'bestVsPlain' | 'baselineVsPlain'> {
+export function plainSummary(
+  rows: readonly ResultRow[],
+  model: string,
+  best: ResultRow | null | undefined,
+  baseline?: ResultRow | null,
+): Pick<SummaryRow, 'plain' | 'bestVsPlain' | 'baselineVsPlain'> {
   const plain = plainFigure(rows, model);
   if (!plain) return {};
   const ratios = plainRatios(rows);
-  const of = (r: ResultRow | null | undefined) => (r ? ratios[rows.indexOf(r)] ?? NaN : NaN);
+  const of = (r: ResultRow | null | undefined) => (r ? (ratios[rows.indexOf(r)] ?? NaN) : NaN);
   return { plain, bestVsPlain: of(best), baselineVsPlain: of(baseline) };
 }
 

@@ -13,7 +13,8 @@ export function registerExperiment(e: Experiment): void {
   registry.set(e.name, e);
 }
 
-for (const e of [baselineExperiment, cmeExperiment, cmeMixExperiment, batchExperiment, dmpExperiment]) registerExperiment(e);
+for (const e of [baselineExperiment, cmeExperiment, cmeMixExperiment, batchExperiment, dmpExperiment])
+  registerExperiment(e);
 
 export function experimentNames(): string[] {
   return [...registry.keys()];
@@ -21,6 +22,7 @@ export function experimentNames(): string[] {
 
 export function getExperiment(name: string): Experiment {
   const e = registry.get(name);
-  if (!e) throw errors.invalidArg(`unknown experiment ${JSON.stringify(name)} (known: ${experimentNames().join(', ')})`);
+  if (!e)
+    throw errors.invalidArg(`unknown experiment ${JSON.stringify(name)} (known: ${experimentNames().join(', ')})`);
   return e;
 }

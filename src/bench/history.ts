@@ -47,18 +47,38 @@ CREATE TABLE IF NOT EXISTS results (
 
 /** Row fields in column order; NaN is stored as NULL and read back as NaN. */
 const RESULT_COLUMNS: [keyof ResultRow, string][] = [
-  ['phase', 'phase'], ['model', 'model'], ['level', 'level'], ['batchSize', 'batch_size'], ['load', 'load'], ['setup', 'setup'],
-  ['throughput', 'throughput'], ['requestRate', 'request_rate'], ['latencyAvgMs', 'latency_avg_ms'], ['latencyP50Ms', 'latency_p50_ms'],
-  ['latencyP90Ms', 'latency_p90_ms'], ['latencyP95Ms', 'latency_p95_ms'], ['latencyP99Ms', 'latency_p99_ms'], ['errors', 'errors'],
-  ['stable', 'stable'], ['windows', 'windows'], ['queueUs', 'queue_us'], ['computeInferUs', 'compute_infer_us'],
-  ['computeOtherUs', 'compute_other_us'], ['cpuProcessPct', 'cpu_process_pct'], ['cpuSystemPct', 'cpu_system_pct'],
-  ['loadedBytes', 'loaded_bytes'], ['peakBytes', 'peak_bytes'],
+  ['phase', 'phase'],
+  ['model', 'model'],
+  ['level', 'level'],
+  ['batchSize', 'batch_size'],
+  ['load', 'load'],
+  ['setup', 'setup'],
+  ['throughput', 'throughput'],
+  ['requestRate', 'request_rate'],
+  ['latencyAvgMs', 'latency_avg_ms'],
+  ['latencyP50Ms', 'latency_p50_ms'],
+  ['latencyP90Ms', 'latency_p90_ms'],
+  ['latencyP95Ms', 'latency_p95_ms'],
+  ['latencyP99Ms', 'latency_p99_ms'],
+  ['errors', 'errors'],
+  ['stable', 'stable'],
+  ['windows', 'windows'],
+  ['queueUs', 'queue_us'],
+  ['computeInferUs', 'compute_infer_us'],
+  ['computeOtherUs', 'compute_other_us'],
+  ['cpuProcessPct', 'cpu_process_pct'],
+  ['cpuSystemPct', 'cpu_system_pct'],
+  ['loadedBytes', 'loaded_bytes'],
+  ['peakBytes', 'peak_bytes'],
 ];
 
-const toSql = (v: unknown) => (typeof v === 'boolean' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v);
+const toSql = (v: unknown) =>
+  typeof v === 'boolean' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v;
 /** JSON has no NaN or Infinity: they are kept as strings. */
-const jsonOut = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
-const jsonIn = <T>(s: string): T => JSON.parse(s, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as T;
+const jsonOut = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+const jsonIn = <T>(s: string): T =>
+  JSON.parse(s, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as T;
 
 export class History {
   private readonly db: Database.Database;
@@ -71,46 +91,97 @@ export class History {
   }
 
   /** Stores a finished run; returns its id. */
-  save(run: { experiment: string; startedAt: Date; finishedAt: Date; environment: Environment; settings: Record<string, unknown>; result: ExperimentResult; reportDir: string | null }): string {
+  save(run: {
+    experiment: string;
+    startedAt: Date;
+    finishedAt: Date;
+    environment: Environment;
+    settings: Record<string, unknown>;
+    result: ExperimentResult;
+    reportDir: string | null;
+  }): string {
     const id = `${run.experiment}-${run.startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(16).slice(2, 6)}`;
     const env = run.environment;
     const insertRun = this.db.prepare(`INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insertModel = this.db.prepare(`INSERT INTO run_models VALUES (?, ?, ?, ?, ?)`);
-    const insertRow = this.db.prepare(`INSERT INTO results (run_id, seq, ${RESULT_COLUMNS.map((c) => c[1]).join(', ')}) VALUES (${Array(RESULT_COLUMNS.length + 2).fill('?').join(', ')})`);
+    const insertRow = this.db.prepare(
+      `INSERT INTO results (run_id, seq, ${RESULT_COLUMNS.map((c) => c[1]).join(', ')}) VALUES (${Array(
+        RESULT_COLUMNS.length + 2,
+      )
+        .fill('?')
+        .join(', ')})`,
+    );
     this.db.transaction(() => {
-      insertRun.run(id, run.experiment, run.startedAt.toISOString(), run.finishedAt.toISOString(), env.target, env.cpuModel, env.cores, env.memoryBytes,
-        env.node, env.onnxruntime, env.commit, jsonOut(run.settings), jsonOut(env), jsonOut(run.result.summary), jsonOut(run.result.notes), run.reportDir);
+      insertRun.run(
+        id,
+        run.experiment,
+        run.startedAt.toISOString(),
+        run.finishedAt.toISOString(),
+        env.target,
+        env.cpuModel,
+        env.cores,
+        env.memoryBytes,
+        env.node,
+        env.onnxruntime,
+        env.commit,
+        jsonOut(run.settings),
+        jsonOut(env),
+        jsonOut(run.result.summary),
+        jsonOut(run.result.notes),
+        run.reportDir,
+      );
       for (const m of env.models) insertModel.run(id, m.model, m.file, m.sha256, m.bytes);
-      run.result.rows.forEach((r, seq) => insertRow.run(id, seq, ...RESULT_COLUMNS.map(([k]) => toSql(r[k]))));
+      for (const [seq, r] of run.result.rows.entries())
+        insertRow.run(id, seq, ...RESULT_COLUMNS.map(([k]) => toSql(r[k])));
     })();
     return id;
   }
 
   /** Run ids, newest first. */
   list(limit = 20): { id: string; experiment: string; startedAt: string; commit: string | null }[] {
-    return this.db.prepare(`SELECT id, experiment, started_at AS startedAt, commit_sha AS "commit" FROM runs ORDER BY started_at DESC LIMIT ?`).all(limit) as never;
+    return this.db
+      .prepare(
+        `SELECT id, experiment, started_at AS startedAt, commit_sha AS "commit" FROM runs ORDER BY started_at DESC LIMIT ?`,
+      )
+      .all(limit) as never;
   }
 
   /** A run by its id or a unique prefix of it. */
   load(idOrPrefix: string): StoredRun {
-    const matches = this.db.prepare(`SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY id`).all(idOrPrefix, `${idOrPrefix.replace(/[%_]/g, '')}%`) as Record<string, string>[];
+    const matches = this.db
+      .prepare(`SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY id`)
+      .all(idOrPrefix, `${idOrPrefix.replace(/[%_]/g, '')}%`) as Record<string, string>[];
     const exact = matches.find((m) => m.id === idOrPrefix);
     if (!exact && matches.length !== 1) {
-      const known = this.list(5).map((r) => r.id).join(', ');
-      throw errors.invalidArg(matches.length === 0
-        ? `no run ${JSON.stringify(idOrPrefix)} in ${this.file} (latest: ${known || 'none'})`
-        : `run ${JSON.stringify(idOrPrefix)} is ambiguous in ${this.file}: ${matches.map((m) => m.id).join(', ')}`);
+      const known = this.list(5)
+        .map((r) => r.id)
+        .join(', ');
+      throw errors.invalidArg(
+        matches.length === 0
+          ? `no run ${JSON.stringify(idOrPrefix)} in ${this.file} (latest: ${known || 'none'})`
+          : `run ${JSON.stringify(idOrPrefix)} is ambiguous in ${this.file}: ${matches.map((m) => m.id).join(', ')}`,
+      );
     }
     const r = exact ?? matches[0];
-    const rows = (this.db.prepare(`SELECT * FROM results WHERE run_id = ? ORDER BY seq`).all(r.id) as Record<string, unknown>[]).map((row) => {
+    const rows = (
+      this.db.prepare(`SELECT * FROM results WHERE run_id = ? ORDER BY seq`).all(r.id) as Record<string, unknown>[]
+    ).map((row) => {
       const out: Record<string, unknown> = {};
       for (const [k, col] of RESULT_COLUMNS) out[k] = row[col] === null ? NaN : row[col];
       out.stable = Boolean(out.stable);
       return out as unknown as ResultRow;
     });
     return {
-      id: r.id, experiment: r.experiment, startedAt: r.started_at, finishedAt: r.finished_at, reportDir: r.report_dir,
-      environment: jsonIn(r.environment), settings: jsonIn(r.settings), summary: jsonIn(r.summary), notes: jsonIn(r.notes), rows,
+      id: r.id,
+      experiment: r.experiment,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      reportDir: r.report_dir,
+      environment: jsonIn(r.environment),
+      settings: jsonIn(r.settings),
+      summary: jsonIn(r.summary),
+      notes: jsonIn(r.notes),
+      rows,
     };
   }
 

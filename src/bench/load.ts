@@ -33,7 +33,8 @@ export function describeLoad(load: LoadSpec): string {
 export function checkLoad(load: LoadSpec): void {
   if (load.mode === 'concurrency' && !(Number.isInteger(load.concurrency) && load.concurrency >= 1))
     throw errors.invalidArg(`concurrency must be an integer >= 1, got ${load.concurrency}`);
-  if (load.mode === 'rate' && !(load.rate > 0)) throw errors.invalidArg(`request rate must be a number > 0 (requests/s), got ${load.rate}`);
+  if (load.mode === 'rate' && !(load.rate > 0))
+    throw errors.invalidArg(`request rate must be a number > 0 (requests/s), got ${load.rate}`);
 }
 
 /** Drives one model with one load until stopped. */

@@ -10,9 +10,16 @@ import { LoadGenerator, describeLoad, type Completion, type LoadSpec } from './l
 import type { InputSource } from './inputs.js';
 import { cpuBetween, cpuSnapshot, MemorySampler, type CpuSnapshot, type CpuUse, type MemoryPeak } from './resources.js';
 import { serverSplit, type ServerSplit } from './server-split.js';
-import { summarizeLatencies, type LatencySummary } from './stats.js';
+import { summarizeLatencies, type LatencySummary } from './latency-summary.js';
 import type { Target } from './target.js';
-import { checkStabilityRule, DEFAULT_STABILITY, isStable, windowVerdict, type StabilityRule, type WindowFigures } from './windows.js';
+import {
+  checkStabilityRule,
+  DEFAULT_STABILITY,
+  isStable,
+  windowVerdict,
+  type StabilityRule,
+  type WindowFigures,
+} from './windows.js';
 
 export interface StreamSpec {
   model: string;
@@ -95,7 +102,10 @@ export async function measure(target: Target, streams: StreamSpec[], options: Me
       await sleep(options.windowMs);
       cuts.push(await cut());
       const figures = gens.map((g, i) => cuts.slice(1).map((c, w) => figuresOf(c, cuts[w], i, g.inputs.batchSize)));
-      options.onWindow?.(cuts.length - 2, figures.map((f) => f[f.length - 1]));
+      options.onWindow?.(
+        cuts.length - 2,
+        figures.map((f) => f[f.length - 1]),
+      );
       const verdicts = figures.map((f) => windowVerdict(f, rule));
       if (verdicts.every((v) => v === 'stable') || verdicts.some((v) => v === 'unstable')) break;
     }

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { errors } from '../errors.js';
 import type { InputData } from './inputs.js';
-import { DEFAULT_BATCH_SIZES, DEFAULT_SWEEP_RULE, type SweepRule } from './plans.js';
+import { DEFAULT_BATCH_SIZES, DEFAULT_SWEEP_RULE, type SweepRule } from './sweep-rules.js';
 import { checkStabilityRule, DEFAULT_STABILITY, type StabilityRule } from './windows.js';
 
 export interface BenchOptions {
@@ -43,7 +43,11 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     windowMs: 5000,
     warmupMs: 2000,
     stability: { ...DEFAULT_STABILITY },
-    sweep: { ...DEFAULT_SWEEP_RULE, maxLevel: Math.max(8, 4 * os.availableParallelism()), memoryBudgetBytes: defaultMemoryBudget() },
+    sweep: {
+      ...DEFAULT_SWEEP_RULE,
+      maxLevel: Math.max(8, 4 * os.availableParallelism()),
+      memoryBudgetBytes: defaultMemoryBudget(),
+    },
     perInstance: 2,
     inputData: { kind: 'random' },
     shapes: {},
@@ -59,9 +63,13 @@ export function checkBenchOptions(o: BenchOptions): void {
   if (!(o.windowMs >= 10)) throw errors.invalidArg(`window length must be >= 10 ms, got ${o.windowMs}`);
   if (!(o.warmupMs >= 0)) throw errors.invalidArg(`warm-up must be >= 0 ms, got ${o.warmupMs}`);
   checkStabilityRule(o.stability);
-  if (!Number.isInteger(o.sweep.maxLevel) || o.sweep.maxLevel < 1) throw errors.invalidArg(`highest concurrency level must be an integer >= 1, got ${o.sweep.maxLevel}`);
-  if (!(o.sweep.memoryBudgetBytes > 0)) throw errors.invalidArg(`memory budget must be > 0 bytes, got ${o.sweep.memoryBudgetBytes}`);
+  if (!Number.isInteger(o.sweep.maxLevel) || o.sweep.maxLevel < 1)
+    throw errors.invalidArg(`highest concurrency level must be an integer >= 1, got ${o.sweep.maxLevel}`);
+  if (!(o.sweep.memoryBudgetBytes > 0))
+    throw errors.invalidArg(`memory budget must be > 0 bytes, got ${o.sweep.memoryBudgetBytes}`);
   if (!(o.sweep.minGain >= 0)) throw errors.invalidArg(`minimum gain must be >= 0, got ${o.sweep.minGain}`);
-  if (!Number.isInteger(o.sweep.patience) || o.sweep.patience < 1) throw errors.invalidArg(`patience must be an integer >= 1, got ${o.sweep.patience}`);
-  if (!Number.isInteger(o.perInstance) || o.perInstance < 1) throw errors.invalidArg(`requests per instance must be an integer >= 1, got ${o.perInstance}`);
+  if (!Number.isInteger(o.sweep.patience) || o.sweep.patience < 1)
+    throw errors.invalidArg(`patience must be an integer >= 1, got ${o.sweep.patience}`);
+  if (!Number.isInteger(o.perInstance) || o.perInstance < 1)
+    throw errors.invalidArg(`requests per instance must be an integer >= 1, got ${o.perInstance}`);
 }

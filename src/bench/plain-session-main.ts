@@ -42,7 +42,13 @@ async function onMessage(m: PlainToChild): Promise<void> {
       running = loop();
       send({ type: 'started' });
     } else if (m.type === 'take') {
-      send({ type: 'taken', latenciesMs: latencies, atMs: performance.now(), cpuUs: cpuUs(), rssBytes: process.memoryUsage.rss() });
+      send({
+        type: 'taken',
+        latenciesMs: latencies,
+        atMs: performance.now(),
+        cpuUs: cpuUs(),
+        rssBytes: process.memoryUsage.rss(),
+      });
       latencies = [];
     } else if (m.type === 'stop') {
       stopping = true;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { errors } from '../errors.js';
 import { toOrtType, type TensorMap } from '../tensor.js';
 import type { PlainFromChild, PlainTensor, PlainToChild } from './plain-session-protocol.js';
-import { summarizeLatencies, type LatencySummary } from './stats.js';
+import { summarizeLatencies, type LatencySummary } from './latency-summary.js';
 import { isStable, windowVerdict, type StabilityRule, type WindowFigures } from './windows.js';
 
 /** What a user would run instead: the label reports and tables carry. */
@@ -49,7 +49,10 @@ export class PlainSession {
   private constructor() {
     const url = plainSessionMainUrl();
     const args = [...(url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : []), fileURLToPath(url)];
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     this.child.on('message', (m: PlainFromChild) => {
       const w = this.waiting;
       this.waiting = null;
@@ -98,7 +101,10 @@ export class PlainSession {
         const prev = cuts[cuts.length - 1];
         cuts.push(c);
         const avg = c.latenciesMs.reduce((a, b) => a + b, 0) / c.latenciesMs.length;
-        windows.push({ throughput: (c.latenciesMs.length / (c.atMs - prev.atMs)) * 1000, latencyAvgMs: c.latenciesMs.length ? avg : NaN });
+        windows.push({
+          throughput: (c.latenciesMs.length / (c.atMs - prev.atMs)) * 1000,
+          latencyAvgMs: c.latenciesMs.length ? avg : NaN,
+        });
         if (windowVerdict(windows, rule) !== 'continue') break;
       }
       const from = cuts[Math.max(0, cuts.length - 1 - rule.count)];
@@ -124,12 +130,20 @@ export class PlainSession {
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
-  private ask<T extends PlainFromChild['type']>(m: PlainToChild, want: T): Promise<Extract<PlainFromChild, { type: T }>> {
+  private ask<T extends PlainFromChild['type']>(
+    m: PlainToChild,
+    want: T,
+  ): Promise<Extract<PlainFromChild, { type: T }>> {
     if (this.exited) return Promise.reject(errors.internal(`the plain-session process exited (${this.exited})`));
     return new Promise((resolve, reject) => {
       this.waiting = (reply) => {
         if (reply.type === want) resolve(reply as Extract<PlainFromChild, { type: T }>);
-        else reject(errors.internal(`plain session: ${reply.type === 'error' ? reply.message : `expected "${want}", got "${reply.type}"`}`));
+        else
+          reject(
+            errors.internal(
+              `plain session: ${reply.type === 'error' ? reply.message : `expected "${want}", got "${reply.type}"`}`,
+            ),
+          );
       };
       this.child.send(m);
     });
@@ -138,6 +152,7 @@ export class PlainSession {
 
 function plainInputs(m: TensorMap): Record<string, PlainTensor> {
   const out: Record<string, PlainTensor> = {};
-  for (const [name, t] of Object.entries(m)) out[name] = { type: toOrtType(t.datatype), data: t.data, shape: [...t.shape] };
+  for (const [name, t] of Object.entries(m))
+    out[name] = { type: toOrtType(t.datatype), data: t.data, shape: [...t.shape] };
   return out;
 }

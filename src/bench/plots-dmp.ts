@@ -15,7 +15,11 @@ export function dmpPlots(result: ExperimentResult): Plot[] {
   const placed = result.rows.filter((r) => r.phase !== 'alone' && alone.has(r.model));
   if (placed.length === 0) return [];
   const order = [...new Set(placed.map((r) => r.phase))];
-  const ratios: object[] = placed.map((r) => ({ placement: r.phase, series: r.model, ratio: r.throughput / alone.get(r.model)! }));
+  const ratios: object[] = placed.map((r) => ({
+    placement: r.phase,
+    series: r.model,
+    ratio: r.throughput / alone.get(r.model)!,
+  }));
   for (const phase of order) {
     const total = placed.filter((r) => r.phase === phase).reduce((s, r) => s + r.throughput / alone.get(r.model)!, 0);
     ratios.push({ placement: phase, series: 'all models (normalized sum)', ratio: total });
@@ -23,19 +27,30 @@ export function dmpPlots(result: ExperimentResult): Plot[] {
   const speedup = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Throughput in each placement / the model alone (dashed: 1 = single-tenant baseline)',
-    width: { step: 18 }, height: 260,
+    width: { step: 18 },
+    height: 260,
     data: { values: ratios },
     layer: [
       {
         mark: { type: 'bar' },
         encoding: {
-          x: { field: 'placement', type: 'nominal', sort: order, title: null, axis: { labelAngle: -20, labelLimit: 260 } },
+          x: {
+            field: 'placement',
+            type: 'nominal',
+            sort: order,
+            title: null,
+            axis: { labelAngle: -20, labelLimit: 260 },
+          },
           xOffset: { field: 'series', type: 'nominal' },
           y: { field: 'ratio', type: 'quantitative', title: 'x the model alone', scale: { zero: true } },
           color: { field: 'series', type: 'nominal', title: null },
         },
       },
-      { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: BASELINE_COLOR }, encoding: { y: { field: 'one', type: 'quantitative' } } },
+      {
+        data: { values: [{ one: 1 }] },
+        mark: { type: 'rule', strokeDash: [5, 4], color: BASELINE_COLOR },
+        encoding: { y: { field: 'one', type: 'quantitative' } },
+      },
     ],
     config: { font: 'sans-serif', legend: { labelLimit: 260, orient: 'right' } },
   } as TopLevelSpec;
@@ -43,15 +58,26 @@ export function dmpPlots(result: ExperimentResult): Plot[] {
   const throughput = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Inferences/s of each model in each placement',
-    data: { values: result.rows.filter((r) => alone.has(r.model)).map((r) => ({ model: r.model, placement: r.phase, throughput: r.throughput })) },
+    data: {
+      values: result.rows
+        .filter((r) => alone.has(r.model))
+        .map((r) => ({ model: r.model, placement: r.phase, throughput: r.throughput })),
+    },
     facet: { field: 'model', type: 'nominal', title: null, header: { labelFontWeight: 'bold' } },
     columns: 3,
     resolve: { scale: { y: 'independent' } },
     spec: {
-      width: 230, height: 160,
+      width: 230,
+      height: 160,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'placement', type: 'nominal', sort: phases, title: null, axis: { labelAngle: -30, labelLimit: 320 } },
+        x: {
+          field: 'placement',
+          type: 'nominal',
+          sort: phases,
+          title: null,
+          axis: { labelAngle: -30, labelLimit: 320 },
+        },
         y: { field: 'throughput', type: 'quantitative', title: 'inferences/s' },
         color: { field: 'placement', type: 'nominal', sort: phases, legend: null },
       },

@@ -7,7 +7,15 @@
  * loadOrMeasureProfiles is what `tenancy profile`, `tenancy plan` and `serve --placement auto` call.
  */
 import { statSync } from 'node:fs';
-import { ProfileStore, profileModels, DEFAULT_PROFILE_DB, type PointMeasurement, type ProfileBench, type ProfiledModel, type ProfilerOptions } from '../placement/index.js';
+import {
+  ProfileStore,
+  profileModels,
+  DEFAULT_PROFILE_DB,
+  type PointMeasurement,
+  type ProfileBench,
+  type ProfiledModel,
+  type ProfilerOptions,
+} from '../placement/index.js';
 import { runtimeVersion, type Device } from '../runtime/index.js';
 import { EngineTarget } from './engine-target.js';
 import { memoryNow } from './experiment.js';
@@ -27,7 +35,11 @@ export interface ProfileMeasureOptions {
   shapes?: Record<string, number[]>;
 }
 
-export const DEFAULT_PROFILE_MEASURE = { windowMs: 1000, warmupMs: 500, stability: { threshold: 0.1, count: 3, maxWindows: 6 } };
+export const DEFAULT_PROFILE_MEASURE = {
+  windowMs: 1000,
+  warmupMs: 500,
+  stability: { threshold: 0.1, count: 3, maxWindows: 6 },
+};
 
 const settle = () => new Promise((r) => setTimeout(r, 200));
 
@@ -55,10 +67,31 @@ export function engineProfileBench(target: EngineTarget, o: ProfileMeasureOption
       const idle = await memoryNow(target);
       try {
         await target.load(model, config);
-        const inputs = await createInputSource(await target.metadata(model), o.inputData ?? { kind: 'random' }, 1, o.shapes ?? {});
-        const m = await measure(target, [{ model, load: { mode: 'concurrency', concurrency: setting.outstanding }, inputs }], { windowMs, warmupMs, stability });
+        const inputs = await createInputSource(
+          await target.metadata(model),
+          o.inputData ?? { kind: 'random' },
+          1,
+          o.shapes ?? {},
+        );
+        const m = await measure(
+          target,
+          [{ model, load: { mode: 'concurrency', concurrency: setting.outstanding }, inputs }],
+          { windowMs, warmupMs, stability },
+        );
         const s = m.streams[0];
-        return { throughput: s.throughput, p99Ms: s.latencyMs.p99, memoryPerInstance: await memoryPerInstance(target, model, setting.instances, idle, m.memory?.peakTotalBytes ?? NaN), errors: s.errors, firstError: s.firstError };
+        return {
+          throughput: s.throughput,
+          p99Ms: s.latencyMs.p99,
+          memoryPerInstance: await memoryPerInstance(
+            target,
+            model,
+            setting.instances,
+            idle,
+            m.memory?.peakTotalBytes ?? NaN,
+          ),
+          errors: s.errors,
+          firstError: s.firstError,
+        };
       } catch (err) {
         return { throughput: 0, p99Ms: NaN, memoryPerInstance: NaN, errors: 1, firstError: (err as Error).message };
       } finally {
@@ -74,7 +107,13 @@ export function engineProfileBench(target: EngineTarget, o: ProfileMeasureOption
  * kept by the allocator), so the growth over the idle figure may hide an instance: the estimate
  * is the growth per instance while serving, and at least the model file (the weights it holds).
  */
-async function memoryPerInstance(target: EngineTarget, model: string, instances: number, idleBytes: number, peakBytes: number): Promise<number> {
+async function memoryPerInstance(
+  target: EngineTarget,
+  model: string,
+  instances: number,
+  idleBytes: number,
+  peakBytes: number,
+): Promise<number> {
   const own = (await target.instances(model)).map((i) => i.memoryBytes).filter((b): b is number => b !== undefined);
   if (own.length === instances && own.length > 0) return own.reduce((a, b) => a + b, 0) / own.length;
   const file = await target.modelFile(model);
@@ -105,7 +144,9 @@ export async function loadOrMeasureProfiles(
   try {
     const names = await selectModels(target, models);
     const settings = {
-      windowMs: options.windowMs ?? DEFAULT_PROFILE_MEASURE.windowMs, warmupMs: options.warmupMs ?? DEFAULT_PROFILE_MEASURE.warmupMs, batchSizes: options.batchSizes ?? [4],
+      windowMs: options.windowMs ?? DEFAULT_PROFILE_MEASURE.windowMs,
+      warmupMs: options.warmupMs ?? DEFAULT_PROFILE_MEASURE.warmupMs,
+      batchSizes: options.batchSizes ?? [4],
       // A profile measured at one input shape says nothing of another.
       ...(options.shapes && Object.keys(options.shapes).length ? { shapes: options.shapes } : {}),
     };

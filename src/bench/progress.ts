@@ -34,7 +34,9 @@ export function lineProgress(write: (line: string) => void): Progress {
     sweep(title) {
       let label = '';
       return {
-        setting: (l) => void (label = l),
+        setting: (l) => {
+          label = l;
+        },
         window() {},
         settled: (s) => write(`${title} ${label}: ${s}`),
         done: (why) => write(`${title}: done (${why})`),
@@ -49,7 +51,13 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
   return {
     sweep(title, total) {
       const bar = new cliProgress.SingleBar(
-        { format: `${title.padEnd(28)} [{bar}] {value}/{total} {label} {figure}`, stream, hideCursor: true, barsize: 20, clearOnComplete: false },
+        {
+          format: `${title.padEnd(28)} [{bar}] {value}/{total} {label} {figure}`,
+          stream,
+          hideCursor: true,
+          barsize: 20,
+          clearOnComplete: false,
+        },
         cliProgress.Presets.shades_classic,
       );
       let value = 0;
@@ -75,7 +83,7 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
         },
       };
     },
-    note: (line) => void stream.write(line + '\n'),
+    note: (line) => void stream.write(`${line}\n`),
   };
 }
 
@@ -83,5 +91,5 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
 export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteStream }): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return quietProgress;
-  return stream.isTTY ? barProgress(stream) : lineProgress((l) => void stream.write(l + '\n'));
+  return stream.isTTY ? barProgress(stream) : lineProgress((l) => void stream.write(`${l}\n`));
 }

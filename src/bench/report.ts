@@ -9,7 +9,15 @@ import { errors } from '../errors.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult } from './experiment.js';
 import { plotsFor, renderSvg } from './plots.js';
-import { environmentLines, markdownReport, methodLines, settingsTable, summaryTable, tableCsv, toCsv } from './report-tables.js';
+import {
+  environmentLines,
+  markdownReport,
+  methodLines,
+  settingsTable,
+  summaryTable,
+  tableCsv,
+  toCsv,
+} from './report-tables.js';
 import type { Table } from './table.js';
 
 export interface ReportInput {
@@ -23,7 +31,8 @@ export interface ReportInput {
 
 export const REPORT_FILES = ['result.json', 'results.csv', 'summary.md', 'index.html'] as const;
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2) + '\n';
+const json = (v: unknown) =>
+  `${JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2)}\n`;
 
 /** Writes the folder; returns the files written (names relative to it). */
 export async function writeReport(dir: string, input: ReportInput): Promise<string[]> {
@@ -33,10 +42,34 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
   const svgs: { file: string; title: string; svg: string }[] = [];
   for (const p of plots) svgs.push({ file: p.file, title: p.title, svg: await renderSvg(p.spec) });
   const files: [string, string][] = [
-    ['result.json', json({ runId, experiment: result.experiment, startedAt: input.startedAt, finishedAt: input.finishedAt, environment, settings, summaryTitle: result.summaryTitle, summary: result.summary, notes: result.notes, tables: result.tables, rows: result.rows })],
+    [
+      'result.json',
+      json({
+        runId,
+        experiment: result.experiment,
+        startedAt: input.startedAt,
+        finishedAt: input.finishedAt,
+        environment,
+        settings,
+        summaryTitle: result.summaryTitle,
+        summary: result.summary,
+        notes: result.notes,
+        tables: result.tables,
+        rows: result.rows,
+      }),
+    ],
     ['results.csv', toCsv(result.rows)],
     ...(result.tables ?? []).map((t): [string, string] => [t.file, tableCsv(t.table)]),
-    ['summary.md', markdownReport(result, environment, settings, runId, svgs.map((s) => s.file))],
+    [
+      'summary.md',
+      markdownReport(
+        result,
+        environment,
+        settings,
+        runId,
+        svgs.map((s) => s.file),
+      ),
+    ],
     ...svgs.map((s): [string, string] => [s.file, s.svg]),
     ['index.html', html(input, svgs)],
   ];
@@ -88,7 +121,25 @@ export async function rewriteReport(dir: string): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch((err: Error) => {
     throw errors.invalidArg(`cannot read the report's ${file}: ${err.message}`);
   });
-  const j = JSON.parse(text, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as Omit<ReportInput, 'result' | 'startedAt' | 'finishedAt'> & ExperimentResult & { startedAt: string; finishedAt: string };
-  const result: ExperimentResult = { experiment: j.experiment, rows: j.rows, summary: j.summary, summaryTitle: j.summaryTitle, notes: j.notes, ...(j.tables ? { tables: j.tables } : {}) };
-  return writeReport(dir, { runId: j.runId, result, environment: j.environment, settings: j.settings, startedAt: new Date(j.startedAt), finishedAt: new Date(j.finishedAt) });
+  const j = JSON.parse(text, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as Omit<
+    ReportInput,
+    'result' | 'startedAt' | 'finishedAt'
+  > &
+    ExperimentResult & { startedAt: string; finishedAt: string };
+  const result: ExperimentResult = {
+    experiment: j.experiment,
+    rows: j.rows,
+    summary: j.summary,
+    summaryTitle: j.summaryTitle,
+    notes: j.notes,
+    ...(j.tables ? { tables: j.tables } : {}),
+  };
+  return writeReport(dir, {
+    runId: j.runId,
+    result,
+    environment: j.environment,
+    settings: j.settings,
+    startedAt: new Date(j.startedAt),
+    finishedAt: new Date(j.finishedAt),
+  });
 }

@@ -42,7 +42,10 @@ export async function selectModels(target: Target, wanted?: string[]): Promise<s
     return available;
   }
   const unknown = wanted.filter((m) => !available.includes(m));
-  if (unknown.length) throw errors.invalidArg(`unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} (${target.description} has: ${available.join(', ') || 'none'})`);
+  if (unknown.length)
+    throw errors.invalidArg(
+      `unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} (${target.description} has: ${available.join(', ') || 'none'})`,
+    );
   return [...new Set(wanted)];
 }
 
@@ -66,8 +69,20 @@ export async function runBench(o: RunBenchOptions): Promise<BenchRun> {
     }
     if (plain) result.notes.push(...plain.notes, PLAIN_NOTE);
     const finishedAt = new Date();
-    const runId = history ? history.save({ experiment: experiment.name, startedAt, finishedAt, environment, settings, result, reportDir: o.outDir ?? null }) : null;
-    const files = o.outDir ? await writeReport(o.outDir, { runId, result, environment, settings, startedAt, finishedAt }) : [];
+    const runId = history
+      ? history.save({
+          experiment: experiment.name,
+          startedAt,
+          finishedAt,
+          environment,
+          settings,
+          result,
+          reportDir: o.outDir ?? null,
+        })
+      : null;
+    const files = o.outDir
+      ? await writeReport(o.outDir, { runId, result, environment, settings, startedAt, finishedAt })
+      : [];
     return { runId, result, files };
   } finally {
     history?.close();

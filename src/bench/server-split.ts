@@ -19,7 +19,8 @@ export interface ServerSplit {
   computeOutputUs: number;
 }
 
-const avgUs = (a: Duration, b: Duration): number => (b.count > a.count ? (b.ns - a.ns) / (b.count - a.count) / 1000 : NaN);
+const avgUs = (a: Duration, b: Duration): number =>
+  b.count > a.count ? (b.ns - a.ns) / (b.count - a.count) / 1000 : NaN;
 
 /** The split between snapshot `a` and later snapshot `b`; null when either is missing or nothing ran. */
 export function serverSplit(a: ModelStatistics | null, b: ModelStatistics | null): ServerSplit | null {

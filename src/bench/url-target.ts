@@ -36,7 +36,10 @@ const STREAM_END_WAIT_MS = 5000;
 function numbers<T>(v: T): T {
   if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v) as T;
   if (Array.isArray(v)) return v.map(numbers) as T;
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'version' || k === 'name' ? x : numbers(x)])) as T;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, k === 'version' || k === 'name' ? x : numbers(x)]),
+    ) as T;
   return v;
 }
 
@@ -49,7 +52,10 @@ export class UrlTarget implements Target {
   private stream: GrpcInferStream | null = null;
 
   constructor(private readonly options: UrlTargetOptions) {
-    if (options.streaming && options.protocol !== 'grpc') throw errors.invalidArg(`streaming is gRPC's (ModelStreamInfer): the ${options.protocol} target ${options.url} cannot stream`);
+    if (options.streaming && options.protocol !== 'grpc')
+      throw errors.invalidArg(
+        `streaming is gRPC's (ModelStreamInfer): the ${options.protocol} target ${options.url} cannot stream`,
+      );
     this.kind = options.protocol;
     this.client = options.protocol === 'grpc' ? new GrpcClient(options.url) : new HttpClient(options.url);
     this.description = `${options.protocol === 'grpc' ? `gRPC${options.streaming ? ' (one ModelStreamInfer stream)' : ''}` : `HTTP (${options.binary === false ? 'JSON' : 'binary'} tensors)`} ${options.url}`;
@@ -64,8 +70,14 @@ export class UrlTarget implements Target {
     let c = this.configs.get(model);
     if (!c) {
       if (this.client instanceof HttpClient) c = await this.client.modelConfig(model);
-      else if (this.options.repository) c = structuredClone((await readModelDefinition(this.options.repository, model)).versions[0].config) as unknown as Record<string, unknown>;
-      else throw errors.invalidArg(`the gRPC target ${this.options.url} cannot read model "${model}"'s config whole (gRPC's ModelConfig lacks tenancy's fields): give the server's repository (--repo) or measure over HTTP`);
+      else if (this.options.repository)
+        c = structuredClone(
+          (await readModelDefinition(this.options.repository, model)).versions[0].config,
+        ) as unknown as Record<string, unknown>;
+      else
+        throw errors.invalidArg(
+          `the gRPC target ${this.options.url} cannot read model "${model}"'s config whole (gRPC's ModelConfig lacks tenancy's fields): give the server's repository (--repo) or measure over HTTP`,
+        );
       this.configs.set(model, c);
     }
     return structuredClone(c);
@@ -89,7 +101,10 @@ export class UrlTarget implements Target {
       name: model,
       maxBatchSize,
       inputs: meta.inputs.map((i) => {
-        if (!isDataType(i.datatype)) throw errors.invalidArg(`model "${model}" input "${i.name}" has datatype ${JSON.stringify(i.datatype)}, which tenancy cannot send`);
+        if (!isDataType(i.datatype))
+          throw errors.invalidArg(
+            `model "${model}" input "${i.name}" has datatype ${JSON.stringify(i.datatype)}, which tenancy cannot send`,
+          );
         return { name: i.name, datatype: i.datatype, dims: maxBatchSize > 0 ? i.shape.slice(1) : i.shape };
       }),
     };
@@ -102,7 +117,11 @@ export class UrlTarget implements Target {
       await this.stream.infer(model, inputs);
       return;
     }
-    await this.client.infer(model, inputs, this.client instanceof HttpClient ? { binary: this.options.binary ?? true } : {});
+    await this.client.infer(
+      model,
+      inputs,
+      this.client instanceof HttpClient ? { binary: this.options.binary ?? true } : {},
+    );
   }
 
   async statistics(model: string): Promise<ModelStatistics | null> {

@@ -26,10 +26,14 @@ export interface WindowFigures {
 }
 
 export function checkStabilityRule(rule: StabilityRule): void {
-  if (!(rule.threshold >= 0)) throw errors.invalidArg(`stability threshold must be >= 0 (e.g. 0.1 for 10%), got ${rule.threshold}`);
-  if (!Number.isInteger(rule.count) || rule.count < 1) throw errors.invalidArg(`stability window count must be an integer >= 1, got ${rule.count}`);
+  if (!(rule.threshold >= 0))
+    throw errors.invalidArg(`stability threshold must be >= 0 (e.g. 0.1 for 10%), got ${rule.threshold}`);
+  if (!Number.isInteger(rule.count) || rule.count < 1)
+    throw errors.invalidArg(`stability window count must be an integer >= 1, got ${rule.count}`);
   if (!Number.isInteger(rule.maxWindows) || rule.maxWindows < rule.count)
-    throw errors.invalidArg(`maximum windows must be an integer >= the stability window count (${rule.count}), got ${rule.maxWindows}`);
+    throw errors.invalidArg(
+      `maximum windows must be an integer >= the stability window count (${rule.count}), got ${rule.maxWindows}`,
+    );
 }
 
 const within = (values: number[], threshold: number): boolean => {
@@ -43,13 +47,25 @@ export function isStable(windows: readonly WindowFigures[], rule: StabilityRule 
   if (windows.length < rule.count) return false;
   const last = windows.slice(-rule.count);
   if (last.some((w) => !(w.throughput > 0) || !Number.isFinite(w.latencyAvgMs))) return false;
-  return within(last.map((w) => w.throughput), rule.threshold) && within(last.map((w) => w.latencyAvgMs), rule.threshold);
+  return (
+    within(
+      last.map((w) => w.throughput),
+      rule.threshold,
+    ) &&
+    within(
+      last.map((w) => w.latencyAvgMs),
+      rule.threshold,
+    )
+  );
 }
 
 export type WindowVerdict = 'continue' | 'stable' | 'unstable';
 
 /** After each window: go on, or stop because the figures are stable or the windows are used up. */
-export function windowVerdict(windows: readonly WindowFigures[], rule: StabilityRule = DEFAULT_STABILITY): WindowVerdict {
+export function windowVerdict(
+  windows: readonly WindowFigures[],
+  rule: StabilityRule = DEFAULT_STABILITY,
+): WindowVerdict {
   if (isStable(windows, rule)) return 'stable';
   return windows.length >= rule.maxWindows ? 'unstable' : 'continue';
 }

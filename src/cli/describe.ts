@@ -3,7 +3,14 @@ import type { Engine, LiveTuner, TuningMemory } from '../engine/index.js';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** One line per model version: state, instances, where they live, threads each. */
@@ -13,10 +20,15 @@ export function describeLoaded(engine: Engine): string {
   for (const row of engine.index()) {
     const m = loaded.get(`${row.name}:${row.version}`);
     rows.push([
-      row.name, row.version || '-', row.state, m ? String(m.instances.length) : '0',
+      row.name,
+      row.version || '-',
+      row.state,
+      m ? String(m.instances.length) : '0',
       m ? [...new Set(m.instances.map((i) => i.device))].join(',') : '-',
       m ? [...new Set(m.instances.map((i) => i.hostKind))].join(',') : '-',
-      m ? m.instances.map((i) => i.threads).join('+') : '-', m ? String(m.config.max_batch_size) : '-', row.reason,
+      m ? m.instances.map((i) => i.threads).join('+') : '-',
+      m ? String(m.config.max_batch_size) : '-',
+      row.reason,
     ]);
   }
   return table(rows);
@@ -37,7 +49,10 @@ export function describeDefaults(engine: Engine): string[] {
 /** The engine's choices, under the table of what is loaded (then a blank line). */
 export function printDefaults(engine: Engine): void {
   const chosen = describeDefaults(engine);
-  if (chosen.length) console.log(`\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`);
+  if (chosen.length)
+    console.log(
+      `\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`,
+    );
   console.log('');
 }
 

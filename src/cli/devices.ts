@@ -18,8 +18,11 @@ export function registerDevicesCommand(program: Command): void {
       const rows = [['DEVICE', 'AVAILABLE', 'CORES', 'MEMORY', 'DESCRIPTION']];
       for (const d of devices) {
         rows.push([
-          d.id, d.available ? 'yes' : `no: ${d.reason}`, d.cores ? d.cores.join(',') : d.maxConcurrent ? `max ${d.maxConcurrent} at once` : '-',
-          d.memoryBytes ? `${(d.memoryBytes / 2 ** 20).toFixed(0)} MB` : '-', d.description,
+          d.id,
+          d.available ? 'yes' : `no: ${d.reason}`,
+          d.cores ? d.cores.join(',') : d.maxConcurrent ? `max ${d.maxConcurrent} at once` : '-',
+          d.memoryBytes ? `${(d.memoryBytes / 2 ** 20).toFixed(0)} MB` : '-',
+          d.description,
         ]);
       }
       console.log(table(rows));

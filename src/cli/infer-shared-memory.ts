@@ -4,7 +4,14 @@
  * One object holds every input and a place of `outputBytes` per output; it is registered as one
  * region for the request, then unregistered and removed.
  */
-import { SharedMemoryRegion, type ClientInferOptions, type ClientInferResult, type InferenceClient, type SharedMemoryInput, type SharedMemoryPlace } from '../client/index.js';
+import {
+  SharedMemoryRegion,
+  type ClientInferOptions,
+  type ClientInferResult,
+  type InferenceClient,
+  type SharedMemoryInput,
+  type SharedMemoryPlace,
+} from '../client/index.js';
 import type { TensorMap } from '../tensor.js';
 import { tensorToRaw } from '../protocol/tensor-wire.js';
 
@@ -13,7 +20,12 @@ const ALIGN = 64;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export async function inferViaSharedMemory(
-  client: InferenceClient, model: string, inputs: TensorMap, outputNames: string[], outputBytes: number, options: ClientInferOptions,
+  client: InferenceClient,
+  model: string,
+  inputs: TensorMap,
+  outputNames: string[],
+  outputBytes: number,
+  options: ClientInferOptions,
 ): Promise<ClientInferResult> {
   const name = `tenancy-infer-${process.pid}`;
   const raw = Object.entries(inputs).map(([n, t]) => [n, t, tensorToRaw(t)] as const);

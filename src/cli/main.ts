@@ -22,7 +22,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 const program = new Command();
 program
   .name('tenancy')
-  .description('AI multi-tenancy for edge devices: many models at once, placed over the processors, served over the Open Inference Protocol')
+  .description(
+    'AI multi-tenancy for edge devices: many models at once, placed over the processors, served over the Open Inference Protocol',
+  )
   .showHelpAfterError();
 
 const asked = process.argv[2];

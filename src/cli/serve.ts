@@ -12,7 +12,15 @@ import { planOnDevices } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
-import { startServers, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, MODEL_CONTROL_MODES, type ModelControlMode, type RunningServers, type ServerOptions } from '../server/index.js';
+import {
+  startServers,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_CONNECTION_LIMITS,
+  MODEL_CONTROL_MODES,
+  type ModelControlMode,
+  type RunningServers,
+  type ServerOptions,
+} from '../server/index.js';
 import { describeLoaded, printDefaults, printTuning } from './describe.js';
 import { parseShape } from './arguments.js';
 
@@ -50,7 +58,8 @@ export interface ServeCommandOptions {
 
 function port(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  if (!/^\d+$/.test(v) || n > 65535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
   return n;
 }
 
@@ -63,7 +72,8 @@ function bytes(v: string): number {
 function positive(what: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected ${what} (an integer >= 1)`);
+    if (!/^\d+$/.test(v) || n < 1 || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`expected ${what} (an integer >= 1)`);
     return n;
   };
 }
@@ -71,42 +81,115 @@ function positive(what: string) {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve a model repository over the Open Inference Protocol (HTTP/REST and gRPC) with Prometheus metrics')
+    .description(
+      'serve a model repository over the Open Inference Protocol (HTTP/REST and gRPC) with Prometheus metrics',
+    )
     .option('--repo <dir>', 'model repository (default: the built-in default repository, built on first use)')
     .option('--host <address>', 'interface to listen on (0.0.0.0 serves other machines)', '127.0.0.1')
     .option('--http-port <n>', 'HTTP/REST port', port, 8000)
     .option('--grpc-port <n>', 'gRPC port', port, 8001)
     .option('--metrics-port <n>', 'Prometheus metrics port (GET /metrics)', port, 8002)
-    .addOption(new Option('--model-control-mode <mode>', 'none: serve every model of the repository, fixed; explicit: load only --load-model ones, and allow the repository extension to load and unload').choices(MODEL_CONTROL_MODES).default('none'))
-    .option('--load-model <name>', 'with --model-control-mode explicit: a model to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(
+      new Option(
+        '--model-control-mode <mode>',
+        'none: serve every model of the repository, fixed; explicit: load only --load-model ones, and allow the repository extension to load and unload',
+      )
+        .choices(MODEL_CONTROL_MODES)
+        .default('none'),
+    )
+    .option(
+      '--load-model <name>',
+      'with --model-control-mode explicit: a model to load at start (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--body-limit <bytes>', 'largest request accepted (HTTP body, gRPC message)', bytes, DEFAULT_BODY_LIMIT)
     .option('--devices <file>', 'devices file: core sets and simulated accelerators (see examples/devices.json)')
-    .option('--allow-client-shm', 'let local clients pass tensors through system shared memory (Triton\'s extension); they may then read any shared-memory object of this user')
-    .option('--http-header-timeout <ms>', 'time a client has to send a request\'s headers (then 408 and the connection closes)', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.headersTimeoutMs)
-    .option('--http-request-timeout <ms>', 'time a client has to send a whole request, headers and body (the inference is not counted)', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.requestTimeoutMs)
-    .option('--http-keep-alive-timeout <ms>', 'how long an idle keep-alive connection stays open', positive('milliseconds'), DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs)
-    .option('--http-max-connections <n>', 'open HTTP connections at most; more are closed as they arrive', positive('a number of connections'), DEFAULT_CONNECTION_LIMITS.maxConnections)
-    .addOption(new Option('--placement <mode>', 'tune: where a config is silent on instances or batching, serve measured defaults at once, tune them under the live load and remember the result; manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts').choices(PLACEMENT_MODES).default('tune'))
-    .addOption(new Option('--shape <name:dims>', 'size of an input\'s dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable): models with dynamic dims warm up at it and start on the tuning stored for it; requests may still carry any shape').argParser(parseShape).default({}, 'none'))
-    .option('--profiles <file>', 'SQLite file where tunings and profiles are stored ("none": remember nothing)', DEFAULT_PROFILE_DB)
+    .option(
+      '--allow-client-shm',
+      "let local clients pass tensors through system shared memory (Triton's extension); they may then read any shared-memory object of this user",
+    )
+    .option(
+      '--http-header-timeout <ms>',
+      "time a client has to send a request's headers (then 408 and the connection closes)",
+      positive('milliseconds'),
+      DEFAULT_CONNECTION_LIMITS.headersTimeoutMs,
+    )
+    .option(
+      '--http-request-timeout <ms>',
+      'time a client has to send a whole request, headers and body (the inference is not counted)',
+      positive('milliseconds'),
+      DEFAULT_CONNECTION_LIMITS.requestTimeoutMs,
+    )
+    .option(
+      '--http-keep-alive-timeout <ms>',
+      'how long an idle keep-alive connection stays open',
+      positive('milliseconds'),
+      DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs,
+    )
+    .option(
+      '--http-max-connections <n>',
+      'open HTTP connections at most; more are closed as they arrive',
+      positive('a number of connections'),
+      DEFAULT_CONNECTION_LIMITS.maxConnections,
+    )
+    .addOption(
+      new Option(
+        '--placement <mode>',
+        'tune: where a config is silent on instances or batching, serve measured defaults at once, tune them under the live load and remember the result; manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts',
+      )
+        .choices(PLACEMENT_MODES)
+        .default('tune'),
+    )
+    .addOption(
+      new Option(
+        '--shape <name:dims>',
+        "size of an input's dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable): models with dynamic dims warm up at it and start on the tuning stored for it; requests may still carry any shape",
+      )
+        .argParser(parseShape)
+        .default({}, 'none'),
+    )
+    .option(
+      '--profiles <file>',
+      'SQLite file where tunings and profiles are stored ("none": remember nothing)',
+      DEFAULT_PROFILE_DB,
+    )
     .action(async (opts: ServeCommandOptions, cmd: Command) => {
-      if (opts.loadModel.length && opts.modelControlMode !== 'explicit') cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
+      if (opts.loadModel.length && opts.modelControlMode !== 'explicit')
+        cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
       if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
-        cmd.error(`error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`, { exitCode: 2 });
+        cmd.error(
+          `error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`,
+          { exitCode: 2 },
+        );
       await serve(opts);
     });
 }
 
 export async function serve(opts: ServeCommandOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
-  const devices = await inventory({ file: opts.devices ? await readDevicesFile(opts.devices) : undefined, probeModel: textOrientationModelFile() });
+  const devices = await inventory({
+    file: opts.devices ? await readDevicesFile(opts.devices) : undefined,
+    probeModel: textOrientationModelFile(),
+  });
   const memory = opts.placement === 'tune' ? openTuningMemory(opts.profiles, devices) : null;
-  const engine = new Engine({ repository: repo, devices, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup, shapes: opts.shape });
-  console.log(`loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`);
+  const engine = new Engine({
+    repository: repo,
+    devices,
+    log: createLogger(process.env.TENANCY_LOG ?? 'warn'),
+    storedTuning: memory?.lookup,
+    shapes: opts.shape,
+  });
+  console.log(
+    `loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`,
+  );
   if (opts.modelControlMode === 'none') await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
   const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
-  const placement = opts.placement === 'auto' ? await autoPlacement(engine, repo, devices, opts.profiles) : new PlacementManager(engine, { tuner });
+  const placement =
+    opts.placement === 'auto'
+      ? await autoPlacement(engine, repo, devices, opts.profiles)
+      : new PlacementManager(engine, { tuner });
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
@@ -119,12 +202,18 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
 /** The store of tunings, or null with --profiles none. */
 export function openTuningMemory(file: string, devices: Device[]): TuningMemory | null {
   if (file === 'none') return null;
-  return new TuningMemory(new TuningStore(file), devices.find((d) => d.id === 'cpu'));
+  return new TuningMemory(
+    new TuningStore(file),
+    devices.find((d) => d.id === 'cpu'),
+  );
 }
 
 /** The live tuner, saying each change on one line. */
 export function liveTuner(engine: Engine, memory: TuningMemory | null): LiveTuner {
-  return new LiveTuner(engine, { memory, onChange: (t) => console.log(`tuning ${t.model}: ${t.state}: ${t.configuration}: ${t.why}`) });
+  return new LiveTuner(engine, {
+    memory,
+    onChange: (t) => console.log(`tuning ${t.model}: ${t.state}: ${t.configuration}: ${t.why}`),
+  });
 }
 
 /**
@@ -133,12 +222,21 @@ export function liveTuner(engine: Engine, memory: TuningMemory | null): LiveTune
  */
 async function autoPlacement(engine: Engine, repo: string, devices: Device[], db: string): Promise<PlacementManager> {
   const models = [...new Set(engine.loaded().map((m) => m.name))];
-  console.log(`auto placement: profiles of ${models.join(', ')} on ${devices.filter((d) => d.available).map((d) => d.id + (d.simulated ? ' (simulated)' : '')).join(', ')} (stored ones reused; missing ones measured now)`);
+  console.log(
+    `auto placement: profiles of ${models.join(', ')} on ${devices
+      .filter((d) => d.available)
+      .map((d) => d.id + (d.simulated ? ' (simulated)' : ''))
+      .join(', ')} (stored ones reused; missing ones measured now)`,
+  );
   // The profiler lives with the bench; loaded only in this mode.
   const { loadOrMeasureProfiles } = await import('../bench/index.js');
   const profiles = await loadOrMeasureProfiles(repo, devices, models, { db: db === 'none' ? null : db });
   const manager = new PlacementManager(engine, { profiles: () => profiles });
-  const first = planOnDevices(profiles, devices, models.map((model) => ({ model, weight: 1 })));
+  const first = planOnDevices(
+    profiles,
+    devices,
+    models.map((model) => ({ model, weight: 1 })),
+  );
   for (const line of first.reasons) console.log(`  ${line}`);
   await manager.set(first.entries).catch((err) => console.log(`initial plan not applied: ${(err as Error).message}`));
   manager.startAuto();
@@ -147,18 +245,33 @@ async function autoPlacement(engine: Engine, repo: string, devices: Device[], db
 
 export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
   return {
-    host: opts.host, httpPort: opts.httpPort, grpcPort: opts.grpcPort, metricsPort: opts.metricsPort, bodyLimit: opts.bodyLimit, modelControlMode: opts.modelControlMode, allowClientShm: opts.allowClientShm ?? false,
-    connections: { headersTimeoutMs: opts.httpHeaderTimeout, requestTimeoutMs: opts.httpRequestTimeout, keepAliveTimeoutMs: opts.httpKeepAliveTimeout, maxConnections: opts.httpMaxConnections },
+    host: opts.host,
+    httpPort: opts.httpPort,
+    grpcPort: opts.grpcPort,
+    metricsPort: opts.metricsPort,
+    bodyLimit: opts.bodyLimit,
+    modelControlMode: opts.modelControlMode,
+    allowClientShm: opts.allowClientShm ?? false,
+    connections: {
+      headersTimeoutMs: opts.httpHeaderTimeout,
+      requestTimeoutMs: opts.httpRequestTimeout,
+      keepAliveTimeoutMs: opts.httpKeepAliveTimeout,
+      maxConnections: opts.httpMaxConnections,
+    },
   };
 }
 
 export function printUrls(s: RunningServers): void {
   const h = s.host.includes(':') ? `[${s.host}]` : s.host;
-  if (s.httpPort !== null) console.log(`HTTP/REST  http://${h}:${s.httpPort}/v2   (e.g. curl http://${h}:${s.httpPort}/v2/health/ready)`);
+  if (s.httpPort !== null)
+    console.log(`HTTP/REST  http://${h}:${s.httpPort}/v2   (e.g. curl http://${h}:${s.httpPort}/v2/health/ready)`);
   if (s.grpcPort !== null) console.log(`gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService)`);
   if (s.metricsPort !== null) console.log(`metrics    http://${h}:${s.metricsPort}/metrics`);
   const missing = missingHeapFlags();
-  if (missing.length) console.log(`note: node runs without ${missing.join(' ')}: under load expect full garbage collections several times a second (bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)`);
+  if (missing.length)
+    console.log(
+      `note: node runs without ${missing.join(' ')}: under load expect full garbage collections several times a second (bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)`,
+    );
   console.log('serving; Ctrl-C or SIGTERM stops after the requests in flight');
 }
 

@@ -10,11 +10,16 @@ import { DEFAULT_PROFILE_DB } from '../placement/index.js';
 import { cpuDevice } from '../runtime/index.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureDefaultRepository, exampleImagesDir, DEFAULT_REPOSITORY_DIR, TEXT_ORIENTATION } from '../default-repository.js';
+import {
+  ensureDefaultRepository,
+  exampleImagesDir,
+  DEFAULT_REPOSITORY_DIR,
+  TEXT_ORIENTATION,
+} from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import { describeLoaded, printDefaults, printTuning, table } from './describe.js';
-import { percentileOfSorted } from '../bench/stats.js';
+import { percentileOfSorted } from '../bench/latency-summary.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
 import { liveTuner, openTuningMemory, printUrls, untilSignal } from './serve.js';
 
@@ -39,7 +44,11 @@ export function registerStartCommand(program: Command): void {
 async function start(opts: StartOptions): Promise<void> {
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
   const memory = opts.serve ? openTuningMemory(DEFAULT_PROFILE_DB, [cpuDevice()]) : null;
-  const engine = new Engine({ repository: repo, log: createLogger(process.env.TENANCY_LOG ?? 'warn'), storedTuning: memory?.lookup });
+  const engine = new Engine({
+    repository: repo,
+    log: createLogger(process.env.TENANCY_LOG ?? 'warn'),
+    storedTuning: memory?.lookup,
+  });
   console.log(`loading ${repo} (${engine.cores} cores)`);
   await engine.loadAll();
   console.log(describeLoaded(engine));
@@ -47,16 +56,29 @@ async function start(opts: StartOptions): Promise<void> {
   console.log(`self-check: closed loop, 2 requests per instance outstanding, ${opts.checkSeconds} s per model`);
   const rows = [['MODEL', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS']];
   for (const model of engine.loaded()) {
-    const r = await selfCheck(engine, model.name, sampleInputs(model.table), model.instances.length * 2, opts.checkSeconds * 1000);
+    const r = await selfCheck(
+      engine,
+      model.name,
+      sampleInputs(model.table),
+      model.instances.length * 2,
+      opts.checkSeconds * 1000,
+    );
     rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
   }
-  console.log(table(rows) + '\n');
+  console.log(`${table(rows)}\n`);
   await classifyExamples(engine);
   if (!opts.serve) return engine.close();
   const tuner = liveTuner(engine, memory);
   printTuning(tuner, memory);
   const placement = new PlacementManager(engine, { tuner });
-  const servers = await startServers(engine, { host: opts.host, httpPort: 8000, grpcPort: 8001, metricsPort: 8002, bodyLimit: DEFAULT_BODY_LIMIT, placement });
+  const servers = await startServers(engine, {
+    host: opts.host,
+    httpPort: 8000,
+    grpcPort: 8001,
+    metricsPort: 8002,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    placement,
+  });
   printUrls(servers);
   tuner.start();
   await untilSignal(engine, servers);
@@ -76,10 +98,18 @@ async function classifyExamples(engine: Engine): Promise<void> {
     const r = await engine.infer(TEXT_ORIENTATION, { x: { datatype: 'BYTES', shape: [1], data: [picture] } });
     const scores = Array.from(r.outputs[output].data as Float32Array);
     const best = scores.indexOf(Math.max(...scores));
-    rows.push([path.join(path.relative(process.cwd(), dir) || '.', file), labels[best] ?? String(best), scores[best].toFixed(6), r.timing.computeInputMs.toFixed(2), r.timing.computeInferMs.toFixed(2)]);
+    rows.push([
+      path.join(path.relative(process.cwd(), dir) || '.', file),
+      labels[best] ?? String(best),
+      scores[best].toFixed(6),
+      r.timing.computeInputMs.toFixed(2),
+      r.timing.computeInferMs.toFixed(2),
+    ]);
   }
-  console.log(`${TEXT_ORIENTATION} on the example pictures (decoded, resized and normalized by the server's image pipeline):`);
-  console.log(table(rows) + '\n');
+  console.log(
+    `${TEXT_ORIENTATION} on the example pictures (decoded, resized and normalized by the server's image pipeline):`,
+  );
+  console.log(`${table(rows)}\n`);
 }
 
 function sampleInputs(t: InputTable): TensorMap {

@@ -36,11 +36,18 @@ export function registerZooCommand(program: Command): void {
     .description('write reference models (ONNX, seeded weights, real layer structure) into a model repository')
     .argument('[names...]', `models to write (default: all): ${ZOO_NAMES.join(', ')}`, parseName)
     .option('--out <dir>', 'model repository folder to write into (required)')
-    .option('--input-size <n>', 'input side in pixels (default 224, 299 for inception_v3; min 32, 75 for inception_v3)',
-      integerParser(1))
+    .option(
+      '--input-size <n>',
+      'input side in pixels (default 224, 299 for inception_v3; min 32, 75 for inception_v3)',
+      integerParser(1),
+    )
     .option('--width <m>', 'width multiplier, > 0 and <= 4 (mobilenet_v1 and mobilenet_v2 only; default 1)', parseWidth)
     .option('--seed <n>', 'weight seed, an integer >= 0 (default 1)', integerParser(0))
-    .option('--instances <n>', 'instance_group count written to config.json (default: none, so the server serves its measured default: one instance per core)', integerParser(1))
+    .option(
+      '--instances <n>',
+      'instance_group count written to config.json (default: none, so the server serves its measured default: one instance per core)',
+      integerParser(1),
+    )
     .option('--max-batch-size <n>', 'max_batch_size written to config.json (default 32)', integerParser(1))
     .action(async (names: ZooName[] | undefined, opts: ZooCommandOptions, cmd: Command) => {
       const usage = (message: string): never =>

@@ -8,11 +8,20 @@ import { loadInferenceService } from '../protocol/grpc-proto.js';
 import { checkDataType, tensorFromRaw, tensorToRaw } from '../protocol/tensor-wire.js';
 import { grpcParameters, plainParameters, type GrpcParam } from '../protocol/grpc-parameters.js';
 import { inferRequestEncoder, type InferRequestEncoder } from './grpc-infer-request.js';
-import { outputPlace, placeParameters } from './shared-memory.js';
+import { outputPlace, placeParameters } from './shm-region.js';
 import type { SharedMemoryOutput } from './types.js';
-import { bytesAsText, requestedOutputs, ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+import {
+  bytesAsText,
+  requestedOutputs,
+  ServerError,
+  type ClientInferOptions,
+  type ClientInferResult,
+  type InferenceClient,
+  type ModelMetadata,
+} from './types.js';
 
-type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: grpc-js's generated client methods are untyped
+type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 
 export class GrpcClient implements InferenceClient {
   private readonly client: grpc.Client & Record<string, Unary>;
@@ -37,23 +46,32 @@ export class GrpcClient implements InferenceClient {
     const m = this.inferMethod;
     const encoded = this.inferRequests.encode(message, raw);
     return new Promise<T>((resolve, reject) => {
-      this.client.makeUnaryRequest(m.path, (b: Buffer) => b, m.responseDeserialize, encoded, (err, res) => {
-        this.inferRequests.release(encoded);
-        if (err) reject(new ServerError(err.code, err.details));
-        else resolve(res as T);
-      });
+      this.client.makeUnaryRequest(
+        m.path,
+        (b: Buffer) => b,
+        m.responseDeserialize,
+        encoded,
+        (err, res) => {
+          this.inferRequests.release(encoded);
+          if (err) reject(new ServerError(err.code, err.details));
+          else resolve(res as T);
+        },
+      );
     });
   }
 
   call<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) =>
-      this.client[method](req, (err, res) => (err ? reject(new ServerError(err.code, err.details)) : resolve(res as T))),
+      this.client[method](req, (err, res) =>
+        err ? reject(new ServerError(err.code, err.details)) : resolve(res as T),
+      ),
     );
   }
 
   live = async () => (await this.call<{ live: boolean }>('ServerLive', {})).live;
   ready = async () => (await this.call<{ ready: boolean }>('ServerReady', {})).ready;
-  modelReady = async (model: string, version?: number) => (await this.call<{ ready: boolean }>('ModelReady', { name: model, version: version ? String(version) : '' })).ready;
+  modelReady = async (model: string, version?: number) =>
+    (await this.call<{ ready: boolean }>('ModelReady', { name: model, version: version ? String(version) : '' })).ready;
   serverMetadata = () => this.call<{ name: string; version: string; extensions: string[] }>('ServerMetadata', {});
 
   async modelMetadata(model: string, version?: number): Promise<ModelMetadata> {
@@ -64,25 +82,50 @@ export class GrpcClient implements InferenceClient {
 
   /** The model's configuration as Triton's ModelConfig message holds it (the part tenancy fills), 64-bit fields as numbers. */
   modelConfig = async (model: string, version?: number) =>
-    numericConfig((await this.call<{ config: GrpcModelConfig }>('ModelConfig', { name: model, version: version ? String(version) : '' })).config);
-  statistics = (model?: string, version?: number) => this.call<{ model_stats: unknown[] }>('ModelStatistics', { name: model ?? '', version: version ? String(version) : '' });
-  repositoryIndex = async (ready = false) => (await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>('RepositoryIndex', { ready })).models;
+    numericConfig(
+      (
+        await this.call<{ config: GrpcModelConfig }>('ModelConfig', {
+          name: model,
+          version: version ? String(version) : '',
+        })
+      ).config,
+    );
+  statistics = (model?: string, version?: number) =>
+    this.call<{ model_stats: unknown[] }>('ModelStatistics', {
+      name: model ?? '',
+      version: version ? String(version) : '',
+    });
+  repositoryIndex = async (ready = false) =>
+    (
+      await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>(
+        'RepositoryIndex',
+        { ready },
+      )
+    ).models;
   /** As HttpClient.load: `files` go as bytes_param `file:<path>` parameters. */
   load = (model: string, config?: unknown, files: Record<string, Uint8Array> = {}) =>
     this.call<void>('RepositoryModelLoad', {
       model_name: model,
       parameters: {
         ...(config === undefined ? {} : { config: { string_param: JSON.stringify(config) } }),
-        ...Object.fromEntries(Object.entries(files).map(([f, b]) => [`file:${f}`, { bytes_param: Buffer.from(b.buffer, b.byteOffset, b.byteLength) }])),
+        ...Object.fromEntries(
+          Object.entries(files).map(([f, b]) => [
+            `file:${f}`,
+            { bytes_param: Buffer.from(b.buffer, b.byteOffset, b.byteLength) },
+          ]),
+        ),
       },
     });
   unload = (model: string) => this.call<void>('RepositoryModelUnload', { model_name: model });
 
   registerSystemSharedMemory = (name: string, key: string, byteSize: number, offset = 0) =>
     this.call<void>('SystemSharedMemoryRegister', { name, key, offset, byte_size: byteSize });
-  unregisterSystemSharedMemory = (name?: string) => this.call<void>('SystemSharedMemoryUnregister', { name: name ?? '' });
+  unregisterSystemSharedMemory = (name?: string) =>
+    this.call<void>('SystemSharedMemoryUnregister', { name: name ?? '' });
   async systemSharedMemoryStatus(name?: string) {
-    const r = await this.call<{ regions: Record<string, { name: string; key: string; offset: string; byte_size: string }> }>('SystemSharedMemoryStatus', { name: name ?? '' });
+    const r = await this.call<{
+      regions: Record<string, { name: string; key: string; offset: string; byte_size: string }>;
+    }>('SystemSharedMemoryStatus', { name: name ?? '' });
     return Object.values(r.regions).map((s) => ({ ...s, offset: Number(s.offset), byte_size: Number(s.byte_size) }));
   }
 
@@ -98,7 +141,14 @@ export class GrpcClient implements InferenceClient {
    */
   stream(): GrpcInferStream {
     const m = this.streamMethod;
-    return new GrpcInferStream(this.client.makeBidiStreamRequest(m.path, (b: Buffer) => b, m.responseDeserialize as (b: Buffer) => WireStreamAnswer), this.inferRequests);
+    return new GrpcInferStream(
+      this.client.makeBidiStreamRequest(
+        m.path,
+        (b: Buffer) => b,
+        m.responseDeserialize as (b: Buffer) => WireStreamAnswer,
+      ),
+      this.inferRequests,
+    );
   }
 
   close(): void {
@@ -120,7 +170,11 @@ interface WireStreamAnswer {
 }
 
 /** A ModelInferRequest's small fields, and its raw_input_contents (one per input outside shared memory, in order). */
-function inferRequest(model: string, inputs: TensorMap, options: ClientInferOptions): { message: Record<string, unknown>; raw: Uint8Array[] } {
+function inferRequest(
+  model: string,
+  inputs: TensorMap,
+  options: ClientInferOptions,
+): { message: Record<string, unknown>; raw: Uint8Array[] } {
   const entries = Object.entries(inputs);
   const classification = options.classification ? { classification: { int64_param: options.classification } } : {};
   const wanted = requestedOutputs(options);
@@ -130,12 +184,23 @@ function inferRequest(model: string, inputs: TensorMap, options: ClientInferOpti
     model_name: model,
     model_version: options.version !== undefined ? String(options.version) : '',
     id: options.id ?? '',
-    parameters: { ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}), ...(wanted ? {} : classification) },
+    parameters: {
+      ...(options.timeoutUs !== undefined ? { timeout: { int64_param: options.timeoutUs } } : {}),
+      ...(wanted ? {} : classification),
+    },
     inputs: [
       ...entries.map(([name, t]) => ({ name, datatype: t.datatype, shape: t.shape })),
-      ...shmIn.map(([name, s]) => ({ name, datatype: s.datatype, shape: s.shape, parameters: grpcParameters(placeParameters(s)) })),
+      ...shmIn.map(([name, s]) => ({
+        name,
+        datatype: s.datatype,
+        shape: s.shape,
+        parameters: grpcParameters(placeParameters(s)),
+      })),
     ],
-    outputs: (wanted ?? []).map((name) => ({ name, parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) } })),
+    outputs: (wanted ?? []).map((name) => ({
+      name,
+      parameters: { ...classification, ...(shmOut[name] ? grpcParameters(placeParameters(shmOut[name])) : {}) },
+    })),
   };
   return { message, raw: entries.map(([, t]) => tensorToRaw(t)) };
 }
@@ -155,7 +220,10 @@ function inferResult(res: WireInferResponse): ClientInferResult {
     outputs[o.name] = bytesAsText(t);
   });
   return {
-    model_name: res.model_name, model_version: res.model_version, ...(res.id ? { id: res.id } : {}), outputs,
+    model_name: res.model_name,
+    model_version: res.model_version,
+    ...(res.id ? { id: res.id } : {}),
+    outputs,
     ...(Object.keys(shared).length ? { sharedMemoryOutputs: shared } : {}),
   };
 }
@@ -169,7 +237,10 @@ const STREAM_ERROR_CODE = 2;
  * half-closes the stream and waits for the answers still due.
  */
 export class GrpcInferStream {
-  private readonly pending = new Map<string, { resolve(r: ClientInferResult): void; reject(e: Error): void; ownId: boolean }>();
+  private readonly pending = new Map<
+    string,
+    { resolve(r: ClientInferResult): void; reject(e: Error): void; ownId: boolean }
+  >();
   private nextId = 0;
   private failure: Error | null = null;
   private closing = false;
@@ -183,7 +254,9 @@ export class GrpcInferStream {
     this.ended = new Promise((resolve) => {
       call.on('error', (err: grpc.ServiceError) => {
         // a gRPC status has a numeric code; a local stream error (a Node code string) is UNKNOWN
-        this.fail(new ServerError(typeof err.code === 'number' ? err.code : STREAM_ERROR_CODE, err.details ?? err.message));
+        this.fail(
+          new ServerError(typeof err.code === 'number' ? err.code : STREAM_ERROR_CODE, err.details ?? err.message),
+        );
         resolve();
       });
       call.on('end', () => {
@@ -200,10 +273,18 @@ export class GrpcInferStream {
 
   infer(model: string, inputs: TensorMap, options: ClientInferOptions = {}): Promise<ClientInferResult> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new Error('the stream is closing (end() was called): open a new one with GrpcClient.stream()'));
+    if (this.closing)
+      return Promise.reject(
+        new Error('the stream is closing (end() was called): open a new one with GrpcClient.stream()'),
+      );
     const ownId = options.id === undefined || options.id === '';
     const id = ownId ? `tenancy-stream-${this.nextId++}` : options.id!;
-    if (this.pending.has(id)) return Promise.reject(new Error(`request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ids must be unique among requests in flight`));
+    if (this.pending.has(id))
+      return Promise.reject(
+        new Error(
+          `request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ids must be unique among requests in flight`,
+        ),
+      );
     const { message, raw } = inferRequest(model, inputs, { ...options, id });
     const encoded = this.encoder.encode(message, raw);
     return new Promise<ClientInferResult>((resolve, reject) => {
@@ -249,15 +330,21 @@ export class GrpcInferStream {
 }
 
 type Int64 = string | number;
-interface GrpcQueuePolicy { default_timeout_microseconds: Int64; [k: string]: unknown }
+interface GrpcQueuePolicy {
+  default_timeout_microseconds: Int64;
+  [k: string]: unknown;
+}
 interface GrpcModelConfig {
   input: { dims: Int64[] }[];
   output: { dims: Int64[] }[];
   version_policy: { specific?: { versions: Int64[] }; policy_choice?: string };
   scheduling_choice?: string;
   dynamic_batching?: {
-    max_queue_delay_microseconds: Int64; priority_levels: Int64; default_priority_level: Int64;
-    default_queue_policy: GrpcQueuePolicy | null; priority_queue_policy: Record<string, GrpcQueuePolicy>;
+    max_queue_delay_microseconds: Int64;
+    priority_levels: Int64;
+    default_priority_level: Int64;
+    default_queue_policy: GrpcQueuePolicy | null;
+    priority_queue_policy: Record<string, GrpcQueuePolicy>;
   };
   [k: string]: unknown;
 }
@@ -269,19 +356,34 @@ interface GrpcModelConfig {
  */
 function numericConfig({ scheduling_choice: _s, ...c }: GrpcModelConfig): Record<string, unknown> {
   const dims = <T extends { dims: Int64[] }>(t: T) => ({ ...t, dims: t.dims.map(Number) });
-  const policy = (p: GrpcQueuePolicy) => ({ ...p, default_timeout_microseconds: Number(p.default_timeout_microseconds) });
-  const level = (k: string) => (/^\d+$/.test(k) ? k : String([...k].reduceRight((n, ch) => n * 256n + BigInt(ch.charCodeAt(0)), 0n)));
+  const policy = (p: GrpcQueuePolicy) => ({
+    ...p,
+    default_timeout_microseconds: Number(p.default_timeout_microseconds),
+  });
+  const level = (k: string) =>
+    /^\d+$/.test(k) ? k : String([...k].reduceRight((n, ch) => n * 256n + BigInt(ch.charCodeAt(0)), 0n));
   const d = c.dynamic_batching;
   const { policy_choice: _v, ...versionPolicy } = c.version_policy;
   return {
-    ...c, input: c.input.map(dims), output: c.output.map(dims),
-    version_policy: versionPolicy.specific ? { specific: { versions: versionPolicy.specific.versions.map(Number) } } : versionPolicy,
-    ...(d ? {
-      dynamic_batching: {
-        ...d, max_queue_delay_microseconds: Number(d.max_queue_delay_microseconds), priority_levels: Number(d.priority_levels),
-        default_priority_level: Number(d.default_priority_level), default_queue_policy: d.default_queue_policy && policy(d.default_queue_policy),
-        priority_queue_policy: Object.fromEntries(Object.entries(d.priority_queue_policy).map(([k, p]) => [level(k), policy(p)])),
-      },
-    } : {}),
+    ...c,
+    input: c.input.map(dims),
+    output: c.output.map(dims),
+    version_policy: versionPolicy.specific
+      ? { specific: { versions: versionPolicy.specific.versions.map(Number) } }
+      : versionPolicy,
+    ...(d
+      ? {
+          dynamic_batching: {
+            ...d,
+            max_queue_delay_microseconds: Number(d.max_queue_delay_microseconds),
+            priority_levels: Number(d.priority_levels),
+            default_priority_level: Number(d.default_priority_level),
+            default_queue_policy: d.default_queue_policy && policy(d.default_queue_policy),
+            priority_queue_policy: Object.fromEntries(
+              Object.entries(d.priority_queue_policy).map(([k, p]) => [level(k), policy(p)]),
+            ),
+          },
+        }
+      : {}),
   };
 }

@@ -19,5 +19,7 @@ export async function imageFileInputs(input: string, files: string[]): Promise<T
 
 /** BYTES elements as JSON values: strings as they are, bytes as base64 (JSON cannot carry bytes). */
 export function bytesToJson(values: readonly BytesElement[]): string[] {
-  return values.map((v) => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')));
+  return values.map((v) =>
+    typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
+  );
 }

@@ -2,6 +2,12 @@
 export { HttpClient } from './http.js';
 export { GrpcClient, GrpcInferStream } from './grpc.js';
 export { imageInputs, imageFileInputs } from './images.js';
-export { SharedMemoryRegion } from './shared-memory.js';
+export { SharedMemoryRegion } from './shm-region.js';
 export type { SharedMemoryInput, SharedMemoryOutput, SharedMemoryPlace } from './types.js';
-export { ServerError, type ClientInferOptions, type ClientInferResult, type InferenceClient, type ModelMetadata } from './types.js';
+export {
+  ServerError,
+  type ClientInferOptions,
+  type ClientInferResult,
+  type InferenceClient,
+  type ModelMetadata,
+} from './types.js';

@@ -22,9 +22,12 @@ export function admitMemory(model: string, file: string, instances: number, shar
   const each = estimateInstanceBytes(file);
   const available = os.freemem() * share;
   if (each * instances > available) {
-    throw errors.modelNotReady(model, 'unavailable',
-      `${instances} instance${instances > 1 ? 's' : ''} need about ${(each * instances / MB).toFixed(0)} MB (estimate: 1.5 x the model file + 8 MB each), ` +
-      `only ${(available / MB).toFixed(0)} MB are available`);
+    throw errors.modelNotReady(
+      model,
+      'unavailable',
+      `${instances} instance${instances > 1 ? 's' : ''} need about ${((each * instances) / MB).toFixed(0)} MB (estimate: 1.5 x the model file + 8 MB each), ` +
+        `only ${(available / MB).toFixed(0)} MB are available`,
+    );
   }
 }
 
@@ -35,7 +38,10 @@ export function admitMemory(model: string, file: string, instances: number, shar
 export function admitAccelerator(model: string, device: Device, already: number, adding: number): void {
   const max = device.maxConcurrent ?? Infinity;
   if (device.kind === 'sim' && adding > 0 && already + adding > max) {
-    throw errors.modelNotReady(model, 'unavailable',
-      `${device.id} (simulated) runs at most ${max} execution${max > 1 ? 's' : ''} at once: it has ${already} instance${already === 1 ? '' : 's'} and ${adding} more were asked for`);
+    throw errors.modelNotReady(
+      model,
+      'unavailable',
+      `${device.id} (simulated) runs at most ${max} execution${max > 1 ? 's' : ''} at once: it has ${already} instance${already === 1 ? '' : 's'} and ${adding} more were asked for`,
+    );
   }
 }

@@ -7,7 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
-import { checkModelName, scanRepository, readModelDefinition, runtimeParameters, type ModelDefinition } from '../repository/index.js';
+import {
+  checkModelName,
+  scanRepository,
+  readModelDefinition,
+  runtimeParameters,
+  type ModelDefinition,
+} from '../repository/index.js';
 import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -17,7 +23,7 @@ import { applyServingDefaults, type DefaultsInput, type ServingDefaults } from '
 import { buildInputTable } from './validate.js';
 import { configShapesKey, withGivenShapes } from './shapes-key.js';
 import type { InferOptions, InferResult } from './request.js';
-import type { ModelStatistics } from './stats.js';
+import type { ModelStatistics } from './model-stats.js';
 
 export interface EngineOptions {
   /** Path of the model repository. */
@@ -37,7 +43,11 @@ export interface EngineOptions {
 }
 
 /** The stored tuning of one model version at its input shapes (null: dims still dynamic), or null. */
-export type StoredTuningLookup = (model: string, file: string, shapes: string | null) => Promise<DefaultsInput['stored']>;
+export type StoredTuningLookup = (
+  model: string,
+  file: string,
+  shapes: string | null,
+) => Promise<DefaultsInput['stored']>;
 
 /** One row of the repository index, as the repository extension reports it. */
 export interface ModelIndexEntry {
@@ -48,7 +58,12 @@ export interface ModelIndexEntry {
 }
 
 /** A model definition with the engine's defaults applied to each version's config. */
-type ServedDefinition = Omit<ModelDefinition, 'versions'> & { versions: (ModelDefinition['versions'][number] & { defaults: ServingDefaults | null; shapes: Record<string, number[]> })[] };
+type ServedDefinition = Omit<ModelDefinition, 'versions'> & {
+  versions: (ModelDefinition['versions'][number] & {
+    defaults: ServingDefaults | null;
+    shapes: Record<string, number[]>;
+  })[];
+};
 
 interface Entry {
   versions: Model[]; // newest first
@@ -60,7 +75,10 @@ interface Entry {
 }
 
 const STATE_NAMES: Record<ModelState, ModelIndexEntry['state']> = {
-  loading: 'LOADING', ready: 'READY', unloading: 'UNLOADING', unavailable: 'UNAVAILABLE',
+  loading: 'LOADING',
+  ready: 'READY',
+  unloading: 'UNLOADING',
+  unavailable: 'UNAVAILABLE',
 };
 
 export class Engine {
@@ -103,7 +121,10 @@ export class Engine {
         this.markFailed(name, err);
       }
     }
-    const plan = splitThreads(this.cores, defs.flatMap((d) => d.versions.map((v) => threadRequest(`${d.name}:${v.version}`, v.config))));
+    const plan = splitThreads(
+      this.cores,
+      defs.flatMap((d) => d.versions.map((v) => threadRequest(`${d.name}:${v.version}`, v.config))),
+    );
     // A model that fails to start is marked with its reason by start(); the others go on.
     await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan)).catch(() => {})));
   }
@@ -123,10 +144,12 @@ export class Engine {
       if (!known && this.entries.get(name)?.versions.length === 0) this.entries.delete(name);
     };
     await this.serialize(name, async () => {
-      const upload = files ? await writeUploadedModel(name, files).catch((err) => {
-        forget();
-        throw err;
-      }) : undefined;
+      const upload = files
+        ? await writeUploadedModel(name, files).catch((err) => {
+            forget();
+            throw err;
+          })
+        : undefined;
       try {
         await this.loadFrom(upload?.repository ?? this.repository, name, configOverride);
       } catch (err) {
@@ -158,25 +181,51 @@ export class Engine {
    */
   async reconfigure(name: string, config: unknown, chosen?: ServingDefaults): Promise<void> {
     await this.serialize(name, async () => {
-      if (chosen && !this.entries.get(name)?.versions[0]?.defaults) throw errors.modelNotReady(name, 'placed', 'placed or loaded with a stated config meanwhile; the engine\'s change is dropped');
+      if (chosen && !this.entries.get(name)?.versions[0]?.defaults)
+        throw errors.modelNotReady(
+          name,
+          'placed',
+          "placed or loaded with a stated config meanwhile; the engine's change is dropped",
+        );
       await this.loadFrom(this.entries.get(name)?.upload?.repository ?? this.repository, name, config, chosen);
     });
   }
 
-  private async loadFrom(repository: string, name: string, configOverride?: unknown, chosen?: ServingDefaults): Promise<void> {
-    const def = await this.withDefaults(await readModelDefinition(repository, name, configOverride).catch((err) => {
-      // A model that is not there is not a model that failed: its state (if any) stays as it was.
-      if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
-      throw err;
-    }), chosen);
+  private async loadFrom(
+    repository: string,
+    name: string,
+    configOverride?: unknown,
+    chosen?: ServingDefaults,
+  ): Promise<void> {
+    const def = await this.withDefaults(
+      await readModelDefinition(repository, name, configOverride).catch((err) => {
+        // A model that is not there is not a model that failed: its state (if any) stays as it was.
+        if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
+        throw err;
+      }),
+      chosen,
+    );
     const used = this.threadsInUse(name);
-    const plan = splitThreads(this.cores, def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)), used);
+    const plan = splitThreads(
+      this.cores,
+      def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)),
+      used,
+    );
     const old = this.entries.get(name)?.versions ?? [];
     if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
       // Same model files and settings: change the running versions' instances in place, no reload.
-      for (const [i, m] of old.entries()) admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
-      this.admitAccelerators(name, def.versions.flatMap((v) => v.config.instance_group), name);
-      await Promise.all(old.map((m, i) => m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!, def.versions[i].defaults)));
+      for (const [i, m] of old.entries())
+        admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
+      this.admitAccelerators(
+        name,
+        def.versions.flatMap((v) => v.config.instance_group),
+        name,
+      );
+      await Promise.all(
+        old.map((m, i) =>
+          m.applyInstanceGroups(def.versions[i].config, plan.get(`${name}:${m.version}`)!, def.versions[i].defaults),
+        ),
+      );
       return;
     }
     await this.start(def, plan, old.length > 0);
@@ -203,12 +252,24 @@ export class Engine {
     const entry = this.entry(def.name);
     try {
       for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
-      this.admitAccelerators(def.name, def.versions.flatMap((v) => v.config.instance_group), keepOldOnFailure ? def.name : undefined);
+      this.admitAccelerators(
+        def.name,
+        def.versions.flatMap((v) => v.config.instance_group),
+        keepOldOnFailure ? def.name : undefined,
+      );
     } catch (err) {
       if (!keepOldOnFailure) this.markFailed(def.name, err);
       throw err;
     }
-    const models = def.versions.map((v) => new Model(v, plan.get(`${def.name}:${v.version}`)!, this.log.child({ model: def.name, version: v.version }), this.resolver));
+    const models = def.versions.map(
+      (v) =>
+        new Model(
+          v,
+          plan.get(`${def.name}:${v.version}`)!,
+          this.log.child({ model: def.name, version: v.version }),
+          this.resolver,
+        ),
+    );
     if (!keepOldOnFailure) entry.state = 'loading';
     try {
       await Promise.all(models.map((m) => m.load()));
@@ -230,12 +291,25 @@ export class Engine {
    */
   private async withDefaults(def: ModelDefinition, chosen?: ServingDefaults): Promise<ServedDefinition> {
     const leftOut = def.leftOut.instanceGroup || def.leftOut.dynamicBatching;
-    const versions = await Promise.all(def.versions.map(async (v) => {
-      const lookup = leftOut ? this.storedTuning : undefined;
-      const stored = lookup ? await lookup(def.name, v.file, configShapesKey(withGivenShapes(buildInputTable(v.config), this.shapes))).catch(() => null) : null;
-      const { config, defaults } = applyServingDefaults(v.config, def.leftOut, { cores: this.cores, instanceBytes: estimateInstanceBytes(v.file), memoryBytes: os.freemem() * 0.5, stored });
-      return { ...v, config, defaults: chosen ?? defaults, shapes: this.shapes };
-    }));
+    const versions = await Promise.all(
+      def.versions.map(async (v) => {
+        const lookup = leftOut ? this.storedTuning : undefined;
+        const stored = lookup
+          ? await lookup(
+              def.name,
+              v.file,
+              configShapesKey(withGivenShapes(buildInputTable(v.config), this.shapes)),
+            ).catch(() => null)
+          : null;
+        const { config, defaults } = applyServingDefaults(v.config, def.leftOut, {
+          cores: this.cores,
+          instanceBytes: estimateInstanceBytes(v.file),
+          memoryBytes: os.freemem() * 0.5,
+          stored,
+        });
+        return { ...v, config, defaults: chosen ?? defaults, shapes: this.shapes };
+      }),
+    );
     return { ...def, versions };
   }
 
@@ -244,14 +318,17 @@ export class Engine {
     for (const d of this.devices.filter((x) => x.kind === 'sim')) {
       const adding = groups.filter((g) => g.device === d.id).reduce((n, g) => n + g.count, 0);
       let already = 0;
-      for (const [name, e] of this.entries) if (name !== replacing) for (const m of e.versions) already += m.instances.filter((i) => i.device === d.id).length;
+      for (const [name, e] of this.entries)
+        if (name !== replacing)
+          for (const m of e.versions) already += m.instances.filter((i) => i.device === d.id).length;
       admitAccelerator(model, d, already, adding);
     }
   }
 
   private threadsInUse(except: string): number {
     let n = 0;
-    for (const [name, e] of this.entries) if (name !== except) for (const m of e.versions) for (const i of m.instances) n += i.threads;
+    for (const [name, e] of this.entries)
+      if (name !== except) for (const m of e.versions) for (const i of m.instances) n += i.threads;
     return n;
   }
 
@@ -284,7 +361,12 @@ export class Engine {
     if (e.state !== 'ready' && e.versions.length === 0) throw errors.modelNotReady(name, e.state, e.reason);
     if (version === undefined) return e.versions[0];
     const m = e.versions.find((v) => v.version === version);
-    if (!m) throw errors.versionNotFound(name, version, e.versions.map((v) => v.version));
+    if (!m)
+      throw errors.versionNotFound(
+        name,
+        version,
+        e.versions.map((v) => v.version),
+      );
     return m;
   }
 
@@ -298,7 +380,8 @@ export class Engine {
     const rows: ModelIndexEntry[] = [];
     for (const [name, e] of [...this.entries].sort(([a], [b]) => a.localeCompare(b))) {
       if (e.versions.length === 0) rows.push({ name, version: '', state: STATE_NAMES[e.state], reason: e.reason });
-      for (const m of e.versions) rows.push({ name, version: String(m.version), state: STATE_NAMES[m.state], reason: m.reason || e.reason });
+      for (const m of e.versions)
+        rows.push({ name, version: String(m.version), state: STATE_NAMES[m.state], reason: m.reason || e.reason });
     }
     return rows;
   }
@@ -307,7 +390,8 @@ export class Engine {
   stats(name?: string): ModelStatistics[] {
     if (name !== undefined && !this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
     const out: ModelStatistics[] = [];
-    for (const [n, e] of this.entries) if (name === undefined || n === name) for (const m of e.versions) out.push(m.stats.snapshot());
+    for (const [n, e] of this.entries)
+      if (name === undefined || n === name) for (const m of e.versions) out.push(m.stats.snapshot());
     return out;
   }
 
@@ -319,14 +403,22 @@ export class Engine {
   /** Requests received per model so far (all versions), for the placement controller. */
   arrivals(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [name, e] of this.entries) out.set(name, e.versions.reduce((n, m) => n + m.received, 0));
+    for (const [name, e] of this.entries)
+      out.set(
+        name,
+        e.versions.reduce((n, m) => n + m.received, 0),
+      );
     return out;
   }
 
   /** Requests waiting per model now. */
   queued(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [name, e] of this.entries) out.set(name, e.versions.reduce((n, m) => n + m.queued, 0));
+    for (const [name, e] of this.entries)
+      out.set(
+        name,
+        e.versions.reduce((n, m) => n + m.queued, 0),
+      );
     return out;
   }
 
@@ -340,7 +432,9 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)));
+    await Promise.all(
+      [...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)),
+    );
   }
 }
 
@@ -350,13 +444,24 @@ export class Engine {
  */
 function onlyGroupsDiffer(old: Model[], def: ServedDefinition): boolean {
   if (old.length === 0 || old.length !== def.versions.length) return false;
-  const withoutGroups = (c: Model['config']) => JSON.stringify({
-    ...c, instance_group: [],
-    dynamic_batching: c.dynamic_batching && { ...c.dynamic_batching, preferred_batch_size: [], max_queue_delay_microseconds: 0 },
-  });
+  const withoutGroups = (c: Model['config']) =>
+    JSON.stringify({
+      ...c,
+      instance_group: [],
+      dynamic_batching: c.dynamic_batching && {
+        ...c.dynamic_batching,
+        preferred_batch_size: [],
+        max_queue_delay_microseconds: 0,
+      },
+    });
   return old.every((m, i) => {
     const v = def.versions[i];
-    return m.version === v.version && m.file === v.file && m.state === 'ready' && withoutGroups(m.config) === withoutGroups(v.config);
+    return (
+      m.version === v.version &&
+      m.file === v.file &&
+      m.state === 'ready' &&
+      withoutGroups(m.config) === withoutGroups(v.config)
+    );
   });
 }
 
@@ -365,7 +470,13 @@ function cpuInstances(config: { instance_group: { count: number; device: string 
   return config.instance_group.filter((g) => !g.device.startsWith('sim:')).reduce((n, g) => n + g.count, 0);
 }
 
-function threadRequest(key: string, config: { instance_group: { count: number; device: string; threads?: number }[]; parameters: Record<string, { string_value: string }> }): ThreadRequest {
+function threadRequest(
+  key: string,
+  config: {
+    instance_group: { count: number; device: string; threads?: number }[];
+    parameters: Record<string, { string_value: string }>;
+  },
+): ThreadRequest {
   const fixed = runtimeParameters(config).intraOpThreads;
   // Simulated devices spend no CPU; groups with their own thread count are outside the split.
   const budgeted = config.instance_group.filter((g) => !g.device.startsWith('sim:') && g.threads === undefined);

@@ -1,7 +1,7 @@
 export { Engine, type EngineOptions, type ModelIndexEntry } from './engine.js';
 export { Model, type ModelState } from './model.js';
 export type { InferOptions, InferResult } from './request.js';
-export type { ModelStatistics, Duration } from './stats.js';
+export type { ModelStatistics, Duration } from './model-stats.js';
 export { buildInputTable, validateInputs, type InputTable, type InputSpec } from './validate.js';
 export { currentPlacement, applyPlacement, placementEntryProblems } from './placement.js';
 export { PlacementManager, type PlacementManagerOptions, type PlacementView } from './placement-manager.js';

@@ -7,11 +7,19 @@ import type { Logger } from 'pino';
 import { errors, type TenancyError } from '../errors.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
-import { ModelInstance, preciseNow, type Device, type HostKind, type RunResult, type SessionOptions, type SimulatedModel } from '../runtime/index.js';
+import {
+  ModelInstance,
+  preciseNow,
+  type Device,
+  type HostKind,
+  type RunResult,
+  type SessionOptions,
+  type SimulatedModel,
+} from '../runtime/index.js';
 import { runtimeParameters, tensorDataType } from '../repository/index.js';
 import { Scheduler, batchKey } from '../scheduler/index.js';
 import { schedulerOptions, requestLevel, requestTimeoutMs } from './scheduling.js';
-import { ModelStats, phaseTimes } from './stats.js';
+import { ModelStats, phaseTimes } from './model-stats.js';
 import { buildInputTable, validateInputs, type InputTable } from './validate.js';
 import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
@@ -117,7 +125,17 @@ export class Model {
     this.starting++;
     try {
       await instance.start();
-      this.log.info({ instance: instance.name, host: instance.hostLabel, threads, rssMB: instance.memoryBytes && Math.round(instance.memoryBytes / 2 ** 20), loadMs: instance.ready?.loadMs, warmupMs: instance.ready?.warmupMs }, 'instance ready');
+      this.log.info(
+        {
+          instance: instance.name,
+          host: instance.hostLabel,
+          threads,
+          rssMB: instance.memoryBytes && Math.round(instance.memoryBytes / 2 ** 20),
+          loadMs: instance.ready?.loadMs,
+          warmupMs: instance.ready?.warmupMs,
+        },
+        'instance ready',
+      );
     } catch (err) {
       this.instances = this.instances.filter((i) => i !== instance);
       throw err;
@@ -142,10 +160,21 @@ export class Model {
   private simulation(device: Device): SimulatedModel {
     const latencyMs = device.latencyMs?.[this.name];
     if (latencyMs === undefined) {
-      throw errors.invalidArg(`${device.id} (simulated) has no latency for model "${this.name}" (it has: ${Object.keys(device.latencyMs ?? {}).join(', ') || 'none'})`);
+      throw errors.invalidArg(
+        `${device.id} (simulated) has no latency for model "${this.name}" (it has: ${Object.keys(device.latencyMs ?? {}).join(', ') || 'none'})`,
+      );
     }
-    const info = (t: { name: string; data_type: string; dims: number[] }) => ({ name: t.name, datatype: tensorDataType(t as never), dims: t.dims });
-    return { latencyMs, inputs: this.config.input.map(info), outputs: this.config.output.map(info), batches: this.config.max_batch_size > 0 };
+    const info = (t: { name: string; data_type: string; dims: number[] }) => ({
+      name: t.name,
+      datatype: tensorDataType(t as never),
+      dims: t.dims,
+    });
+    return {
+      latencyMs,
+      inputs: this.config.input.map(info),
+      outputs: this.config.output.map(info),
+      batches: this.config.max_batch_size > 0,
+    };
   }
 
   /** Zeros of batch 1 for each input; none when a dimension is left dynamic (no safe size to guess). */
@@ -202,10 +231,23 @@ export class Model {
     const now = preciseNow();
     return new Promise<InferResult>((resolve, reject) => {
       const req: InferenceRequest = {
-        seq: nextSeq++, model: this.name, version: this.version, id: options.id, inputs, outputs: options.outputs,
-        batchSize, batchKey: this.config.dynamic_batching ? batchKey(inputs, options.outputs) : '', level,
-        timeoutMs, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, signal: options.signal,
-        receivedAt: now, preprocessMs, settled: false, resolve, reject,
+        seq: nextSeq++,
+        model: this.name,
+        version: this.version,
+        id: options.id,
+        inputs,
+        outputs: options.outputs,
+        batchSize,
+        batchKey: this.config.dynamic_batching ? batchKey(inputs, options.outputs) : '',
+        level,
+        timeoutMs,
+        deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
+        signal: options.signal,
+        receivedAt: now,
+        preprocessMs,
+        settled: false,
+        resolve,
+        reject,
       };
       this.scheduler.enqueue(req);
     });
@@ -221,9 +263,19 @@ export class Model {
     this.stats.success(req, r, doneAt);
     this.completed += req.batchSize;
     req.resolve({
-      model: this.name, version: this.version, id: req.id, outputs: r.outputs, instance,
+      model: this.name,
+      version: this.version,
+      id: req.id,
+      outputs: r.outputs,
+      instance,
       timing: phaseTimes(req, r, doneAt),
-      timestamps: { received: req.receivedAt, dispatched: r.sentAt, computeStart: r.computeStart, computeEnd: r.computeEnd, done: doneAt },
+      timestamps: {
+        received: req.receivedAt,
+        dispatched: r.sentAt,
+        computeStart: r.computeStart,
+        computeEnd: r.computeEnd,
+        done: doneAt,
+      },
     });
   }
 
@@ -234,12 +286,19 @@ export class Model {
    * instance cannot start, the ones started are stopped and the old groups stay.
    * `threads` gives the budgeted threads of the instances without a fixed count (index-aligned).
    */
-  async applyInstanceGroups(config: ModelConfig, threads: number[], defaults: ServingDefaults | null = null): Promise<void> {
+  async applyInstanceGroups(
+    config: ModelConfig,
+    threads: number[],
+    defaults: ServingDefaults | null = null,
+  ): Promise<void> {
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     const pool = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
     const missing: InstanceSpec[] = [];
     for (const spec of instanceSpecs(config, threads)) {
-      const i = pool.findIndex((x) => x.device === spec.device && x.threads === spec.threads && (x.hostKind === spec.host || x.device !== 'cpu'));
+      const i = pool.findIndex(
+        (x) =>
+          x.device === spec.device && x.threads === spec.threads && (x.hostKind === spec.host || x.device !== 'cpu'),
+      );
       if (i >= 0) pool.splice(i, 1);
       else missing.push(spec);
     }
@@ -268,7 +327,10 @@ export class Model {
   get shapes(): string | null {
     if (this.configShapes !== null || this.lastShapes === null) return this.configShapes;
     const shapes = this.lastShapes;
-    return shapesKey(this.table, this.inputNames.flatMap((n, i) => (shapes[i] ? [[n, shapes[i]!] as const] : [])));
+    return shapesKey(
+      this.table,
+      this.inputNames.flatMap((n, i) => (shapes[i] ? [[n, shapes[i]!] as const] : [])),
+    );
   }
 
   get inflight(): number {
@@ -288,7 +350,8 @@ export class Model {
 
   private async drainAndStop(): Promise<void> {
     this.state = 'unloading';
-    if (!this.instances.some((i) => i.state === 'ready')) this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
+    if (!this.instances.some((i) => i.state === 'ready'))
+      this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
     this.scheduler.flush();
     await this.scheduler.idle();
     await Promise.all(this.instances.map((i) => i.stop()));
@@ -313,5 +376,9 @@ function instanceSpecs(config: ModelConfig, threads: number[]): InstanceSpec[] {
   // Instances on a simulated device spend no CPU: the thread budget lists only the others.
   const groups = config.instance_group.flatMap((g) => Array.from({ length: g.count }, () => g));
   let next = 0;
-  return groups.map((g) => ({ threads: g.device.startsWith('sim:') ? 1 : g.threads ?? threads[next++] ?? 1, host: g.host, device: g.device }));
+  return groups.map((g) => ({
+    threads: g.device.startsWith('sim:') ? 1 : (g.threads ?? threads[next++] ?? 1),
+    host: g.host,
+    device: g.device,
+  }));
 }

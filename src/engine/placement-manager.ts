@@ -5,7 +5,16 @@
  * reason, and runs the controller in auto mode.
  */
 import { errors } from '../errors.js';
-import { Controller, placementFitProblems, planOnDevices, type ControllerOptions, type ControllerStatus, type DeviceCapacity, type ModelProfile, type PlacementEntry } from '../placement/index.js';
+import {
+  Controller,
+  placementFitProblems,
+  planOnDevices,
+  type ControllerOptions,
+  type ControllerStatus,
+  type DeviceCapacity,
+  type ModelProfile,
+  type PlacementEntry,
+} from '../placement/index.js';
 import type { Engine } from './engine.js';
 import { estimateInstanceBytes } from './admission.js';
 import { applyPlacement, currentPlacement, placementEntryProblems, placementRefused } from './placement.js';
@@ -32,7 +41,6 @@ export interface PlacementView {
   controller: ControllerStatus | null;
 }
 
-
 /** Who chose a model's instances and batching. */
 export interface ModelConfiguration {
   model: string;
@@ -55,7 +63,14 @@ function modelConfigurations(engine: Engine, tuner?: LiveTuner): ModelConfigurat
   for (const m of engine.loaded()) {
     if (out.has(m.name)) continue;
     const d = m.defaults;
-    out.set(m.name, { model: m.name, source: d?.source ?? 'config', instances: d?.instances ?? null, batching: d?.batching ?? null, reasons: d?.reasons ?? [], tuning: tuning.get(m.name) ?? null });
+    out.set(m.name, {
+      model: m.name,
+      source: d?.source ?? 'config',
+      instances: d?.instances ?? null,
+      batching: d?.batching ?? null,
+      reasons: d?.reasons ?? [],
+      tuning: tuning.get(m.name) ?? null,
+    });
   }
   return [...out.values()];
 }
@@ -63,22 +78,30 @@ function modelConfigurations(engine: Engine, tuner?: LiveTuner): ModelConfigurat
 export class PlacementManager {
   private controller: Controller | null = null;
 
-  constructor(private readonly engine: Engine, private readonly options: PlacementManagerOptions = {}) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: PlacementManagerOptions = {},
+  ) {}
 
   capacities(): (DeviceCapacity & { description: string })[] {
     const share = this.options.memoryShare ?? 0.9;
-    return this.engine.devices.filter((d) => d.available).map((d) => ({
-      device: d.id,
-      cores: d.kind === 'cpu' ? (d.id === 'cpu' ? this.engine.cores : d.cores?.length ?? 0) : 0,
-      memoryBytes: d.kind === 'gpu' && !d.memoryBytes ? Infinity : Math.round(d.memoryBytes * (d.simulated ? 1 : share)),
-      maxInstances: d.kind === 'sim' ? d.maxConcurrent ?? 1 : Infinity,
-      simulated: d.simulated,
-      description: d.description,
-    }));
+    return this.engine.devices
+      .filter((d) => d.available)
+      .map((d) => ({
+        device: d.id,
+        cores: d.kind === 'cpu' ? (d.id === 'cpu' ? this.engine.cores : (d.cores?.length ?? 0)) : 0,
+        memoryBytes:
+          d.kind === 'gpu' && !d.memoryBytes ? Infinity : Math.round(d.memoryBytes * (d.simulated ? 1 : share)),
+        maxInstances: d.kind === 'sim' ? (d.maxConcurrent ?? 1) : Infinity,
+        simulated: d.simulated,
+        description: d.description,
+      }));
   }
 
   private cpuMemoryBudget(): number {
-    return Math.round((this.engine.devices.find((d) => d.id === 'cpu')?.memoryBytes ?? 0) * (this.options.memoryShare ?? 0.9));
+    return Math.round(
+      (this.engine.devices.find((d) => d.id === 'cpu')?.memoryBytes ?? 0) * (this.options.memoryShare ?? 0.9),
+    );
   }
 
   memoryPerInstance(model: string, device: string): number {
@@ -89,7 +112,13 @@ export class PlacementManager {
 
   view(): PlacementView {
     const mode = this.controller ? 'auto' : this.options.tuner ? 'tune' : 'manual';
-    return { mode, entries: currentPlacement(this.engine), models: modelConfigurations(this.engine, this.options.tuner), devices: this.capacities(), controller: this.controller?.snapshot() ?? null };
+    return {
+      mode,
+      entries: currentPlacement(this.engine),
+      models: modelConfigurations(this.engine, this.options.tuner),
+      devices: this.capacities(),
+      controller: this.controller?.snapshot() ?? null,
+    };
   }
 
   /** Applies a placement for the models it names (the others stay), or refuses it with every reason. */
@@ -98,7 +127,8 @@ export class PlacementManager {
     const whole = [...currentPlacement(this.engine).filter((e) => !named.has(e.model)), ...entries];
     // Names first: the capacity check needs every entry's model and device to exist.
     let problems = placementEntryProblems(this.engine, entries);
-    if (!problems.length) problems = placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d));
+    if (!problems.length)
+      problems = placementFitProblems(whole, this.capacities(), (m, d) => this.memoryPerInstance(m, d));
     if (problems.length) throw placementRefused(problems);
     await applyPlacement(this.engine, entries);
     return this.view();
@@ -106,7 +136,8 @@ export class PlacementManager {
 
   /** Auto mode: the controller watches the load and re-places models as it shifts. */
   startAuto(): void {
-    if (!this.options.profiles) throw errors.invalidArg('auto placement needs profiles (tenancy profile measures them)');
+    if (!this.options.profiles)
+      throw errors.invalidArg('auto placement needs profiles (tenancy profile measures them)');
     this.controller = new Controller(
       {
         models: () => [...new Set(this.engine.loaded().map((m) => m.name))],
@@ -116,9 +147,12 @@ export class PlacementManager {
         apply: (entries) => applyPlacement(this.engine, entries),
       },
       {
-        ...this.options.controller, profiles: this.options.profiles, devices: () => this.capacities(),
+        ...this.options.controller,
+        profiles: this.options.profiles,
+        devices: () => this.capacities(),
         // The whole CPU and its core sets share cores: plan on each choice of disjoint ones.
-        planner: (profiles, demand) => planOnDevices(profiles, this.engine.devices, demand, { memoryBudgetBytes: this.cpuMemoryBudget() }),
+        planner: (profiles, demand) =>
+          planOnDevices(profiles, this.engine.devices, demand, { memoryBudgetBytes: this.cpuMemoryBudget() }),
       },
     );
     this.controller.start();

@@ -16,7 +16,14 @@ export function currentPlacement(engine: Engine): PlacementEntry[] {
     const groups = new Map<string, PlacementEntry>();
     for (const i of m.instances) {
       const key = `${i.device}:${i.threads}`;
-      const e = groups.get(key) ?? { model: m.name, device: i.device, instances: 0, threads: i.threads, batching: batchingOf(m), expectedThroughput: 0 };
+      const e = groups.get(key) ?? {
+        model: m.name,
+        device: i.device,
+        instances: 0,
+        threads: i.threads,
+        batching: batchingOf(m),
+        expectedThroughput: 0,
+      };
       e.instances++;
       groups.set(key, e);
     }
@@ -30,12 +37,18 @@ export function placementEntryProblems(engine: Engine, entries: PlacementEntry[]
   const problems: string[] = [];
   const loaded = new Set(newestVersions(engine).map((m) => m.name));
   entries.forEach((e, i) => {
-    if (!loaded.has(e.model)) problems.push(`entries[${i}]: model "${e.model}" is not loaded (loaded: ${[...loaded].join(', ')})`);
+    if (!loaded.has(e.model))
+      problems.push(`entries[${i}]: model "${e.model}" is not loaded (loaded: ${[...loaded].join(', ')})`);
     const d = engine.devices.find((x) => x.id === e.device);
-    if (!d) problems.push(`entries[${i}]: unknown device "${e.device}" (devices: ${engine.devices.map((x) => x.id).join(', ')})`);
+    if (!d)
+      problems.push(
+        `entries[${i}]: unknown device "${e.device}" (devices: ${engine.devices.map((x) => x.id).join(', ')})`,
+      );
     else if (!d.available) problems.push(`entries[${i}]: device ${e.device} is not available (${d.reason})`);
-    if (!Number.isInteger(e.instances) || e.instances < 1) problems.push(`entries[${i}]: instances must be an integer >= 1, got ${preview(e.instances)}`);
-    if (!Number.isInteger(e.threads) || e.threads < 1) problems.push(`entries[${i}]: threads must be an integer >= 1, got ${preview(e.threads)}`);
+    if (!Number.isInteger(e.instances) || e.instances < 1)
+      problems.push(`entries[${i}]: instances must be an integer >= 1, got ${preview(e.instances)}`);
+    if (!Number.isInteger(e.threads) || e.threads < 1)
+      problems.push(`entries[${i}]: threads must be an integer >= 1, got ${preview(e.threads)}`);
   });
   return problems;
 }
@@ -43,7 +56,9 @@ export function placementEntryProblems(engine: Engine, entries: PlacementEntry[]
 /** The refusal of a placement: its first problems, and how many more (a request may hold thousands of entries). */
 export function placementRefused(problems: readonly string[]): Error {
   const shown = problems.slice(0, 10).join('; ');
-  return errors.invalidArg(`placement refused: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`);
+  return errors.invalidArg(
+    `placement refused: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`,
+  );
 }
 
 /** Moves each model named in `entries` to its new instance groups; models not named stay as they are. */
@@ -55,7 +70,10 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
   for (const [model, list] of byModel) {
     const m = engine.model(model);
     const instance_group = list.map((e) => ({
-      count: e.instances, kind: e.device.startsWith('gpu:') ? 'KIND_GPU' : 'KIND_CPU', device: e.device, threads: e.threads,
+      count: e.instances,
+      kind: e.device.startsWith('gpu:') ? 'KIND_GPU' : 'KIND_CPU',
+      device: e.device,
+      threads: e.threads,
       host: m.config.instance_group.find((g) => g.device === e.device)?.host ?? 'thread',
     }));
     // Instance groups, batch sizes and queue delay change in place; any other change reloads the
@@ -66,21 +84,40 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
 
 function newestVersions(engine: Engine): Model[] {
   const seen = new Set<string>();
-  return engine.loaded().filter((m) => (seen.has(m.name) ? false : (seen.add(m.name), true)));
+  return engine.loaded().filter((m) => {
+    if (seen.has(m.name)) return false;
+    seen.add(m.name);
+    return true;
+  });
 }
 
 /** A placement's batching is the batch the dynamic batcher forms: its largest preferred size, else max_batch_size. */
 function batchingOf(m: Model): PlacementEntry['batching'] {
   const db = m.config.dynamic_batching;
-  return db ? { maxBatchSize: db.preferred_batch_size.at(-1) ?? m.config.max_batch_size, delayUs: db.max_queue_delay_microseconds } : null;
+  return db
+    ? {
+        maxBatchSize: db.preferred_batch_size.at(-1) ?? m.config.max_batch_size,
+        delayUs: db.max_queue_delay_microseconds,
+      }
+    : null;
 }
 
 /** The model's config with the entry's batching (as preferred batch size and queue delay); unchanged when the entry has none. */
 function withBatching(config: Model['config'], batching: PlacementEntry['batching']): Model['config'] {
   if (!batching || config.max_batch_size === 0) return config;
   const db = config.dynamic_batching;
-  const same = db && batchingOf({ config } as Model)?.maxBatchSize === batching.maxBatchSize && db.max_queue_delay_microseconds === batching.delayUs;
+  const same =
+    db &&
+    batchingOf({ config } as Model)?.maxBatchSize === batching.maxBatchSize &&
+    db.max_queue_delay_microseconds === batching.delayUs;
   if (same) return config;
   const preferred = Math.min(batching.maxBatchSize, config.max_batch_size);
-  return { ...config, dynamic_batching: { ...(db ?? {}), preferred_batch_size: [preferred], max_queue_delay_microseconds: batching.delayUs } as NonNullable<Model['config']['dynamic_batching']> };
+  return {
+    ...config,
+    dynamic_batching: {
+      ...(db ?? {}),
+      preferred_batch_size: [preferred],
+      max_queue_delay_microseconds: batching.delayUs,
+    } as NonNullable<Model['config']['dynamic_batching']>,
+  };
 }

@@ -31,14 +31,20 @@ const cache = new WeakMap<ModelConfig, QueuePolicyConfig[]>();
 /** Queue policy of each level, index 0 = priority 1. Computed once per config: it is read on every request. */
 function policies(config: ModelConfig): QueuePolicyConfig[] {
   let list = cache.get(config);
-  if (!list) cache.set(config, (list = computePolicies(config)));
+  if (!list) {
+    list = computePolicies(config);
+    cache.set(config, list);
+  }
   return list;
 }
 
 function computePolicies(config: ModelConfig): QueuePolicyConfig[] {
   const db = config.dynamic_batching;
   if (!db || db.priority_levels === 0) return [db?.default_queue_policy ?? config.queue_policy];
-  return Array.from({ length: db.priority_levels }, (_, i) => db.priority_queue_policy[String(i + 1)] ?? db.default_queue_policy);
+  return Array.from(
+    { length: db.priority_levels },
+    (_, i) => db.priority_queue_policy[String(i + 1)] ?? db.default_queue_policy,
+  );
 }
 
 const level = (p: QueuePolicyConfig) => ({ maxQueueSize: p.max_queue_size, timeoutAction: p.timeout_action });
@@ -57,7 +63,8 @@ export function requestLevel(config: ModelConfig, priority = 0): number {
 /** The request's timeout in ms (0 = none) under its level's policy. */
 export function requestTimeoutMs(config: ModelConfig, levelIndex: number, timeoutMs?: number): number {
   const policy = policies(config)[levelIndex];
-  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${preview(timeoutMs)}`);
+  if (timeoutMs !== undefined && !(timeoutMs >= 0))
+    throw errors.invalidArg(`timeoutMs must be a number >= 0, got ${preview(timeoutMs)}`);
   if (timeoutMs !== undefined && policy.allow_timeout_override) return timeoutMs;
   return policy.default_timeout_microseconds / 1000;
 }

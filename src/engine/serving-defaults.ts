@@ -44,43 +44,64 @@ export interface DefaultsInput {
 }
 
 /** Returns the config to serve and what was chosen; `config` itself is not changed. */
-export function applyServingDefaults(config: ModelConfig, leftOut: LeftOut, input: DefaultsInput): { config: ModelConfig; defaults: ServingDefaults | null } {
+export function applyServingDefaults(
+  config: ModelConfig,
+  leftOut: LeftOut,
+  input: DefaultsInput,
+): { config: ModelConfig; defaults: ServingDefaults | null } {
   const reasons: string[] = [];
   let out = config;
   let instances: string | null = null;
   let batching: string | null = null;
   const stored = input.stored ?? null;
-  const tunedWhen = stored && `tuned under live load at ${stored.tunedAt} (${stored.throughput.toFixed(1)} inf/s served, ${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults' ${stored.startThroughput.toFixed(1)})`;
+  const tunedWhen =
+    stored &&
+    `tuned under live load at ${stored.tunedAt} (${stored.throughput.toFixed(1)} inf/s served, ${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults' ${stored.startThroughput.toFixed(1)})`;
   if (leftOut.instanceGroup) {
     const fixedThreads = runtimeParameters(config).intraOpThreads ?? 0;
-    const threads = fixedThreads > 0 ? fixedThreads : stored?.point.threads ?? 1;
+    const threads = fixedThreads > 0 ? fixedThreads : (stored?.point.threads ?? 1);
     const byCores = stored ? stored.point.instances : Math.max(1, Math.floor(input.cores / threads));
-    const byMemory = input.instanceBytes > 0 ? Math.max(1, Math.floor(input.memoryBytes / input.instanceBytes)) : byCores;
+    const byMemory =
+      input.instanceBytes > 0 ? Math.max(1, Math.floor(input.memoryBytes / input.instanceBytes)) : byCores;
     const count = Math.min(byCores, byMemory);
     instances = `${count} instance${count > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}`;
     const why = stored
       ? `no instance_group in the config; ${tunedWhen}`
       : `no instance_group in the config, so one instance per ${threads > 1 ? `${threads} cores (intra_op_thread_count)` : 'core, 1 intra-op thread each'} (measured here: 2 x 1 thread gave 1.26x-3.0x the inferences/s of one session using both cores)`;
-    reasons.push(`${instances}: ${why}${count < byCores ? `; ${count} because more would not fit the memory (~${Math.round(input.instanceBytes / 2 ** 20)} MB each)` : ''}`);
+    reasons.push(
+      `${instances}: ${why}${count < byCores ? `; ${count} because more would not fit the memory (~${Math.round(input.instanceBytes / 2 ** 20)} MB each)` : ''}`,
+    );
     out = {
       ...out,
-      instance_group: [{ count, kind: 'KIND_CPU', host: 'thread', device: 'cpu', ...(fixedThreads > 0 ? {} : { threads }) }],
+      instance_group: [
+        { count, kind: 'KIND_CPU', host: 'thread', device: 'cpu', ...(fixedThreads > 0 ? {} : { threads }) },
+      ],
     };
   }
   if (leftOut.dynamicBatching && config.max_batch_size > 0) {
     const size = Math.min(stored?.point.batch ?? DEFAULT_BATCH, config.max_batch_size);
     const delay = stored?.point.delayUs ?? 0;
     batching = `dynamic batching up to ${size}, ${delay > 0 ? `queue delay ${delay} us` : 'no queue delay'}`;
-    reasons.push(stored
-      ? `${batching}: no dynamic_batching in the config; ${tunedWhen}`
-      : `${batching}: no dynamic_batching in the config and the model batches; requests that wait are merged, none is held back for a fuller batch (measured here: batch 4 beat 1 and 8)`);
+    reasons.push(
+      stored
+        ? `${batching}: no dynamic_batching in the config; ${tunedWhen}`
+        : `${batching}: no dynamic_batching in the config and the model batches; requests that wait are merged, none is held back for a fuller batch (measured here: batch 4 beat 1 and 8)`,
+    );
     out = {
       ...out,
       dynamic_batching: {
-        preferred_batch_size: [size], max_queue_delay_microseconds: delay, preserve_ordering: false,
-        priority_levels: 0, default_priority_level: 0, default_queue_policy: config.queue_policy, priority_queue_policy: {},
+        preferred_batch_size: [size],
+        max_queue_delay_microseconds: delay,
+        preserve_ordering: false,
+        priority_levels: 0,
+        default_priority_level: 0,
+        default_queue_policy: config.queue_policy,
+        priority_queue_policy: {},
       },
     };
   }
-  return { config: out, defaults: instances || batching ? { source: stored ? 'stored' : 'defaults', instances, batching, reasons } : null };
+  return {
+    config: out,
+    defaults: instances || batching ? { source: stored ? 'stored' : 'defaults', instances, batching, reasons } : null,
+  };
 }

@@ -28,7 +28,14 @@ import type { Model } from './model.js';
 import type { ServingDefaults } from './serving-defaults.js';
 import type { TuningMemory } from './tuning-memory.js';
 import { estimateInstanceBytes } from './admission.js';
-import { HillClimb, describePoint, pointKey, TUNING_LIMITS, type TuningPoint, type TuningSpace } from '../placement/tuning-search.js';
+import {
+  HillClimb,
+  describePoint,
+  pointKey,
+  TUNING_LIMITS,
+  type TuningPoint,
+  type TuningSpace,
+} from '../placement/tuning-search.js';
 import os from 'node:os';
 
 /**
@@ -109,8 +116,20 @@ export class LiveTuner {
   private stopped = false;
   private readonly o: Required<Omit<TunerOptions, 'memory' | 'onChange'>> & Pick<TunerOptions, 'memory' | 'onChange'>;
 
-  constructor(private readonly engine: Engine, options: TunerOptions = {}) {
-    this.o = { windowMs: 1500, settleMs: 300, intervalMs: 1000, maxTuningMs: 60_000, minGain: 1.05, maxTrials: 12, busyShare: 0.6, ...options };
+  constructor(
+    private readonly engine: Engine,
+    options: TunerOptions = {},
+  ) {
+    this.o = {
+      windowMs: 1500,
+      settleMs: 300,
+      intervalMs: 1000,
+      maxTuningMs: 60_000,
+      minGain: 1.05,
+      maxTrials: 12,
+      busyShare: 0.6,
+      ...options,
+    };
   }
 
   start(): void {
@@ -161,7 +180,11 @@ export class LiveTuner {
     }
     for (const t of this.tracked.values()) {
       if (t.view.state !== 'fixed' && !t.model.defaults) {
-        this.change(t, 'fixed', 'placed through PUT /v2/placement (or a load with a config): served as placed, no longer tuned');
+        this.change(
+          t,
+          'fixed',
+          'placed through PUT /v2/placement (or a load with a config): served as placed, no longer tuned',
+        );
       }
     }
   }
@@ -169,18 +192,30 @@ export class LiveTuner {
   private track(m: Model): Tracked {
     const d = m.defaults;
     const space: TuningSpace = {
-      cores: this.engine.cores, maxInstances: this.maxInstances(m), maxBatch: m.config.max_batch_size,
+      cores: this.engine.cores,
+      maxInstances: this.maxInstances(m),
+      maxBatch: m.config.max_batch_size,
       tuneInstances: d?.instances != null && m.config.instance_group.every((g) => g.device === 'cpu'),
       tuneBatching: d?.batching != null && m.config.max_batch_size > 1,
     };
     const now = new Date().toISOString();
-    const stored = d?.source === 'stored' ? this.o.memory?.servedFor(m.name) ?? null : null;
+    const stored = d?.source === 'stored' ? (this.o.memory?.servedFor(m.name) ?? null) : null;
     const view: ModelTuning = {
-      model: m.name, state: 'fixed', configuration: describePoint(pointOf(m), m.config.max_batch_size > 0), throughput: stored?.throughput ?? null,
-      startThroughput: stored?.startThroughput ?? null, changedAt: now, why: '', tuningMs: stored?.tuningMs ?? null, trials: [], shapes: stored?.shapes ?? m.shapes,
+      model: m.name,
+      state: 'fixed',
+      configuration: describePoint(pointOf(m), m.config.max_batch_size > 0),
+      throughput: stored?.throughput ?? null,
+      startThroughput: stored?.startThroughput ?? null,
+      changedAt: now,
+      why: '',
+      tuningMs: stored?.tuningMs ?? null,
+      trials: [],
+      shapes: stored?.shapes ?? m.shapes,
     };
     if (!space.tuneInstances && !space.tuneBatching) {
-      view.why = d ? 'nothing left to tune (instances on other devices, or a model that cannot batch with its instances fixed)' : 'its config states instance_group and dynamic_batching (or it cannot batch): served as written';
+      view.why = d
+        ? 'nothing left to tune (instances on other devices, or a model that cannot batch with its instances fixed)'
+        : 'its config states instance_group and dynamic_batching (or it cannot batch): served as written';
     } else if (stored) {
       view.state = 'stored';
       view.why = `tuned under live load at ${stored.tunedAt} in ${(stored.tuningMs / 1000).toFixed(1)} s: ${stored.throughput.toFixed(1)} inf/s served (${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults)`;
@@ -200,11 +235,19 @@ export class LiveTuner {
       await this.apply(t, stored.point, 'stored').catch(() => {});
       t.view.throughput = stored.throughput;
       t.view.shapes = shapes;
-      return this.change(t, 'stored', `requests now carry shapes ${shapes}: serving what was tuned for them at ${stored.tunedAt}`);
+      return this.change(
+        t,
+        'stored',
+        `requests now carry shapes ${shapes}: serving what was tuned for them at ${stored.tunedAt}`,
+      );
     }
     t.view.shapes = shapes;
     t.view.trials = [];
-    this.change(t, 'default', `requests now carry shapes ${shapes}, not tuned for yet: tuned again as soon as they keep it busy`);
+    this.change(
+      t,
+      'default',
+      `requests now carry shapes ${shapes}, not tuned for yet: tuned again as soon as they keep it busy`,
+    );
   }
 
   private async tune(t: Tracked): Promise<void> {
@@ -223,21 +266,32 @@ export class LiveTuner {
     t.view.throughput = startRate;
     t.view.trials = [];
     t.view.shapes = t.model.shapes;
-    this.change(t, 'tuning', `requests keep it busy (${startRate.toFixed(1)} inf/s at the start): trying neighbouring configurations`);
+    this.change(
+      t,
+      'tuning',
+      `requests keep it busy (${startRate.toFixed(1)} inf/s at the start): trying neighbouring configurations`,
+    );
     // Every window measured at the incumbent: its throughput is their mean, not the last one's
     // noise, and a trial is compared with the higher of that mean and the latest window (a low
     // window after a revert once let a worse configuration in: it is stored, so err on keeping).
     let incumbentWindows = [first];
     let incumbentRates = [startRate];
     const meanRate = () => incumbentRates.reduce((a, b) => a + b, 0) / incumbentRates.length;
-    for (let p = climb.next(); p && !this.stopped && performance.now() - startedAt < this.o.maxTuningMs; p = climb.next()) {
+    for (
+      let p = climb.next();
+      p && !this.stopped && performance.now() - startedAt < this.o.maxTuningMs;
+      p = climb.next()
+    ) {
       if (!this.stillOurs(t)) return;
-      const tried = await this.apply(t, p, 'tuner').then(() => true, (err: Error) => {
-        climb.report(p!, 0, 1);
-        t.view.trials.push({ configuration: describePoint(p!), ratio: 0, accepted: false });
-        t.view.why = `${describePoint(p!)} could not start: ${err.message}`;
-        return false;
-      });
+      const tried = await this.apply(t, p, 'tuner').then(
+        () => true,
+        (err: Error) => {
+          climb.report(p!, 0, 1);
+          t.view.trials.push({ configuration: describePoint(p!), ratio: 0, accepted: false });
+          t.view.why = `${describePoint(p!)} could not start: ${err.message}`;
+          return false;
+        },
+      );
       if (!tried) continue;
       const c1 = await this.busyWindow(t);
       const reference = referenceOf(incumbentWindows);
@@ -261,12 +315,20 @@ export class LiveTuner {
       if (!this.stillOurs(t)) return;
       if (!latest?.busy) {
         // The load fell away mid-trial: what was measured says nothing about the configuration.
-        this.change(t, 'default', 'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load');
+        this.change(
+          t,
+          'default',
+          'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load',
+        );
         return;
       }
       const again = await this.busyWindow(t);
       if (!again?.busy) {
-        this.change(t, 'default', 'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load');
+        this.change(
+          t,
+          'default',
+          'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load',
+        );
         return;
       }
       incumbentWindows.push(again);
@@ -284,9 +346,17 @@ export class LiveTuner {
     const m = t.model;
     // Unmoved, the start's figure is one of the windows averaged into `rate`: the mean is the better estimate of both.
     if (!moved) t.view.startThroughput = rate;
-    await this.o.memory?.remember(m.name, m.file, {
-      shapes: t.view.shapes ?? '{}', point: climb.incumbent, throughput: rate, startThroughput: moved ? startRate : rate, trials: climb.trials.length, tuningMs, tunedAt: new Date().toISOString(),
-    }).catch((err: Error) => this.engine.log.warn({ model: m.name, err: err.message }, 'tuning not stored'));
+    await this.o.memory
+      ?.remember(m.name, m.file, {
+        shapes: t.view.shapes ?? '{}',
+        point: climb.incumbent,
+        throughput: rate,
+        startThroughput: moved ? startRate : rate,
+        trials: climb.trials.length,
+        tuningMs,
+        tunedAt: new Date().toISOString(),
+      })
+      .catch((err: Error) => this.engine.log.warn({ model: m.name, err: err.message }, 'tuning not stored'));
     this.change(t, 'tuned', why);
   }
 
@@ -303,15 +373,31 @@ export class LiveTuner {
     const batches = m.config.max_batch_size > 0;
     const config = {
       ...m.config,
-      ...(t.space.tuneInstances ? { instance_group: [{ count: p.instances, kind: 'KIND_CPU', host: 'thread', device: 'cpu', threads: p.threads }] } : {}),
-      ...(t.space.tuneBatching && m.config.dynamic_batching ? { dynamic_batching: { ...m.config.dynamic_batching, preferred_batch_size: [p.batch], max_queue_delay_microseconds: p.delayUs } } : {}),
+      ...(t.space.tuneInstances
+        ? {
+            instance_group: [
+              { count: p.instances, kind: 'KIND_CPU', host: 'thread', device: 'cpu', threads: p.threads },
+            ],
+          }
+        : {}),
+      ...(t.space.tuneBatching && m.config.dynamic_batching
+        ? {
+            dynamic_batching: {
+              ...m.config.dynamic_batching,
+              preferred_batch_size: [p.batch],
+              max_queue_delay_microseconds: p.delayUs,
+            },
+          }
+        : {}),
     };
     const what = describePoint(p, batches);
     await this.engine.reconfigure(t.view.model, config, {
       source,
       instances: t.space.tuneInstances ? describePoint(p, false) : null,
       batching: t.space.tuneBatching ? what.split(', ').slice(1).join(', ') : null,
-      reasons: [`${what}: chosen by the live tuner (${source === 'stored' ? 'stored tuning' : 'trial or best so far'})`],
+      reasons: [
+        `${what}: chosen by the live tuner (${source === 'stored' ? 'stored tuning' : 'trial or best so far'})`,
+      ],
     });
     this.refresh();
     t.view.configuration = what;
@@ -377,7 +463,7 @@ export function pointOf(m: Model): TuningPoint {
   return {
     instances: Math.max(1, m.instances.length || m.config.instance_group.reduce((n, g) => n + g.count, 0)),
     threads: m.instances[0]?.threads ?? m.config.instance_group[0]?.threads ?? 1,
-    batch: db ? db.preferred_batch_size.at(-1) ?? m.config.max_batch_size : 1,
+    batch: db ? (db.preferred_batch_size.at(-1) ?? m.config.max_batch_size) : 1,
     delayUs: db?.max_queue_delay_microseconds ?? 0,
   };
 }

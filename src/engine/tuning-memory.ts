@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { deviceIdentity, sha256File, type DeviceIdentity } from '../placement/index.js';
-import { TuningStore, type StoredTuning } from '../placement/tuning-store.js';
+import type { TuningStore, StoredTuning } from '../placement/tuning-store.js';
 import { cpuDevice, runtimeVersion, type Device } from '../runtime/index.js';
 import type { StoredTuningLookup } from './engine.js';
 
@@ -15,7 +15,10 @@ export class TuningMemory {
   private readonly served = new Map<string, StoredTuning>();
   readonly identity: DeviceIdentity;
 
-  constructor(readonly store: TuningStore, cpu: Device = cpuDevice()) {
+  constructor(
+    readonly store: TuningStore,
+    cpu: Device = cpuDevice(),
+  ) {
     this.identity = deviceIdentity(cpu, runtimeVersion());
   }
 
@@ -37,7 +40,11 @@ export class TuningMemory {
     return this.store.get(await this.sha(file), this.identity, shapes);
   }
 
-  async remember(model: string, file: string, t: Omit<StoredTuning, 'deviceKey' | 'modelSha256'>): Promise<StoredTuning> {
+  async remember(
+    model: string,
+    file: string,
+    t: Omit<StoredTuning, 'deviceKey' | 'modelSha256'>,
+  ): Promise<StoredTuning> {
     const saved = this.store.put(model, this.identity, { ...t, modelSha256: await this.sha(file) });
     this.served.set(model, saved);
     return saved;

@@ -38,16 +38,24 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
   const m = table.model;
   const expected = [...table.inputs.keys()].join(', ');
   for (const name of Object.keys(inputs)) {
-    if (!table.inputs.has(name)) throw errors.invalidArg(`unexpected input "${name}" for model "${m}" (expected: ${expected})`);
+    if (!table.inputs.has(name))
+      throw errors.invalidArg(`unexpected input "${name}" for model "${m}" (expected: ${expected})`);
   }
   let batch = -1;
   for (const spec of table.inputs.values()) {
     const t = inputs[spec.name];
-    if (!t) throw errors.invalidArg(`model "${m}" expects input "${spec.name}", which the request does not have (expected: ${expected})`);
+    if (!t)
+      throw errors.invalidArg(
+        `model "${m}" expects input "${spec.name}", which the request does not have (expected: ${expected})`,
+      );
     if (t.datatype !== spec.datatype)
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`);
+      throw errors.invalidArg(
+        `input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`,
+      );
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has an invalid shape ${preview(t.shape)}: dimensions must be integers >= 0`);
+      throw errors.invalidArg(
+        `input "${spec.name}" of model "${m}" has an invalid shape ${preview(t.shape)}: dimensions must be integers >= 0`,
+      );
     const want = table.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
     const fits = t.shape.length === want.length && want.every((d, i) => d === -1 || d === t.shape[i]);
     if (!fits) {
@@ -58,20 +66,30 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
     // own text); a dimension the model fixes at 0 is the model's business.
     const empty = want.findIndex((d, i) => d === -1 && t.shape[i] === 0);
     if (empty >= 0 && !(table.maxBatchSize > 0 && empty === 0))
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}: dimension ${empty} is 0, and the model needs at least 1 there`);
+      throw errors.invalidArg(
+        `input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}: dimension ${empty} is 0, and the model needs at least 1 there`,
+      );
     if (table.maxBatchSize > 0) {
       const b = t.shape[0];
       if (b < 1 || b > table.maxBatchSize)
-        throw errors.invalidArg(`input "${spec.name}" of model "${m}" has batch size ${b}, expected 1 to ${table.maxBatchSize} (max_batch_size)`);
+        throw errors.invalidArg(
+          `input "${spec.name}" of model "${m}" has batch size ${b}, expected 1 to ${table.maxBatchSize} (max_batch_size)`,
+        );
       if (batch !== -1 && b !== batch)
-        throw errors.invalidArg(`input "${spec.name}" of model "${m}" has batch size ${b}, but another input has ${batch}`);
+        throw errors.invalidArg(
+          `input "${spec.name}" of model "${m}" has batch size ${b}, but another input has ${batch}`,
+        );
       batch = b;
     }
     if (!dataMatches(t.datatype, t.data))
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}": data does not hold ${t.datatype} values (got ${t.data?.constructor?.name ?? typeof t.data})`);
+      throw errors.invalidArg(
+        `input "${spec.name}" of model "${m}": data does not hold ${t.datatype} values (got ${t.data?.constructor?.name ?? typeof t.data})`,
+      );
     const n = elementCount(t.shape);
     if (t.data.length !== n)
-      throw errors.invalidArg(`input "${spec.name}" of model "${m}" has ${t.data.length} elements, but shape ${fmt(t.shape)} needs ${n}`);
+      throw errors.invalidArg(
+        `input "${spec.name}" of model "${m}" has ${t.data.length} elements, but shape ${fmt(t.shape)} needs ${n}`,
+      );
   }
   for (const o of outputs ?? []) {
     if (!table.outputs.has(o))

@@ -18,13 +18,29 @@ export interface CapacityOptions {
 
 /** Capacities of the available devices: CPU cores, accelerator concurrency, memory. */
 export function capacitiesOf(devices: DeviceInfo[], options: CapacityOptions = {}): DeviceCapacity[] {
-  if (options.memoryBudgetBytes !== undefined && !(options.memoryBudgetBytes > 0)) throw errors.invalidArg(`memory budget must be > 0 bytes, got ${options.memoryBudgetBytes}`);
-  return devices.filter((d) => d.available).map((d): DeviceCapacity => {
-    if (d.kind === 'sim') return { device: d.id, cores: 0, memoryBytes: d.memoryBytes, maxInstances: d.maxConcurrent ?? 1, simulated: true };
-    // A GPU reports no memory figure (WebGPU does not say): the budget, or unbounded.
-    const memoryBytes = options.memoryBudgetBytes ?? (d.memoryBytes > 0 ? d.memoryBytes : Infinity);
-    return { device: d.id, cores: d.kind === 'cpu' ? (d.cores?.length ?? 1) : 0, memoryBytes, maxInstances: Infinity, simulated: false };
-  });
+  if (options.memoryBudgetBytes !== undefined && !(options.memoryBudgetBytes > 0))
+    throw errors.invalidArg(`memory budget must be > 0 bytes, got ${options.memoryBudgetBytes}`);
+  return devices
+    .filter((d) => d.available)
+    .map((d): DeviceCapacity => {
+      if (d.kind === 'sim')
+        return {
+          device: d.id,
+          cores: 0,
+          memoryBytes: d.memoryBytes,
+          maxInstances: d.maxConcurrent ?? 1,
+          simulated: true,
+        };
+      // A GPU reports no memory figure (WebGPU does not say): the budget, or unbounded.
+      const memoryBytes = options.memoryBudgetBytes ?? (d.memoryBytes > 0 ? d.memoryBytes : Infinity);
+      return {
+        device: d.id,
+        cores: d.kind === 'cpu' ? (d.cores?.length ?? 1) : 0,
+        memoryBytes,
+        maxInstances: Infinity,
+        simulated: false,
+      };
+    });
 }
 
 /** Every maximal set of CPU devices whose cores do not overlap, largest first. */
@@ -50,7 +66,12 @@ export interface PlanOnDevicesOptions extends CapacityOptions {
 }
 
 /** Plans on each choice of disjoint CPU devices (plus every other device) and keeps the best. */
-export function planOnDevices(profiles: ModelProfile[], devices: DeviceInfo[], demand: Demand[], options: PlanOnDevicesOptions = {}): Plan {
+export function planOnDevices(
+  profiles: ModelProfile[],
+  devices: DeviceInfo[],
+  demand: Demand[],
+  options: PlanOnDevicesOptions = {},
+): Plan {
   const others = devices.filter((d) => d.available && d.kind !== 'cpu');
   const tried: { names: string; plan: Plan | null; error: string | null }[] = [];
   for (const cpus of disjointCpuChoices(devices)) {
@@ -60,7 +81,9 @@ export function planOnDevices(profiles: ModelProfile[], devices: DeviceInfo[], d
     const allCores = cpus.reduce((n, d) => n + (d.cores?.length ?? 1), 0);
     const caps = capacitiesOf(set, options).map((c) => {
       const d = cpus.find((x) => x.id === c.device);
-      return d && cpus.length > 1 ? { ...c, memoryBytes: Math.floor((c.memoryBytes * (d.cores?.length ?? 1)) / allCores) } : c;
+      return d && cpus.length > 1
+        ? { ...c, memoryBytes: Math.floor((c.memoryBytes * (d.cores?.length ?? 1)) / allCores) }
+        : c;
     });
     try {
       tried.push({ names, plan: plan(profiles, caps, demand, { method: options.method }), error: null });
@@ -71,8 +94,15 @@ export function planOnDevices(profiles: ModelProfile[], devices: DeviceInfo[], d
   const ok = tried.filter((t) => t.plan).sort((a, b) => b.plan!.objective - a.plan!.objective);
   if (ok.length === 0) throw errors.invalidArg(tried.map((t) => `on ${t.names}: ${t.error}`).join('; '));
   const best = ok[0];
-  const compared = tried.length > 1
-    ? `devices: ${best.names}, chosen over ${tried.filter((t) => t !== best).map((t) => `${t.names} (${t.plan ? `objective ${t.plan.objective.toFixed(1)}` : t.error})`).join(', ')}`
-    : `devices: ${best.names}`;
-  return { ...best.plan!, reasons: [compared, `objective ${best.plan!.objective.toFixed(1)} (weighted inferences/s)`, ...best.plan!.reasons] };
+  const compared =
+    tried.length > 1
+      ? `devices: ${best.names}, chosen over ${tried
+          .filter((t) => t !== best)
+          .map((t) => `${t.names} (${t.plan ? `objective ${t.plan.objective.toFixed(1)}` : t.error})`)
+          .join(', ')}`
+      : `devices: ${best.names}`;
+  return {
+    ...best.plan!,
+    reasons: [compared, `objective ${best.plan!.objective.toFixed(1)} (weighted inferences/s)`, ...best.plan!.reasons],
+  };
 }

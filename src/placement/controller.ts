@@ -57,11 +57,30 @@ export class Controller {
   private lastAppliedAt = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
-  private status: ControllerStatus = { mode: 'auto', shares: {}, ratesPerSecond: {}, lastPlan: null, lastAppliedAt: null, lastError: null };
-  private readonly o: Required<Omit<ControllerOptions, 'onPlan' | 'planner'>> & Pick<ControllerOptions, 'onPlan' | 'planner'>;
+  private status: ControllerStatus = {
+    mode: 'auto',
+    shares: {},
+    ratesPerSecond: {},
+    lastPlan: null,
+    lastAppliedAt: null,
+    lastError: null,
+  };
+  private readonly o: Required<Omit<ControllerOptions, 'onPlan' | 'planner'>> &
+    Pick<ControllerOptions, 'onPlan' | 'planner'>;
 
-  constructor(private readonly target: PlacementTarget, options: ControllerOptions) {
-    this.o = { windowMs: 5000, intervalMs: 1000, shareThreshold: 0.2, cooldownMs: 10_000, minGain: 1.05, floorShare: 0.02, ...options };
+  constructor(
+    private readonly target: PlacementTarget,
+    options: ControllerOptions,
+  ) {
+    this.o = {
+      windowMs: 5000,
+      intervalMs: 1000,
+      shareThreshold: 0.2,
+      cooldownMs: 10_000,
+      minGain: 1.05,
+      floorShare: 0.02,
+      ...options,
+    };
   }
 
   start(): void {
@@ -111,7 +130,8 @@ export class Controller {
     const seconds = (last.at - first.at) / 1000;
     if (seconds <= 0) return null;
     const out = new Map<string, number>();
-    for (const m of this.target.models()) out.set(m, ((last.arrivals.get(m) ?? 0) - (first.arrivals.get(m) ?? 0)) / seconds);
+    for (const m of this.target.models())
+      out.set(m, ((last.arrivals.get(m) ?? 0) - (first.arrivals.get(m) ?? 0)) / seconds);
     return out;
   }
 
@@ -123,9 +143,12 @@ export class Controller {
 
   private async replan(shares: Map<string, number>, now: number): Promise<void> {
     const demand: Demand[] = [...shares].map(([model, weight]) => ({ model, weight }));
-    const next = this.o.planner ? this.o.planner(this.o.profiles(), demand) : planPlacement(this.o.profiles(), this.o.devices(), demand);
+    const next = this.o.planner
+      ? this.o.planner(this.o.profiles(), demand)
+      : planPlacement(this.o.profiles(), this.o.devices(), demand);
     const currentValue = expectedValue(this.target.current(), this.o.profiles(), demand);
-    const better = next.objective > currentValue * this.o.minGain && !samePlacement(next.entries, this.target.current());
+    const better =
+      next.objective > currentValue * this.o.minGain && !samePlacement(next.entries, this.target.current());
     this.status.lastPlan = next;
     this.planShares = shares;
     this.o.onPlan?.(next, better);
@@ -152,7 +175,9 @@ export function expectedValue(entries: PlacementEntry[], profiles: ModelProfile[
   for (const d of demand) {
     let rate = 0;
     for (const e of entries.filter((x) => x.model === d.model)) {
-      const p = profiles.find((x) => x.model === e.model && x.device === e.device)?.points.find((pt) => pt.instances === e.instances && pt.threads === e.threads);
+      const p = profiles
+        .find((x) => x.model === e.model && x.device === e.device)
+        ?.points.find((pt) => pt.instances === e.instances && pt.threads === e.threads);
       rate += p?.throughput ?? 0;
     }
     total += (d.weight ?? 1) * Math.min(rate, d.targetRate ?? Infinity);
@@ -161,6 +186,10 @@ export function expectedValue(entries: PlacementEntry[], profiles: ModelProfile[
 }
 
 function samePlacement(a: PlacementEntry[], b: PlacementEntry[]): boolean {
-  const key = (l: PlacementEntry[]) => l.map((e) => `${e.model}@${e.device}:${e.instances}x${e.threads}`).sort().join('|');
+  const key = (l: PlacementEntry[]) =>
+    l
+      .map((e) => `${e.model}@${e.device}:${e.instances}x${e.threads}`)
+      .sort()
+      .join('|');
   return key(a) === key(b);
 }

@@ -29,16 +29,28 @@ interface Slot {
 
 type Choice = number[]; // per slot: index into points, or -1
 
-export function plan(profiles: ModelProfile[], devices: DeviceCapacity[], demand: Demand[], options: { method?: 'exact' | 'greedy' | 'auto' } = {}): Plan {
+export function plan(
+  profiles: ModelProfile[],
+  devices: DeviceCapacity[],
+  demand: Demand[],
+  options: { method?: 'exact' | 'greedy' | 'auto' } = {},
+): Plan {
   const slots = buildSlots(profiles, devices, demand);
   const reasons: string[] = [];
   for (const d of demand) {
     if (!slots.some((s) => s.model === d.model)) {
-      throw errors.invalidArg(`model "${d.model}" cannot be placed: no profile on any device meets its limits${d.p99LimitMs ? ` (p99 <= ${d.p99LimitMs} ms)` : ''}`);
+      throw errors.invalidArg(
+        `model "${d.model}" cannot be placed: no profile on any device meets its limits${d.p99LimitMs ? ` (p99 <= ${d.p99LimitMs} ms)` : ''}`,
+      );
     }
   }
   const space = slots.reduce((n, s) => n * (s.points.length + 1), 1);
-  const method = options.method === 'exact' || options.method === 'greedy' ? options.method : space <= EXACT_LIMIT ? 'exact' : 'greedy';
+  const method =
+    options.method === 'exact' || options.method === 'greedy'
+      ? options.method
+      : space <= EXACT_LIMIT
+        ? 'exact'
+        : 'greedy';
   const choice = method === 'exact' ? exact(slots, devices, demand) : greedy(slots, devices, demand);
   if (!choice) throw errors.invalidArg(`no placement fits: ${whyInfeasible(slots, devices, demand)}`);
   reasons.push(`${method} search over ${slots.length} model x device choices (${space} combinations)`);
@@ -46,12 +58,16 @@ export function plan(profiles: ModelProfile[], devices: DeviceCapacity[], demand
   for (const e of entries) {
     const slot = slots.find((s) => s.model === e.model && s.device.device === e.device)!;
     const p = slot.points[choice[slots.indexOf(slot)]];
-    reasons.push(`${e.model} on ${e.device}${slot.device.simulated ? ' (simulated)' : ''}: ${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}` +
-      `${p.batching ? `, batches up to ${p.batching.maxBatchSize} (delay ${p.batching.delayUs} us)` : ''} -> ${p.throughput.toFixed(1)} inf/s, p99 ${p.p99Ms.toFixed(1)} ms, ${(p.memoryPerInstance * p.instances / 2 ** 20).toFixed(0)} MB`);
+    reasons.push(
+      `${e.model} on ${e.device}${slot.device.simulated ? ' (simulated)' : ''}: ${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}` +
+        `${p.batching ? `, batches up to ${p.batching.maxBatchSize} (delay ${p.batching.delayUs} us)` : ''} -> ${p.throughput.toFixed(1)} inf/s, p99 ${p.p99Ms.toFixed(1)} ms, ${((p.memoryPerInstance * p.instances) / 2 ** 20).toFixed(0)} MB`,
+    );
   }
   for (const d of devices) {
     const used = usage(slots, choice, d.device);
-    reasons.push(`${d.device}: ${used.cores}/${d.cores} cores, ${(used.memory / 2 ** 20).toFixed(0)}/${(d.memoryBytes / 2 ** 20).toFixed(0)} MB, ${used.instances} instances${Number.isFinite(d.maxInstances) ? `/${d.maxInstances}` : ''}`);
+    reasons.push(
+      `${d.device}: ${used.cores}/${d.cores} cores, ${(used.memory / 2 ** 20).toFixed(0)}/${(d.memoryBytes / 2 ** 20).toFixed(0)} MB, ${used.instances} instances${Number.isFinite(d.maxInstances) ? `/${d.maxInstances}` : ''}`,
+    );
   }
   return { entries, objective: value(slots, choice, demand), method, reasons };
 }
@@ -74,10 +90,14 @@ function buildSlots(profiles: ModelProfile[], devices: DeviceCapacity[], demand:
 
 const cost = (p: ProfilePoint) => p.instances * p.threads;
 const fitsAlone = (p: ProfilePoint, d: DeviceCapacity) =>
-  p.instances * p.threads <= (d.cores || Infinity) && p.instances * p.memoryPerInstance <= d.memoryBytes && p.instances <= d.maxInstances;
+  p.instances * p.threads <= (d.cores || Infinity) &&
+  p.instances * p.memoryPerInstance <= d.memoryBytes &&
+  p.instances <= d.maxInstances;
 
 function usage(slots: Slot[], choice: Choice, device: string) {
-  let cores = 0, memory = 0, instances = 0;
+  let cores = 0,
+    memory = 0,
+    instances = 0;
   slots.forEach((s, i) => {
     if (s.device.device !== device || choice[i] < 0) return;
     const p = s.points[choice[i]];
@@ -115,7 +135,9 @@ function exact(slots: Slot[], devices: DeviceCapacity[], demand: Demand[]): Choi
   let bestValue = -1;
   const choice: Choice = slots.map(() => -1);
   // Upper bound of what slots from i on can still add: each at its best point, ignoring sharing.
-  const tailBound = slots.map((_, i) => slots.slice(i).reduce((n, s) => n + weightOf(s.model, demand) * Math.max(...s.points.map((p) => p.throughput)), 0));
+  const tailBound = slots.map((_, i) =>
+    slots.slice(i).reduce((n, s) => n + weightOf(s.model, demand) * Math.max(...s.points.map((p) => p.throughput)), 0),
+  );
   const visit = (i: number): void => {
     if (i === slots.length) {
       if (!everyModelPlaced(slots, choice, demand)) return;
@@ -140,7 +162,12 @@ function greedy(slots: Slot[], devices: DeviceCapacity[], demand: Demand[]): Cho
   const choice: Choice = slots.map(() => -1);
   // Each model first gets its cheapest configuration on some device: a small search for a feasible
   // start (most productive device first), since placing one model can crowd out the next.
-  const order = demand.map((d) => slots.map((s, i) => ({ s, i })).filter(({ s }) => s.model === d.model).sort((a, b) => b.s.points[0].throughput - a.s.points[0].throughput));
+  const order = demand.map((d) =>
+    slots
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => s.model === d.model)
+      .sort((a, b) => b.s.points[0].throughput - a.s.points[0].throughput),
+  );
   const start = (m: number): boolean => {
     if (m === order.length) return true;
     for (const { i } of order[m]) {
@@ -179,17 +206,28 @@ function toEntries(slots: Slot[], choice: Choice): PlacementEntry[] {
   return slots.flatMap((s, i) => {
     if (choice[i] < 0) return [];
     const p = s.points[choice[i]];
-    return [{ model: s.model, device: s.device.device, instances: p.instances, threads: p.threads, batching: p.batching, expectedThroughput: p.throughput }];
+    return [
+      {
+        model: s.model,
+        device: s.device.device,
+        instances: p.instances,
+        threads: p.threads,
+        batching: p.batching,
+        expectedThroughput: p.throughput,
+      },
+    ];
   });
 }
 
 function whyInfeasible(slots: Slot[], devices: DeviceCapacity[], demand: Demand[]): string {
   const need = demand.map((d) => {
-    const cheapest = slots.filter((s) => s.model === d.model).map((s) => {
-      const p = s.points[0];
-      const need = s.device.cores ? `${cost(p)} cores` : `${p.instances} instance${p.instances > 1 ? 's' : ''}`;
-      return `${s.device.device}: ${need}, ${(p.memoryPerInstance * p.instances / 2 ** 20).toFixed(0)} MB`;
-    });
+    const cheapest = slots
+      .filter((s) => s.model === d.model)
+      .map((s) => {
+        const p = s.points[0];
+        const need = s.device.cores ? `${cost(p)} cores` : `${p.instances} instance${p.instances > 1 ? 's' : ''}`;
+        return `${s.device.device}: ${need}, ${((p.memoryPerInstance * p.instances) / 2 ** 20).toFixed(0)} MB`;
+      });
     return `${d.model} needs at least one of [${cheapest.join('; ')}]`;
   });
   const have = devices.map((d) => `${d.device} has ${d.cores} cores, ${(d.memoryBytes / 2 ** 20).toFixed(0)} MB`);

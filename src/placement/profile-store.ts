@@ -42,7 +42,12 @@ export interface StoredProfile {
 
 /** A stable key for an identity: a hash of its fields in a fixed order. */
 export function deviceKey(identity: DeviceIdentity): string {
-  const canonical = JSON.stringify([identity.device, identity.hardware, [...identity.cores].sort((a, b) => a - b), identity.runtime]);
+  const canonical = JSON.stringify([
+    identity.device,
+    identity.hardware,
+    [...identity.cores].sort((a, b) => a - b),
+    identity.runtime,
+  ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -54,7 +59,14 @@ CREATE TABLE IF NOT EXISTS profiles (
 );`;
 
 interface Row {
-  model_sha256: string; device_key: string; model: string; device: string; identity: string; points: string; settings: string; measured_at: string;
+  model_sha256: string;
+  device_key: string;
+  model: string;
+  device: string;
+  identity: string;
+  points: string;
+  settings: string;
+  measured_at: string;
 }
 
 export class ProfileStore {
@@ -74,21 +86,40 @@ export class ProfileStore {
   /** The stored profile for this model file on this device, named as `model` (a file may serve under several names). */
   get(modelSha256: string, identity: DeviceIdentity, model: string): StoredProfile | null {
     const key = deviceKey(identity);
-    const row = this.db.prepare('SELECT * FROM profiles WHERE model_sha256 = ? AND device_key = ?').get(modelSha256, key) as Row | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM profiles WHERE model_sha256 = ? AND device_key = ?')
+      .get(modelSha256, key) as Row | undefined;
     return row ? fromRow(row, model) : null;
   }
 
-  put(modelSha256: string, identity: DeviceIdentity, profile: ModelProfile, settings: Record<string, unknown> = {}, measuredAt = new Date()): StoredProfile {
+  put(
+    modelSha256: string,
+    identity: DeviceIdentity,
+    profile: ModelProfile,
+    settings: Record<string, unknown> = {},
+    measuredAt = new Date(),
+  ): StoredProfile {
     const key = deviceKey(identity);
-    this.db.prepare('INSERT OR REPLACE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      modelSha256, key, profile.model, profile.device, JSON.stringify(identity), JSON.stringify(profile.points), JSON.stringify(settings), measuredAt.toISOString(),
-    );
+    this.db
+      .prepare('INSERT OR REPLACE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        modelSha256,
+        key,
+        profile.model,
+        profile.device,
+        JSON.stringify(identity),
+        JSON.stringify(profile.points),
+        JSON.stringify(settings),
+        measuredAt.toISOString(),
+      );
     return { modelSha256, deviceKey: key, identity, profile, measuredAt: measuredAt.toISOString(), settings };
   }
 
   /** Every stored profile, oldest first. */
   list(): StoredProfile[] {
-    return (this.db.prepare('SELECT * FROM profiles ORDER BY measured_at').all() as Row[]).map((r) => fromRow(r, r.model));
+    return (this.db.prepare('SELECT * FROM profiles ORDER BY measured_at').all() as Row[]).map((r) =>
+      fromRow(r, r.model),
+    );
   }
 
   close(): void {
@@ -100,7 +131,10 @@ function fromRow(r: Row, model: string): StoredProfile {
   const identity = JSON.parse(r.identity) as DeviceIdentity;
   const points = JSON.parse(r.points) as ProfilePoint[];
   return {
-    modelSha256: r.model_sha256, deviceKey: r.device_key, identity, measuredAt: r.measured_at,
+    modelSha256: r.model_sha256,
+    deviceKey: r.device_key,
+    identity,
+    measuredAt: r.measured_at,
     settings: JSON.parse(r.settings) as Record<string, unknown>,
     profile: { model, device: r.device, points },
   };

@@ -37,7 +37,12 @@ export interface TuningSpace {
 }
 
 /** Largest batch the tuner tries, and longest queue delay (µs): beyond them latency grows for little. */
-export const TUNING_LIMITS = { batch: 32, delayUs: 4000, firstDelayUs: 500, threadsPerCoreOversubscription: 2 } as const;
+export const TUNING_LIMITS = {
+  batch: 32,
+  delayUs: 4000,
+  firstDelayUs: 500,
+  threadsPerCoreOversubscription: 2,
+} as const;
 
 export function pointKey(p: TuningPoint): string {
   return `${p.instances}x${p.threads}/b${p.batch}/d${p.delayUs}`;
@@ -51,7 +56,16 @@ export function describePoint(p: TuningPoint, batches = true): string {
 }
 
 /** The kind of step from one point to a neighbour. */
-export type Move = 'batch up' | 'batch down' | 'instance more' | 'instance fewer' | 'fewer, fatter instances' | 'more, thinner instances' | 'delay on' | 'delay longer' | 'delay off';
+export type Move =
+  | 'batch up'
+  | 'batch down'
+  | 'instance more'
+  | 'instance fewer'
+  | 'fewer, fatter instances'
+  | 'more, thinner instances'
+  | 'delay on'
+  | 'delay longer'
+  | 'delay off';
 
 export interface Neighbour {
   point: TuningPoint;
@@ -62,21 +76,34 @@ export interface Neighbour {
 export function neighbours(p: TuningPoint, space: TuningSpace): Neighbour[] {
   const out: Neighbour[] = [];
   const threadBudget = space.cores * TUNING_LIMITS.threadsPerCoreOversubscription;
-  const fits = (q: TuningPoint) => q.instances >= 1 && q.instances <= space.maxInstances && q.threads >= 1 && q.threads <= space.cores && q.instances * q.threads <= threadBudget;
+  const fits = (q: TuningPoint) =>
+    q.instances >= 1 &&
+    q.instances <= space.maxInstances &&
+    q.threads >= 1 &&
+    q.threads <= space.cores &&
+    q.instances * q.threads <= threadBudget;
   const add = (move: Move, point: TuningPoint) => {
-    if (fits(point) && !out.some((x) => pointKey(x.point) === pointKey(point)) && pointKey(point) !== pointKey(p)) out.push({ point, move });
+    if (fits(point) && !out.some((x) => pointKey(x.point) === pointKey(point)) && pointKey(point) !== pointKey(p))
+      out.push({ point, move });
   };
   const maxBatch = Math.min(space.maxBatch, TUNING_LIMITS.batch);
   if (space.tuneBatching && maxBatch > 1) {
     add('batch up', { ...p, batch: Math.min(maxBatch, p.batch * 2) });
-    if (p.batch > 1) add('batch down', { ...p, batch: Math.max(1, Math.floor(p.batch / 2)), delayUs: p.batch / 2 <= 1 ? 0 : p.delayUs });
+    if (p.batch > 1)
+      add('batch down', {
+        ...p,
+        batch: Math.max(1, Math.floor(p.batch / 2)),
+        delayUs: p.batch / 2 <= 1 ? 0 : p.delayUs,
+      });
   }
   if (space.tuneInstances) {
     add('instance more', { ...p, instances: p.instances + 1 });
     add('instance fewer', { ...p, instances: p.instances - 1 });
     // The same cores, fewer instances with more threads each, or the other way round.
-    if (p.instances % 2 === 0) add('fewer, fatter instances', { ...p, instances: p.instances / 2, threads: p.threads * 2 });
-    if (p.threads % 2 === 0) add('more, thinner instances', { ...p, instances: p.instances * 2, threads: p.threads / 2 });
+    if (p.instances % 2 === 0)
+      add('fewer, fatter instances', { ...p, instances: p.instances / 2, threads: p.threads * 2 });
+    if (p.threads % 2 === 0)
+      add('more, thinner instances', { ...p, instances: p.instances * 2, threads: p.threads / 2 });
   }
   if (space.tuneBatching && p.batch > 1) {
     if (p.delayUs === 0) add('delay on', { ...p, delayUs: TUNING_LIMITS.firstDelayUs });
@@ -116,7 +143,11 @@ export class HillClimb {
   private readonly minGain: number;
   private readonly maxTrials: number;
 
-  constructor(start: TuningPoint, private readonly space: TuningSpace, options: HillClimbOptions = {}) {
+  constructor(
+    start: TuningPoint,
+    private readonly space: TuningSpace,
+    options: HillClimbOptions = {},
+  ) {
     this.current = start;
     this.tried.add(pointKey(start));
     this.minGain = options.minGain ?? 1.05;
@@ -130,7 +161,10 @@ export class HillClimb {
   /** The next point to measure, or null when settled (no untried neighbour, or out of trials). */
   next(): TuningPoint | null {
     if (this.trials.length >= this.maxTrials) return null;
-    return neighbours(this.current, this.space).find((q) => !this.tried.has(pointKey(q.point)) && !this.losing.has(q.move))?.point ?? null;
+    return (
+      neighbours(this.current, this.space).find((q) => !this.tried.has(pointKey(q.point)) && !this.losing.has(q.move))
+        ?.point ?? null
+    );
   }
 
   /** Records a trial's score against the incumbent's (both measured by the caller); true when it becomes the incumbent. */

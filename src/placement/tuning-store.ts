@@ -35,7 +35,15 @@ CREATE TABLE IF NOT EXISTS tuned (
 );`;
 
 interface Row {
-  model_sha256: string; device_key: string; shapes: string; point: string; throughput: number; start_throughput: number; trials: number; tuning_ms: number; tuned_at: string;
+  model_sha256: string;
+  device_key: string;
+  shapes: string;
+  point: string;
+  throughput: number;
+  start_throughput: number;
+  trials: number;
+  tuning_ms: number;
+  tuned_at: string;
 }
 
 export class TuningStore {
@@ -55,17 +63,35 @@ export class TuningStore {
   /** The tuning for these shapes; without shapes, the newest for the model file on the device (a model with dynamic dims, before its first request). */
   get(modelSha256: string, identity: DeviceIdentity, shapes?: string): StoredTuning | null {
     const key = deviceKey(identity);
-    const row = (shapes === undefined
-      ? this.db.prepare('SELECT * FROM tuned WHERE model_sha256 = ? AND device_key = ? ORDER BY tuned_at DESC LIMIT 1').get(modelSha256, key)
-      : this.db.prepare('SELECT * FROM tuned WHERE model_sha256 = ? AND device_key = ? AND shapes = ?').get(modelSha256, key, shapes)) as Row | undefined;
+    const row = (
+      shapes === undefined
+        ? this.db
+            .prepare('SELECT * FROM tuned WHERE model_sha256 = ? AND device_key = ? ORDER BY tuned_at DESC LIMIT 1')
+            .get(modelSha256, key)
+        : this.db
+            .prepare('SELECT * FROM tuned WHERE model_sha256 = ? AND device_key = ? AND shapes = ?')
+            .get(modelSha256, key, shapes)
+    ) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
   put(model: string, identity: DeviceIdentity, t: Omit<StoredTuning, 'deviceKey'>): StoredTuning {
     const key = deviceKey(identity);
-    this.db.prepare('INSERT OR REPLACE INTO tuned VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-      t.modelSha256, key, t.shapes, model, JSON.stringify(identity), JSON.stringify(t.point), t.throughput, t.startThroughput, t.trials, Math.round(t.tuningMs), t.tunedAt,
-    );
+    this.db
+      .prepare('INSERT OR REPLACE INTO tuned VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        t.modelSha256,
+        key,
+        t.shapes,
+        model,
+        JSON.stringify(identity),
+        JSON.stringify(t.point),
+        t.throughput,
+        t.startThroughput,
+        t.trials,
+        Math.round(t.tuningMs),
+        t.tunedAt,
+      );
     return { ...t, deviceKey: key };
   }
 
@@ -80,7 +106,14 @@ export class TuningStore {
 
 function fromRow(r: Row): StoredTuning {
   return {
-    modelSha256: r.model_sha256, deviceKey: r.device_key, shapes: r.shapes, point: JSON.parse(r.point) as TuningPoint,
-    throughput: r.throughput, startThroughput: r.start_throughput, trials: r.trials, tuningMs: r.tuning_ms, tunedAt: r.tuned_at,
+    modelSha256: r.model_sha256,
+    deviceKey: r.device_key,
+    shapes: r.shapes,
+    point: JSON.parse(r.point) as TuningPoint,
+    throughput: r.throughput,
+    startThroughput: r.start_throughput,
+    trials: r.trials,
+    tuningMs: r.tuning_ms,
+    tunedAt: r.tuned_at,
   };
 }

@@ -24,7 +24,8 @@ export interface Pixels {
 /** Decodes and resizes one image; every failure is INVALID_ARG starting with `what`. */
 export async function decodeImage(bytes: Buffer, spec: ResolvedImageInput, what: string): Promise<Pixels> {
   const { max_bytes, max_pixels } = spec.limits;
-  if (bytes.length > max_bytes) throw errors.invalidArg(`${what} is ${bytes.length} bytes, more than image_input.limits.max_bytes (${max_bytes})`);
+  if (bytes.length > max_bytes)
+    throw errors.invalidArg(`${what} is ${bytes.length} bytes, more than image_input.limits.max_bytes (${max_bytes})`);
   if (bytes.length === 0) throw errors.invalidArg(`${what} is empty (0 bytes): expected an encoded image`);
   const format = sniffFormat(bytes);
   const accepted = spec.formats.filter((f) => f !== 'raw').join(', ') || 'none';
@@ -32,33 +33,56 @@ export async function decodeImage(bytes: Buffer, spec: ResolvedImageInput, what:
   let width: number;
   let height: number;
   if (format) {
-    if (!spec.formats.includes(format)) throw errors.invalidArg(`${what} is a ${format.toUpperCase()} image, but this model accepts ${accepted}`);
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch((err: Error) => {
-      throw errors.invalidArg(`${what} (${bytes.length} bytes) is not a readable ${format.toUpperCase()} image: ${err.message}`);
-    });
+    if (!spec.formats.includes(format))
+      throw errors.invalidArg(`${what} is a ${format.toUpperCase()} image, but this model accepts ${accepted}`);
+    const meta = await sharp(bytes, { limitInputPixels: false })
+      .metadata()
+      .catch((err: Error) => {
+        throw errors.invalidArg(
+          `${what} (${bytes.length} bytes) is not a readable ${format.toUpperCase()} image: ${err.message}`,
+        );
+      });
     [width, height] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
-    if (!(width > 0 && height > 0)) throw errors.invalidArg(`${what} has no valid size in its ${format.toUpperCase()} header (width ${width}, height ${height})`);
+    if (!(width > 0 && height > 0))
+      throw errors.invalidArg(
+        `${what} has no valid size in its ${format.toUpperCase()} header (width ${width}, height ${height})`,
+      );
     if (width * height > max_pixels)
-      throw errors.invalidArg(`${what} is ${width}x${height} = ${width * height} pixels, more than image_input.limits.max_pixels (${max_pixels})`);
+      throw errors.invalidArg(
+        `${what} is ${width}x${height} = ${width * height} pixels, more than image_input.limits.max_pixels (${max_pixels})`,
+      );
     img = sharp(bytes, { limitInputPixels: max_pixels, failOn: 'error', sequentialRead: true }).rotate(); // EXIF orientation
   } else if (spec.raw_shape && spec.formats.includes('raw')) {
     const [h, w, c] = spec.raw_shape;
     if (bytes.length !== h * w * c)
-      throw errors.invalidArg(`${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is neither an encoded image (${accepted}) nor raw pixels of raw_shape [${h}, ${w}, ${c}] (${h * w * c} bytes)`);
-    if (w * h > max_pixels) throw errors.invalidArg(`${what} is ${w}x${h} = ${w * h} pixels, more than image_input.limits.max_pixels (${max_pixels})`);
+      throw errors.invalidArg(
+        `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is neither an encoded image (${accepted}) nor raw pixels of raw_shape [${h}, ${w}, ${c}] (${h * w * c} bytes)`,
+      );
+    if (w * h > max_pixels)
+      throw errors.invalidArg(
+        `${what} is ${w}x${h} = ${w * h} pixels, more than image_input.limits.max_pixels (${max_pixels})`,
+      );
     [width, height] = [w, h];
     // Raw pixels come in the model's colour order; BGR is swapped to RGB here and back when written.
     const rgb = spec.color === 'BGR' ? swapRedBlue(bytes, c) : bytes;
     img = sharp(rgb, { raw: { width: w, height: h, channels: c as 1 | 3 } });
   } else {
-    throw errors.invalidArg(`${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is not a ${accepted.replace(/, (?=[^,]*$)/, ' or ')} image`);
+    throw errors.invalidArg(
+      `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is not a ${accepted.replace(/, (?=[^,]*$)/, ' or ')} image`,
+    );
   }
   img = spec.color === 'GRAY' ? img.flatten().grayscale() : img.flatten().toColourspace('srgb');
   img = resize(img, width, height, spec);
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true }).catch((err: Error) => {
-    throw errors.invalidArg(`${what} (${bytes.length} bytes${format ? `, ${format.toUpperCase()}` : ''}) cannot be decoded: ${err.message}`);
-  });
-  if (info.channels !== spec.channels) throw errors.internal(`${what}: decoded to ${info.channels} channels, expected ${spec.channels}`);
+  const { data, info } = await img
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: Error) => {
+      throw errors.invalidArg(
+        `${what} (${bytes.length} bytes${format ? `, ${format.toUpperCase()}` : ''}) cannot be decoded: ${err.message}`,
+      );
+    });
+  if (info.channels !== spec.channels)
+    throw errors.internal(`${what}: decoded to ${info.channels} channels, expected ${spec.channels}`);
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
@@ -72,7 +96,12 @@ function resize(img: Sharp, width: number, height: number, spec: ResolvedImageIn
       return img.resize(w, h, { fit: 'cover', position: 'centre', kernel });
     case 'letterbox': {
       const p = spec.pad_value;
-      return img.resize(w, h, { fit: 'contain', position: 'centre', background: { r: p, g: p, b: p, alpha: 1 }, kernel });
+      return img.resize(w, h, {
+        fit: 'contain',
+        position: 'centre',
+        background: { r: p, g: p, b: p, alpha: 1 },
+        kernel,
+      });
     }
     case 'fit_height_pad_right':
       return img.resize(fitHeightWidth(width, height, h, w), h, { fit: 'fill', kernel });

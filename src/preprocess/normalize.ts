@@ -29,7 +29,12 @@ function lookupTable(spec: ResolvedImageInput): Float32Array {
 }
 
 /** Writes `px` as picture number `index` of `out` (a batch of pictures, zero-filled). */
-export function writePicture(px: Pixels, spec: ResolvedImageInput, out: Float32Array | Uint8Array, index: number): void {
+export function writePicture(
+  px: Pixels,
+  spec: ResolvedImageInput,
+  out: Float32Array | Uint8Array,
+  index: number,
+): void {
   const [H, W] = spec.size;
   const C = spec.channels;
   const plane = H * W;

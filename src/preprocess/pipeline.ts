@@ -31,7 +31,8 @@ export class ImagePipeline {
   }
 
   private constructor(config: ModelConfig) {
-    const bad = (field: string, value: unknown, expected: string) => errors.invalidConfig(config.name, field, value, expected);
+    const bad = (field: string, value: unknown, expected: string) =>
+      errors.invalidConfig(config.name, field, value, expected);
     this.spec = resolveImageInput(config.image_input!, config.input, config.max_batch_size, bad);
     this.model = config.name;
     this.maxBatchSize = config.max_batch_size;
@@ -71,11 +72,19 @@ export class ImagePipeline {
   private images(t: Tensor, what: string): BytesElement[] {
     const list = t.data as BytesElement[];
     const n = list.length;
-    const shapeOk = Array.isArray(t.shape) && (t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)) && t.shape[0] === n;
-    if (!shapeOk) throw errors.invalidArg(`${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, got ${preview(t.shape)} for ${n} element(s)`);
+    const shapeOk =
+      Array.isArray(t.shape) &&
+      (t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)) &&
+      t.shape[0] === n;
+    if (!shapeOk)
+      throw errors.invalidArg(
+        `${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, got ${preview(t.shape)} for ${n} element(s)`,
+      );
     const max = this.maxBatchSize > 0 ? this.maxBatchSize : 1;
     if (n < 1 || n > max)
-      throw errors.invalidArg(`${what}: ${n} images, expected 1 to ${max}${this.maxBatchSize > 0 ? ' (max_batch_size)' : ' (the model takes no batch dimension)'}`);
+      throw errors.invalidArg(
+        `${what}: ${n} images, expected 1 to ${max}${this.maxBatchSize > 0 ? ' (max_batch_size)' : ' (the model takes no batch dimension)'}`,
+      );
     return list;
   }
 }
@@ -85,6 +94,8 @@ function toBytes(e: BytesElement, what: string): Buffer {
   if (typeof e !== 'string') return Buffer.from(e.buffer, e.byteOffset, e.byteLength);
   const text = e.replace(DATA_URL, '').replace(/\s+/g, '');
   if (!BASE64.test(text) || text.length % 4 === 1)
-    throw errors.invalidArg(`${what}: a string image must be base64 (JSON cannot carry raw bytes), got ${preview(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`);
+    throw errors.invalidArg(
+      `${what}: a string image must be base64 (JSON cannot carry raw bytes), got ${preview(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`,
+    );
   return Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
 }

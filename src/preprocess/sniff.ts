@@ -5,7 +5,8 @@
  */
 import type { ImageFormat } from './config.js';
 
-const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x);
+const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) =>
+  b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x);
 
 /** jpeg, png or webp from the magic bytes; undefined for anything else. */
 export function sniffFormat(b: Uint8Array): Exclude<ImageFormat, 'raw'> | undefined {

@@ -17,7 +17,9 @@ export function splitBody(body: Buffer, headerLength: string | string[] | undefi
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
     throw errors.invalidArg(`Inference-Header-Content-Length must be a number of bytes, got ${preview(text)}`);
   if (n > body.length)
-    throw errors.invalidArg(`Inference-Header-Content-Length ${n} is larger than the request body (${body.length} bytes)`);
+    throw errors.invalidArg(
+      `Inference-Header-Content-Length ${n} is larger than the request body (${body.length} bytes)`,
+    );
   return { json: body.subarray(0, n), binary: body.subarray(n) };
 }
 
@@ -32,7 +34,9 @@ export class BinaryReader {
     const n = size as number;
     const left = this.data.length - this.offset;
     if (n > left)
-      throw errors.invalidArg(`${what}: binary_data_size ${n} runs past the end of the binary data (${left} bytes left of ${this.data.length})`);
+      throw errors.invalidArg(
+        `${what}: binary_data_size ${n} runs past the end of the binary data (${left} bytes left of ${this.data.length})`,
+      );
     const chunk = this.data.subarray(this.offset, this.offset + n);
     this.offset += n;
     return chunk;
@@ -42,7 +46,9 @@ export class BinaryReader {
   finish(): void {
     const left = this.data.length - this.offset;
     if (left > 0)
-      throw errors.invalidArg(`the request has ${left} bytes of binary data after the last tensor's binary_data_size (Inference-Header-Content-Length may be wrong)`);
+      throw errors.invalidArg(
+        `the request has ${left} bytes of binary data after the last tensor's binary_data_size (Inference-Header-Content-Length may be wrong)`,
+      );
   }
 }
 
@@ -69,15 +75,21 @@ export function encodeByteStrings(values: readonly BytesElement[]): Buffer {
 export function decodeByteStrings(buf: Buffer, what: string, expected?: number, shape = ''): Uint8Array[] {
   let count = 0;
   for (let o = 0; o < buf.length; ) {
-    if (o + 4 > buf.length) throw errors.invalidArg(`${what}: BYTES data ends inside an element's 4-byte length prefix at byte ${o}`);
+    if (o + 4 > buf.length)
+      throw errors.invalidArg(`${what}: BYTES data ends inside an element's 4-byte length prefix at byte ${o}`);
     const n = buf.readUInt32LE(o);
     if (o + 4 + n > buf.length)
-      throw errors.invalidArg(`${what}: BYTES element at byte ${o} says ${n} bytes, but only ${buf.length - o - 4} are left`);
+      throw errors.invalidArg(
+        `${what}: BYTES element at byte ${o} says ${n} bytes, but only ${buf.length - o - 4} are left`,
+      );
     o += 4 + n;
     count++;
     if (expected !== undefined && count > expected) break;
   }
-  if (expected !== undefined && count !== expected) throw errors.invalidArg(`${what}: binary data holds ${count > expected ? `more than ${expected}` : count} BYTES elements, but shape ${shape || `of ${expected} elements`} needs ${expected}`);
+  if (expected !== undefined && count !== expected)
+    throw errors.invalidArg(
+      `${what}: binary data holds ${count > expected ? `more than ${expected}` : count} BYTES elements, but shape ${shape || `of ${expected} elements`} needs ${expected}`,
+    );
   const out = new Array<Uint8Array>(count);
   for (let o = 0, i = 0; i < count; i++) {
     const n = buf.readUInt32LE(o);

@@ -39,7 +39,10 @@ function contentCoding(header: string | string[] | undefined): Coding | null | {
 export function requestCoding(header: string | string[] | undefined): Coding | null {
   const coding = contentCoding(header);
   if (coding === null || typeof coding === 'string') return coding;
-  throw httpError(415, `unsupported Content-Encoding ${preview(coding.unsupported)}: send the body as it is, or with gzip or deflate`);
+  throw httpError(
+    415,
+    `unsupported Content-Encoding ${preview(coding.unsupported)}: send the body as it is, or with gzip or deflate`,
+  );
 }
 
 /**
@@ -54,7 +57,12 @@ export function inflated(payload: IncomingMessage, coding: Coding, limit: number
     received += chunk.length;
     if (received <= limit) return;
     payload.off('data', count);
-    inflater.destroy(httpError(413, `request body is larger than the limit of ${limit} bytes (Content-Encoding: ${coding}, before inflating)`));
+    inflater.destroy(
+      httpError(
+        413,
+        `request body is larger than the limit of ${limit} bytes (Content-Encoding: ${coding}, before inflating)`,
+      ),
+    );
   };
   payload.on('data', count);
   payload.once('error', (err) => inflater.destroy(err));
@@ -104,6 +112,9 @@ export function compress(coding: Coding, body: Buffer | string): Promise<Buffer>
 export async function decodeBody(body: Buffer, header: string | string[] | undefined): Promise<Buffer> {
   const coding = contentCoding(header);
   if (coding === null) return body;
-  if (typeof coding !== 'string') throw new Error(`the server answered with Content-Encoding ${JSON.stringify(coding.unsupported)}, which this client cannot decode (it asks for gzip or deflate only)`);
+  if (typeof coding !== 'string')
+    throw new Error(
+      `the server answered with Content-Encoding ${JSON.stringify(coding.unsupported)}, which this client cannot decode (it asks for gzip or deflate only)`,
+    );
   return coding === 'gzip' ? gunzip(body) : inflate(body);
 }

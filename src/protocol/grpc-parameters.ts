@@ -16,7 +16,12 @@ export function plainParameters(map: Record<string, GrpcParam> | undefined, what
     const choice = p.parameter_choice;
     if (!choice) continue;
     const v = p[choice];
-    out[k] = choice === 'int64_param' || choice === 'uint64_param' ? Number(v) : Buffer.isBuffer(v) ? v.toString('utf8') : (v as string | number | boolean);
+    out[k] =
+      choice === 'int64_param' || choice === 'uint64_param'
+        ? Number(v)
+        : Buffer.isBuffer(v)
+          ? v.toString('utf8')
+          : (v as string | number | boolean);
   }
   return out;
 }
@@ -25,6 +30,13 @@ export function plainParameters(map: Record<string, GrpcParam> | undefined, what
 export function grpcParameters(p: Record<string, string | number | boolean>): Record<string, GrpcParam> {
   const out: Record<string, GrpcParam> = {};
   for (const [k, v] of Object.entries(p))
-    out[k] = typeof v === 'boolean' ? { bool_param: v } : typeof v === 'string' ? { string_param: v } : Number.isInteger(v) ? { int64_param: v } : { double_param: v };
+    out[k] =
+      typeof v === 'boolean'
+        ? { bool_param: v }
+        : typeof v === 'string'
+          ? { string_param: v }
+          : Number.isInteger(v)
+            ? { int64_param: v }
+            : { double_param: v };
   return out;
 }

@@ -14,10 +14,18 @@ export function protoPath(): string {
 }
 
 /** 64-bit integers arrive as strings (no precision lost); every field is present with its default. */
-export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
 
 export function loadInferenceService(): grpc.ServiceClientConstructor {
   const def = protoLoader.loadSync(protoPath(), LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  };
   return pkg.inference.GRPCInferenceService;
 }

@@ -23,13 +23,15 @@ export const REQUEST_LIMITS = {
 } as const;
 
 export function checkCount(n: number, limit: number, what: string): void {
-  if (n > limit) throw errors.invalidArg(`${what}: ${n} is more than this server accepts in one request (at most ${limit})`);
+  if (n > limit)
+    throw errors.invalidArg(`${what}: ${n} is more than this server accepts in one request (at most ${limit})`);
 }
 
 /** A tensor name as the request gives it: a string, not absurdly long. */
 export function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string') throw errors.invalidArg(`${what} must have a string "name"`);
-  if (name.length > REQUEST_LIMITS.name) throw errors.invalidArg(`${what}: the name is ${name.length} characters long, more than ${REQUEST_LIMITS.name}`);
+  if (name.length > REQUEST_LIMITS.name)
+    throw errors.invalidArg(`${what}: the name is ${name.length} characters long, more than ${REQUEST_LIMITS.name}`);
   return name;
 }
 
@@ -37,7 +39,10 @@ export function checkName(name: unknown, what: string): string {
 export function uniqueNames(kind: 'input' | 'output'): (name: string) => void {
   const seen = new Set<string>();
   return (name) => {
-    if (seen.has(name)) throw errors.invalidArg(kind === 'input' ? `input "${name}" appears twice in the request` : `output "${name}" is asked for twice`);
+    if (seen.has(name))
+      throw errors.invalidArg(
+        kind === 'input' ? `input "${name}" appears twice in the request` : `output "${name}" is asked for twice`,
+      );
     seen.add(name);
   };
 }

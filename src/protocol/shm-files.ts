@@ -1,7 +1,7 @@
 /**
  * System shared memory as files: where the OS keeps a POSIX shared-memory object, and whole reads
  * and writes through its descriptor (Node cannot map memory). The server's registry
- * (server/oip/shared-memory.ts) and the client (client/shared-memory.ts) both use these.
+ * (server/oip/shm-registry.ts) and the client (client/shm-region.ts) both use these.
  */
 import { readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

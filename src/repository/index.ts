@@ -1,5 +1,20 @@
-export { scanRepository, readModelDefinition, type RepositoryEntry, type ModelDefinition, type VersionDefinition } from './repository.js';
-export { validateModelConfig, completeFromOnnx, tensorDataType, runtimeParameters, type ModelConfig, type TensorConfig, type InstanceGroupConfig, type RuntimeParameters } from './model-config.js';
+export {
+  scanRepository,
+  readModelDefinition,
+  type RepositoryEntry,
+  type ModelDefinition,
+  type VersionDefinition,
+} from './scan.js';
+export {
+  validateModelConfig,
+  completeFromOnnx,
+  tensorDataType,
+  runtimeParameters,
+  type ModelConfig,
+  type TensorConfig,
+  type InstanceGroupConfig,
+  type RuntimeParameters,
+} from './model-config.js';
 export { readOnnxMetadata, parseOnnxMetadata, type OnnxMetadata, type OnnxTensorInfo } from './onnx-metadata.js';
 export { readLabels } from './labels.js';
 export { checkModelName, isModelName } from './model-name.js';

@@ -6,7 +6,12 @@
 import { CONFIG_TYPE_NAMES, fromConfigType, toConfigType, type DataType } from '../tensor.js';
 import { errors } from '../errors.js';
 import type { OnnxMetadata, OnnxTensorInfo } from './onnx-metadata.js';
-import { completedImageInput, parseImageInput, resolveImageInput, type ImageInputConfig } from '../preprocess/config.js';
+import {
+  completedImageInput,
+  parseImageInput,
+  resolveImageInput,
+  type ImageInputConfig,
+} from '../preprocess/config.js';
 
 export interface TensorConfig {
   name: string;
@@ -33,7 +38,10 @@ export interface InstanceGroupConfig {
   threads?: number;
 }
 
-export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
+export type VersionPolicy =
+  | { latest: { num_versions: number } }
+  | { all: Record<string, never> }
+  | { specific: { versions: number[] } };
 
 export interface QueuePolicyConfig {
   /** Requests that may wait for an instance; more are refused with QUEUE_FULL. 0 = unbounded. Default 1024. */
@@ -86,8 +94,19 @@ export interface ModelConfig {
 }
 
 const KNOWN_FIELDS = [
-  'name', 'platform', 'backend', 'max_batch_size', 'input', 'output', 'instance_group', 'version_policy',
-  'default_model_filename', 'queue_policy', 'parameters', 'dynamic_batching', 'image_input',
+  'name',
+  'platform',
+  'backend',
+  'max_batch_size',
+  'input',
+  'output',
+  'instance_group',
+  'version_policy',
+  'default_model_filename',
+  'queue_policy',
+  'parameters',
+  'dynamic_batching',
+  'image_input',
 ];
 const DEFAULT_QUEUE_SIZE = 1024;
 const DEVICE_ID = /^(cpu(:[\w-]+)?|gpu:\d+|sim:[\w-]+)$/;
@@ -132,7 +151,12 @@ export interface RuntimeParameters {
 export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): RuntimeParameters {
   const p = config.parameters;
   const count = (key: string) => (p[key]?.string_value === undefined ? undefined : Number(p[key].string_value));
-  return { intraOpThreads: count('intra_op_thread_count'), interOpThreads: count('inter_op_thread_count'), pipelineDepth: count('pipeline_depth'), spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0') };
+  return {
+    intraOpThreads: count('intra_op_thread_count'),
+    interOpThreads: count('inter_op_thread_count'),
+    pipelineDepth: count('pipeline_depth'),
+    spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
+  };
 }
 
 /**
@@ -149,7 +173,8 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   if (name !== dirName) throw bad('name', name, `must match the model's folder name "${dirName}"`);
   const platform = raw.platform ?? 'onnxruntime_onnx';
   if (platform !== 'onnxruntime_onnx') throw bad('platform', platform, 'must be "onnxruntime_onnx"');
-  if (raw.backend !== undefined && raw.backend !== 'onnxruntime') throw bad('backend', raw.backend, 'must be "onnxruntime"');
+  if (raw.backend !== undefined && raw.backend !== 'onnxruntime')
+    throw bad('backend', raw.backend, 'must be "onnxruntime"');
   const maxBatch = raw.max_batch_size ?? -1; // -1: not given, completed from the ONNX file
   if (maxBatch !== -1 && !isInt(maxBatch, 0)) throw bad('max_batch_size', maxBatch, 'must be an integer >= 0');
 
@@ -162,25 +187,42 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   const output = tensors('output');
 
   const groupsRaw = raw.instance_group ?? [{ count: 1, kind: 'KIND_CPU' }];
-  if (!Array.isArray(groupsRaw) || groupsRaw.length === 0) throw bad('instance_group', groupsRaw, 'must be a non-empty array');
+  if (!Array.isArray(groupsRaw) || groupsRaw.length === 0)
+    throw bad('instance_group', groupsRaw, 'must be a non-empty array');
   const instance_group = groupsRaw.map((g, i): InstanceGroupConfig => {
     const f = `instance_group[${i}]`;
     if (!isObj(g)) throw bad(f, g, 'must be an object');
     const count = g.count ?? 1;
-    if (!within(count, 1, CONFIG_LIMITS.instances)) throw bad(`${f}.count`, count, `must be an integer from 1 to ${CONFIG_LIMITS.instances}`);
+    if (!within(count, 1, CONFIG_LIMITS.instances))
+      throw bad(`${f}.count`, count, `must be an integer from 1 to ${CONFIG_LIMITS.instances}`);
     const kind = g.kind ?? 'KIND_CPU';
-    if (kind !== 'KIND_CPU' && kind !== 'KIND_GPU' && kind !== 'KIND_AUTO') throw bad(`${f}.kind`, kind, 'must be "KIND_CPU", "KIND_GPU" or "KIND_AUTO"');
+    if (kind !== 'KIND_CPU' && kind !== 'KIND_GPU' && kind !== 'KIND_AUTO')
+      throw bad(`${f}.kind`, kind, 'must be "KIND_CPU", "KIND_GPU" or "KIND_AUTO"');
     const device = g.device ?? (kind === 'KIND_GPU' ? 'gpu:0' : 'cpu');
-    if (typeof device !== 'string' || !DEVICE_ID.test(device)) throw bad(`${f}.device`, device, 'must be "cpu", "cpu:NAME", "gpu:N" or "sim:NAME"');
+    if (typeof device !== 'string' || !DEVICE_ID.test(device))
+      throw bad(`${f}.device`, device, 'must be "cpu", "cpu:NAME", "gpu:N" or "sim:NAME"');
     if (g.name !== undefined && typeof g.name !== 'string') throw bad(`${f}.name`, g.name, 'must be a string');
     const host = g.host ?? 'thread';
     if (host !== 'thread' && host !== 'process') throw bad(`${f}.host`, host, 'must be "thread" or "process"');
-    if (g.threads !== undefined && !within(g.threads, 1, CONFIG_LIMITS.threads)) throw bad(`${f}.threads`, g.threads, `must be an integer from 1 to ${CONFIG_LIMITS.threads}`);
-    return { count, kind, host, device, ...(g.threads ? { threads: g.threads as number } : {}), ...(g.name ? { name: g.name as string } : {}) };
+    if (g.threads !== undefined && !within(g.threads, 1, CONFIG_LIMITS.threads))
+      throw bad(`${f}.threads`, g.threads, `must be an integer from 1 to ${CONFIG_LIMITS.threads}`);
+    return {
+      count,
+      kind,
+      host,
+      device,
+      ...(g.threads ? { threads: g.threads as number } : {}),
+      ...(g.name ? { name: g.name as string } : {}),
+    };
   });
 
   const total = instance_group.reduce((n, g) => n + g.count, 0);
-  if (total > CONFIG_LIMITS.instances) throw bad('instance_group', `${total} instances`, `must ask for at most ${CONFIG_LIMITS.instances} instances in all`);
+  if (total > CONFIG_LIMITS.instances)
+    throw bad(
+      'instance_group',
+      `${total} instances`,
+      `must ask for at most ${CONFIG_LIMITS.instances} instances in all`,
+    );
 
   const version_policy = versionPolicy(raw.version_policy, bad);
   const default_model_filename = raw.default_model_filename ?? 'model.onnx';
@@ -188,19 +230,28 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     throw bad('default_model_filename', default_model_filename, 'must be a plain file name');
 
   const queue_policy = queuePolicy(raw.queue_policy, 'queue_policy', DEFAULT_QUEUE_POLICY, bad);
-  const dynamic_batching = raw.dynamic_batching === undefined ? undefined : dynamicBatching(raw.dynamic_batching, maxBatch as number, queue_policy, bad);
+  const dynamic_batching =
+    raw.dynamic_batching === undefined
+      ? undefined
+      : dynamicBatching(raw.dynamic_batching, maxBatch as number, queue_policy, bad);
 
   const params = raw.parameters ?? {};
   if (!isObj(params)) throw bad('parameters', params, 'must be an object of {"string_value": "..."}');
   const parameters: ModelConfig['parameters'] = {};
   for (const [k, v] of Object.entries(params)) {
-    if (!isObj(v) || typeof v.string_value !== 'string') throw bad(`parameters.${k}`, v, 'must be {"string_value": "..."}');
+    if (!isObj(v) || typeof v.string_value !== 'string')
+      throw bad(`parameters.${k}`, v, 'must be {"string_value": "..."}');
     parameters[k] = { string_value: v.string_value };
   }
-  const countParams: [string, number][] = [['intra_op_thread_count', CONFIG_LIMITS.threads], ['inter_op_thread_count', CONFIG_LIMITS.threads], ['pipeline_depth', CONFIG_LIMITS.pipelineDepth]];
+  const countParams: [string, number][] = [
+    ['intra_op_thread_count', CONFIG_LIMITS.threads],
+    ['inter_op_thread_count', CONFIG_LIMITS.threads],
+    ['pipeline_depth', CONFIG_LIMITS.pipelineDepth],
+  ];
   for (const [key, max] of countParams) {
     const v = parameters[key]?.string_value;
-    if (v !== undefined && !(/^[1-9]\d*$/.test(v) && Number(v) <= max)) throw bad(`parameters.${key}.string_value`, v, `must be a positive integer up to ${max}`);
+    if (v !== undefined && !(/^[1-9]\d*$/.test(v) && Number(v) <= max))
+      throw bad(`parameters.${key}.string_value`, v, `must be a positive integer up to ${max}`);
   }
   const image_input = raw.image_input === undefined ? undefined : parseImageInput(raw.image_input, bad);
   const spin = parameters.enable_spinning?.string_value;
@@ -208,8 +259,17 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     throw bad('parameters.enable_spinning.string_value', spin, 'must be "0", "1", "true" or "false"');
 
   return {
-    name: dirName, platform: 'onnxruntime_onnx', max_batch_size: maxBatch as number, input, output, instance_group,
-    version_policy, default_model_filename, queue_policy, ...(dynamic_batching ? { dynamic_batching } : {}), parameters,
+    name: dirName,
+    platform: 'onnxruntime_onnx',
+    max_batch_size: maxBatch as number,
+    input,
+    output,
+    instance_group,
+    version_policy,
+    default_model_filename,
+    queue_policy,
+    ...(dynamic_batching ? { dynamic_batching } : {}),
+    parameters,
     ...(image_input ? { image_input } : {}),
   };
 }
@@ -219,16 +279,28 @@ function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
   if (typeof t.name !== 'string' || t.name === '') throw bad(`${f}.name`, t.name, 'must be a non-empty string');
   if (typeof t.data_type !== 'string' || !fromConfigType(t.data_type))
     throw bad(`${f}.data_type`, t.data_type, `must be one of ${CONFIG_TYPE_NAMES.join(', ')}`);
-  if (!Array.isArray(t.dims) || t.dims.length > CONFIG_LIMITS.listLength || !t.dims.every((d) => d === -1 || isInt(d, 1)))
+  if (
+    !Array.isArray(t.dims) ||
+    t.dims.length > CONFIG_LIMITS.listLength ||
+    !t.dims.every((d) => d === -1 || isInt(d, 1))
+  )
     throw bad(`${f}.dims`, t.dims, `must be an array of at most ${CONFIG_LIMITS.listLength} positive integers or -1`);
   if (t.label_filename !== undefined && (typeof t.label_filename !== 'string' || !/^[\w.-]+$/.test(t.label_filename)))
     throw bad(`${f}.label_filename`, t.label_filename, 'must be a plain file name in the model folder');
-  return { name: t.name, data_type: t.data_type, dims: t.dims as number[], ...(t.label_filename ? { label_filename: t.label_filename } : {}) };
+  return {
+    name: t.name,
+    data_type: t.data_type,
+    dims: t.dims as number[],
+    ...(t.label_filename ? { label_filename: t.label_filename } : {}),
+  };
 }
 
 type Bad = (f: string, v: unknown, e: string) => Error;
 const DEFAULT_QUEUE_POLICY: QueuePolicyConfig = {
-  max_queue_size: DEFAULT_QUEUE_SIZE, default_timeout_microseconds: 0, timeout_action: 'REJECT', allow_timeout_override: true,
+  max_queue_size: DEFAULT_QUEUE_SIZE,
+  default_timeout_microseconds: 0,
+  timeout_action: 'REJECT',
+  allow_timeout_override: true,
 };
 
 function queuePolicy(v: unknown, f: string, base: QueuePolicyConfig, bad: Bad): QueuePolicyConfig {
@@ -240,48 +312,78 @@ function queuePolicy(v: unknown, f: string, base: QueuePolicyConfig, bad: Bad): 
     out.max_queue_size = v.max_queue_size;
   }
   if (v.default_timeout_microseconds !== undefined) {
-    if (!isInt(v.default_timeout_microseconds, 0)) throw bad(`${f}.default_timeout_microseconds`, v.default_timeout_microseconds, 'must be an integer >= 0');
+    if (!isInt(v.default_timeout_microseconds, 0))
+      throw bad(`${f}.default_timeout_microseconds`, v.default_timeout_microseconds, 'must be an integer >= 0');
     out.default_timeout_microseconds = v.default_timeout_microseconds;
   }
   if (v.timeout_action !== undefined) {
-    if (v.timeout_action !== 'REJECT' && v.timeout_action !== 'DELAY') throw bad(`${f}.timeout_action`, v.timeout_action, 'must be "REJECT" or "DELAY"');
+    if (v.timeout_action !== 'REJECT' && v.timeout_action !== 'DELAY')
+      throw bad(`${f}.timeout_action`, v.timeout_action, 'must be "REJECT" or "DELAY"');
     out.timeout_action = v.timeout_action;
   }
   if (v.allow_timeout_override !== undefined) {
-    if (typeof v.allow_timeout_override !== 'boolean') throw bad(`${f}.allow_timeout_override`, v.allow_timeout_override, 'must be true or false');
+    if (typeof v.allow_timeout_override !== 'boolean')
+      throw bad(`${f}.allow_timeout_override`, v.allow_timeout_override, 'must be true or false');
     out.allow_timeout_override = v.allow_timeout_override;
   }
   return out;
 }
 
-function dynamicBatching(v: unknown, maxBatch: number, modelPolicy: QueuePolicyConfig, bad: Bad): DynamicBatchingConfig {
+function dynamicBatching(
+  v: unknown,
+  maxBatch: number,
+  modelPolicy: QueuePolicyConfig,
+  bad: Bad,
+): DynamicBatchingConfig {
   const f = 'dynamic_batching';
   if (!isObj(v)) throw bad(f, v, 'must be an object');
   if (maxBatch === 0) throw bad(f, v, 'needs max_batch_size > 0 (the model takes no batch dimension)');
   const pref = v.preferred_batch_size ?? [];
-  if (!Array.isArray(pref) || pref.length > CONFIG_LIMITS.listLength || !pref.every((b) => isInt(b, 1) && (maxBatch < 0 || b <= maxBatch)))
-    throw bad(`${f}.preferred_batch_size`, pref, `must be at most ${CONFIG_LIMITS.listLength} batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`);
+  if (
+    !Array.isArray(pref) ||
+    pref.length > CONFIG_LIMITS.listLength ||
+    !pref.every((b) => isInt(b, 1) && (maxBatch < 0 || b <= maxBatch))
+  )
+    throw bad(
+      `${f}.preferred_batch_size`,
+      pref,
+      `must be at most ${CONFIG_LIMITS.listLength} batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`,
+    );
   const delay = (v.max_queue_delay_microseconds ?? 0) as number;
   if (!isInt(delay, 0)) throw bad(`${f}.max_queue_delay_microseconds`, delay, 'must be an integer >= 0');
   const order = v.preserve_ordering ?? false;
   if (typeof order !== 'boolean') throw bad(`${f}.preserve_ordering`, order, 'must be true or false');
   const levels = (v.priority_levels ?? 0) as number;
-  if (!within(levels, 0, CONFIG_LIMITS.priorityLevels)) throw bad(`${f}.priority_levels`, levels, `must be an integer from 0 to ${CONFIG_LIMITS.priorityLevels}`);
-  const dflt = (v.default_priority_level ?? (levels > 0 ? levels : 0)) as number;
+  if (!within(levels, 0, CONFIG_LIMITS.priorityLevels))
+    throw bad(`${f}.priority_levels`, levels, `must be an integer from 0 to ${CONFIG_LIMITS.priorityLevels}`);
+  const dflt = (v.default_priority_level ?? Math.max(levels, 0)) as number;
   if (levels > 0 ? !isInt(dflt, 1) || dflt > levels : dflt !== 0)
-    throw bad(`${f}.default_priority_level`, dflt, levels > 0 ? `must be a level from 1 to priority_levels (${levels})` : 'must be 0 when priority_levels is 0');
+    throw bad(
+      `${f}.default_priority_level`,
+      dflt,
+      levels > 0 ? `must be a level from 1 to priority_levels (${levels})` : 'must be 0 when priority_levels is 0',
+    );
   const default_queue_policy = queuePolicy(v.default_queue_policy, `${f}.default_queue_policy`, modelPolicy, bad);
   const perLevel = v.priority_queue_policy ?? {};
   if (!isObj(perLevel)) throw bad(`${f}.priority_queue_policy`, perLevel, 'must be an object keyed by priority level');
   const priority_queue_policy: Record<string, QueuePolicyConfig> = {};
   for (const [level, p] of Object.entries(perLevel)) {
     if (!/^[1-9]\d*$/.test(level) || Number(level) > levels)
-      throw bad(`${f}.priority_queue_policy`, level, `keys must be priority levels from 1 to priority_levels (${levels})`);
+      throw bad(
+        `${f}.priority_queue_policy`,
+        level,
+        `keys must be priority levels from 1 to priority_levels (${levels})`,
+      );
     priority_queue_policy[level] = queuePolicy(p, `${f}.priority_queue_policy.${level}`, default_queue_policy, bad);
   }
   return {
-    preferred_batch_size: [...pref].sort((a, b) => a - b), max_queue_delay_microseconds: delay, preserve_ordering: order,
-    priority_levels: levels, default_priority_level: dflt, default_queue_policy, priority_queue_policy,
+    preferred_batch_size: [...pref].sort((a, b) => a - b),
+    max_queue_delay_microseconds: delay,
+    preserve_ordering: order,
+    priority_levels: levels,
+    default_priority_level: dflt,
+    default_queue_policy,
+    priority_queue_policy,
   };
 }
 
@@ -296,10 +398,18 @@ function versionPolicy(v: unknown, bad: Bad): VersionPolicy {
   if (isObj(v) && isObj(v.specific)) {
     const vs = v.specific.versions;
     if (!Array.isArray(vs) || vs.length === 0 || vs.length > CONFIG_LIMITS.listLength || !vs.every((x) => isInt(x, 1)))
-      throw bad('version_policy.specific.versions', vs, `must be a non-empty array of at most ${CONFIG_LIMITS.listLength} version numbers >= 1`);
+      throw bad(
+        'version_policy.specific.versions',
+        vs,
+        `must be a non-empty array of at most ${CONFIG_LIMITS.listLength} version numbers >= 1`,
+      );
     return { specific: { versions: vs as number[] } };
   }
-  throw bad('version_policy', v, 'must be {"latest": {"num_versions": N}}, {"all": {}} or {"specific": {"versions": [...]}}');
+  throw bad(
+    'version_policy',
+    v,
+    'must be {"latest": {"num_versions": N}}, {"all": {}} or {"specific": {"versions": [...]}}',
+  );
 }
 
 /**
@@ -313,30 +423,66 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
   let maxBatch = config.max_batch_size;
   if (maxBatch === -1) maxBatch = batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
   if (maxBatch > 0 && !batchable)
-    throw bad('max_batch_size', maxBatch, 'must be 0: the model file has an input or output without a dynamic first (batch) dimension');
+    throw bad(
+      'max_batch_size',
+      maxBatch,
+      'must be 0: the model file has an input or output without a dynamic first (batch) dimension',
+    );
   const db = config.dynamic_batching;
-  if (db && maxBatch === 0) throw bad('dynamic_batching', {}, 'needs max_batch_size > 0, and the model file has no batch dimension');
-  if (db && db.preferred_batch_size.some((b) => b > maxBatch))
-    throw bad('dynamic_batching.preferred_batch_size', db.preferred_batch_size, `must not exceed max_batch_size (${maxBatch})`);
+  if (db && maxBatch === 0)
+    throw bad('dynamic_batching', {}, 'needs max_batch_size > 0, and the model file has no batch dimension');
+  if (db?.preferred_batch_size.some((b) => b > maxBatch))
+    throw bad(
+      'dynamic_batching.preferred_batch_size',
+      db.preferred_batch_size,
+      `must not exceed max_batch_size (${maxBatch})`,
+    );
 
   const fill = (field: 'input' | 'output', given: TensorConfig[], actual: OnnxTensorInfo[]): TensorConfig[] => {
-    if (given.length === 0) return actual.map((t) => ({ name: t.name, data_type: toConfigType(t.datatype), dims: t.dims.slice(maxBatch > 0 ? 1 : 0) }));
+    if (given.length === 0)
+      return actual.map((t) => ({
+        name: t.name,
+        data_type: toConfigType(t.datatype),
+        dims: t.dims.slice(maxBatch > 0 ? 1 : 0),
+      }));
     return given.map((g, i) => {
       const a = actual.find((t) => t.name === g.name);
-      if (!a) throw bad(`${field}[${i}].name`, g.name, `must name a model ${field} (the file has: ${actual.map((t) => t.name).join(', ')})`);
-      if (fromConfigType(g.data_type) !== a.datatype) throw bad(`${field}[${i}].data_type`, g.data_type, `must be ${toConfigType(a.datatype)} as in the model file`);
+      if (!a)
+        throw bad(
+          `${field}[${i}].name`,
+          g.name,
+          `must name a model ${field} (the file has: ${actual.map((t) => t.name).join(', ')})`,
+        );
+      if (fromConfigType(g.data_type) !== a.datatype)
+        throw bad(`${field}[${i}].data_type`, g.data_type, `must be ${toConfigType(a.datatype)} as in the model file`);
       const fileDims = a.dims.slice(maxBatch > 0 ? 1 : 0);
       const fits = fileDims.length === g.dims.length && fileDims.every((d, j) => d === -1 || d === g.dims[j]);
-      if (!fits) throw bad(`${field}[${i}].dims`, g.dims, `must match the model file's dims [${fileDims.join(', ')}] (without the batch dimension when max_batch_size > 0)`);
+      if (!fits)
+        throw bad(
+          `${field}[${i}].dims`,
+          g.dims,
+          `must match the model file's dims [${fileDims.join(', ')}] (without the batch dimension when max_batch_size > 0)`,
+        );
       return g;
     });
   };
   const input = fill('input', config.input, meta.inputs);
   const output = fill('output', config.output, meta.outputs);
   const missing = meta.inputs.filter((t) => !input.some((i) => i.name === t.name));
-  if (missing.length) throw bad('input', config.input.map((i) => i.name), `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`);
+  if (missing.length)
+    throw bad(
+      'input',
+      config.input.map((i) => i.name),
+      `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`,
+    );
   const image = config.image_input && resolveImageInput(config.image_input, input, maxBatch, bad);
-  return { ...config, max_batch_size: maxBatch, input, output, ...(image ? { image_input: completedImageInput(image) } : {}) };
+  return {
+    ...config,
+    max_batch_size: maxBatch,
+    input,
+    output,
+    ...(image ? { image_input: completedImageInput(image) } : {}),
+  };
 }
 
 /** The datatype of a config tensor as the protocol names it. */

@@ -18,6 +18,8 @@ export function isModelName(name: unknown): name is string {
 /** Throws INVALID_ARG naming the value unless `name` can be a model's folder. */
 export function checkModelName(name: unknown): string {
   if (!isModelName(name))
-    throw errors.invalidArg(`invalid model name ${preview(name)}: use up to ${MAX_NAME_LENGTH} letters, digits, _ . - (not starting with . or -)`);
+    throw errors.invalidArg(
+      `invalid model name ${preview(name)}: use up to ${MAX_NAME_LENGTH} letters, digits, _ . - (not starting with . or -)`,
+    );
   return name;
 }

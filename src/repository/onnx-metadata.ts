@@ -73,7 +73,8 @@ function readGraph(r: protobuf.Reader, length: number, meta: OnnxMetadata): void
     const tag = r.uint32();
     const field = tag >>> 3;
     if (field === GRAPH.input && (tag & 7) === 2) inputs.push(info(onnx.ValueInfoProto.decode(r, r.uint32())));
-    else if (field === GRAPH.output && (tag & 7) === 2) meta.outputs.push(info(onnx.ValueInfoProto.decode(r, r.uint32())));
+    else if (field === GRAPH.output && (tag & 7) === 2)
+      meta.outputs.push(info(onnx.ValueInfoProto.decode(r, r.uint32())));
     else if (field === GRAPH.initializer && (tag & 7) === 2) initializers.add(initializerName(r, r.uint32()));
     else r.skipType(tag & 7);
   }
@@ -98,7 +99,9 @@ function info(v: onnxProto.onnx.ValueInfoProto): OnnxTensorInfo {
   if (!tt) throw new Error(`graph value "${v.name}" is not a tensor`);
   const datatype = fromOnnxElemType(tt.elemType ?? 0);
   if (!datatype) throw new Error(`graph value "${v.name}" has unsupported element type ${tt.elemType}`);
-  const dims = (tt.shape?.dim ?? []).map((d) => (d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : -1));
+  const dims = (tt.shape?.dim ?? []).map((d) =>
+    d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : -1,
+  );
   const dimNames = (tt.shape?.dim ?? []).map((d) => d.dimParam ?? '');
   return { name: v.name, datatype, dims, dimNames };
 }

@@ -27,9 +27,17 @@ export interface UploadedModel {
 /** Checks one file's path: relative, inside the model folder, no odd segments. */
 export function uploadPath(name: string, relative: string): string {
   const parts = relative.split('/');
-  const bad = relative === '' || relative.length > MAX_PATH_LENGTH || relative.startsWith('/') || relative.includes('\\') || relative.includes('\0')
-    || parts.some((p) => p === '' || p === '.' || p === '..');
-  if (bad) throw errors.invalidArg(`load of model "${name}": file parameter ${preview(FILE_PARAMETER + relative)} must name a path inside the model's folder, like "${FILE_PARAMETER}1/model.onnx"`);
+  const bad =
+    relative === '' ||
+    relative.length > MAX_PATH_LENGTH ||
+    relative.startsWith('/') ||
+    relative.includes('\\') ||
+    relative.includes('\0') ||
+    parts.some((p) => p === '' || p === '.' || p === '..');
+  if (bad)
+    throw errors.invalidArg(
+      `load of model "${name}": file parameter ${preview(FILE_PARAMETER + relative)} must name a path inside the model's folder, like "${FILE_PARAMETER}1/model.onnx"`,
+    );
   return parts.join(path.sep);
 }
 
@@ -49,9 +57,16 @@ export async function writeUploadedModel(name: string, files: Record<string, Uin
     const dir = path.join(repository, name);
     for (const [relative, bytes] of entries) {
       const file = path.resolve(dir, relative);
-      if (!file.startsWith(dir + path.sep)) throw errors.invalidArg(`load of model "${name}": file ${preview(relative)} resolves outside the model's folder`);
+      if (!file.startsWith(dir + path.sep))
+        throw errors.invalidArg(
+          `load of model "${name}": file ${preview(relative)} resolves outside the model's folder`,
+        );
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const handle = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+      const handle = await open(
+        file,
+        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+        0o600,
+      );
       try {
         await handle.writeFile(bytes);
       } finally {

@@ -27,7 +27,10 @@ export class BatchBuffers {
     const size = ab.byteLength;
     if (size === 0 || this.bytes + size > this.maxBytes) return;
     let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(size, list);
+    }
     list.push(ab);
     this.bytes += size;
   }

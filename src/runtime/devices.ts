@@ -30,7 +30,10 @@ export interface Device {
 /** The devices file: core sets and simulated accelerators. */
 export interface DevicesFile {
   core_sets?: Record<string, number[]>;
-  simulated?: Record<string, { latency_ms: Record<string, number>; memory_bytes: number; max_concurrent?: number; description?: string }>;
+  simulated?: Record<
+    string,
+    { latency_ms: Record<string, number>; memory_bytes: number; max_concurrent?: number; description?: string }
+  >;
 }
 
 export async function readDevicesFile(file: string): Promise<DevicesFile> {
@@ -56,8 +59,12 @@ export function validateDevicesFile(raw: unknown, file = 'devices file'): Device
     const lat = sim?.latency_ms as Record<string, unknown> | undefined;
     if (!lat || typeof lat !== 'object' || !Object.values(lat).every((v) => typeof v === 'number' && v > 0))
       throw bad(`simulated.${name}.latency_ms`, lat, 'must map model names to a latency in ms > 0');
-    if (!(typeof sim.memory_bytes === 'number' && sim.memory_bytes > 0)) throw bad(`simulated.${name}.memory_bytes`, sim.memory_bytes, 'must be a number of bytes > 0');
-    if (sim.max_concurrent !== undefined && !(Number.isInteger(sim.max_concurrent) && (sim.max_concurrent as number) > 0))
+    if (!(typeof sim.memory_bytes === 'number' && sim.memory_bytes > 0))
+      throw bad(`simulated.${name}.memory_bytes`, sim.memory_bytes, 'must be a number of bytes > 0');
+    if (
+      sim.max_concurrent !== undefined &&
+      !(Number.isInteger(sim.max_concurrent) && (sim.max_concurrent as number) > 0)
+    )
       throw bad(`simulated.${name}.max_concurrent`, sim.max_concurrent, 'must be an integer > 0');
   }
   return r as DevicesFile;
@@ -75,20 +82,42 @@ export interface InventoryOptions {
 export function cpuDevice(): Device {
   const cpus = os.cpus();
   const all = cpus.map((_, i) => i);
-  return { id: 'cpu', kind: 'cpu', available: true, cores: all, description: `${cpus[0]?.model ?? 'CPU'} (${all.length} cores)`, memoryBytes: os.totalmem(), simulated: false };
+  return {
+    id: 'cpu',
+    kind: 'cpu',
+    available: true,
+    cores: all,
+    description: `${cpus[0]?.model ?? 'CPU'} (${all.length} cores)`,
+    memoryBytes: os.totalmem(),
+    simulated: false,
+  };
 }
 
 export async function inventory(options: InventoryOptions = {}): Promise<Device[]> {
   const memory = os.totalmem();
   const devices: Device[] = [cpuDevice()];
   for (const [name, set] of Object.entries(options.file?.core_sets ?? {})) {
-    devices.push({ id: `cpu:${name}`, kind: 'cpu', available: true, cores: set, description: `core set ${name}: cores ${set.join(',')}`, memoryBytes: memory, simulated: false });
+    devices.push({
+      id: `cpu:${name}`,
+      kind: 'cpu',
+      available: true,
+      cores: set,
+      description: `core set ${name}: cores ${set.join(',')}`,
+      memoryBytes: memory,
+      simulated: false,
+    });
   }
   if (options.probeGpu !== false && options.probeModel) devices.push(await probeGpu(options.probeModel));
   for (const [name, sim] of Object.entries(options.file?.simulated ?? {})) {
     devices.push({
-      id: `sim:${name}`, kind: 'sim', available: true, simulated: true, memoryBytes: sim.memory_bytes, maxConcurrent: sim.max_concurrent ?? 1,
-      latencyMs: sim.latency_ms, description: `SIMULATED: ${sim.description ?? name} (latency table, no CPU cost)`,
+      id: `sim:${name}`,
+      kind: 'sim',
+      available: true,
+      simulated: true,
+      memoryBytes: sim.memory_bytes,
+      maxConcurrent: sim.max_concurrent ?? 1,
+      latencyMs: sim.latency_ms,
+      description: `SIMULATED: ${sim.description ?? name} (latency table, no CPU cost)`,
     });
   }
   return devices;
@@ -96,16 +125,27 @@ export async function inventory(options: InventoryOptions = {}): Promise<Device[
 
 /** Loads a tiny model with the WebGPU provider in a child process, so a driver fault cannot take us down. */
 export async function probeGpu(model: string): Promise<Device> {
-  const base = { id: 'gpu:0', kind: 'gpu' as const, memoryBytes: 0, simulated: false, description: 'ONNX Runtime WebGPU provider' };
+  const base = {
+    id: 'gpu:0',
+    kind: 'gpu' as const,
+    memoryBytes: 0,
+    simulated: false,
+    description: 'ONNX Runtime WebGPU provider',
+  };
   const host = new ProcessHost();
   try {
     await host.start({
-      type: 'load', file: model, warmup: null, warmupRuns: 0,
+      type: 'load',
+      file: model,
+      warmup: null,
+      warmupRuns: 0,
       session: { intraOpThreads: 1, interOpThreads: 1, spinning: false, executionProviders: ['webgpu'] },
     });
     return { ...base, available: true };
   } catch (err) {
-    const reason = (err as Error).message.replace(/^.*Failed to get a WebGPU adapter: /s, 'no WebGPU adapter: ').split('\n')[0];
+    const reason = (err as Error).message
+      .replace(/^.*Failed to get a WebGPU adapter: /s, 'no WebGPU adapter: ')
+      .split('\n')[0];
     return { ...base, available: false, reason };
   } finally {
     await host.close().catch(() => {});

@@ -28,7 +28,15 @@ async function onMessage(msg: ToHost): Promise<void> {
       send({ type: 'loaded' });
       for (let i = 0; msg.warmup && i < msg.warmupRuns; i++) await session.run(msg.warmup);
       const t2 = preciseNow();
-      send({ type: 'ready', inputs: session.inputs, outputs: session.outputs, loadMs: t1 - t0, warmupMs: t2 - t1, pid: process.pid, rssBytes: process.memoryUsage.rss() });
+      send({
+        type: 'ready',
+        inputs: session.inputs,
+        outputs: session.outputs,
+        loadMs: t1 - t0,
+        warmupMs: t2 - t1,
+        pid: process.pid,
+        rssBytes: process.memoryUsage.rss(),
+      });
     } catch (err) {
       send({ type: 'load-failed', error: toWire(err) });
     }
@@ -41,7 +49,10 @@ async function onMessage(msg: ToHost): Promise<void> {
       const out = transferables(outputs);
       // A worker thread hands the inputs' buffers back for the next batch (a process cannot).
       const returned = parentPort ? ownedInputs(msg.inputs, out) : [];
-      send({ type: 'result', id: msg.id, outputs, computeStart, computeEnd, ...(returned.length ? { returned } : {}) }, [...out, ...returned]);
+      send(
+        { type: 'result', id: msg.id, outputs, computeStart, computeEnd, ...(returned.length ? { returned } : {}) },
+        [...out, ...returned],
+      );
     } catch (err) {
       send({ type: 'failed', id: msg.id, error: toWire(err) });
     }
@@ -74,7 +85,8 @@ function ownedInputs(inputs: TensorMap, outputs: ArrayBuffer[]): ArrayBuffer[] {
   for (const t of Object.values(inputs)) {
     if (Array.isArray(t.data) || !(t.data.buffer instanceof ArrayBuffer)) continue;
     const ab = t.data.buffer;
-    if (t.data.byteOffset === 0 && t.data.byteLength === ab.byteLength && !outputs.includes(ab) && !list.includes(ab)) list.push(ab);
+    if (t.data.byteOffset === 0 && t.data.byteLength === ab.byteLength && !outputs.includes(ab) && !list.includes(ab))
+      list.push(ab);
   }
   return list;
 }

@@ -59,7 +59,8 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   }
 
   run(msg: RunMessage, transfer?: ArrayBuffer[]): Promise<ResultMessage> {
-    if (this.exited) return Promise.reject(new TenancyError('INSTANCE_FAILED', `${this.label} has exited`, { host: this.label }));
+    if (this.exited)
+      return Promise.reject(new TenancyError('INSTANCE_FAILED', `${this.label} has exited`, { host: this.label }));
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject });
       this.post(msg, transfer);
@@ -98,8 +99,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
         if (msg.type === 'result') {
           for (const ab of msg.returned ?? []) batchBuffers.give(ab);
           p.resolve(msg);
-        }
-        else p.reject(fromWire(msg.error));
+        } else p.reject(fromWire(msg.error));
       }
     }
   }

@@ -5,7 +5,7 @@
  * while the current runs (a pipeline of depth 2), so the session never waits for the round trip.
  */
 import { EventEmitter } from 'node:events';
-import { errors, isTenancyError, RunNotStartedError, TenancyError } from '../errors.js';
+import { errors, isTenancyError, RunNotStartedError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import { ThreadHost, type Host, type HostKind } from './host.js';
 import { ProcessHost } from './process-host.js';
@@ -105,7 +105,10 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     let timer: NodeJS.Timeout | undefined;
     // A load that never ends (a driver that hangs, a host that never answers) must not hold the model forever.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(errors.instanceFailed(this.name, `it did not load and warm up within ${limitMs} ms`)), limitMs);
+      timer = setTimeout(
+        () => reject(errors.instanceFailed(this.name, `it did not load and warm up within ${limitMs} ms`)),
+        limitMs,
+      );
     });
     try {
       const started = this.host.start({
@@ -132,7 +135,8 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
 
   /** Runs once. `transfer` lists input buffers the caller gives up, so a worker gets them without a copy. */
   async run(inputs: TensorMap, outputs?: string[], transfer?: ArrayBuffer[]): Promise<RunResult> {
-    if (this.state !== 'ready' && this.state !== 'draining') throw errors.instanceFailed(this.name, `it is ${this.state}`);
+    if (this.state !== 'ready' && this.state !== 'draining')
+      throw errors.instanceFailed(this.name, `it is ${this.state}`);
     this.inflight++;
     const sentAt = preciseNow();
     try {
@@ -141,11 +145,22 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       // Results come back in the order sent, so the previous run's end is known here.
       const hostWaitMs = Math.max(0, Math.min(r.computeStart, this.lastComputeEnd) - sentAt);
       this.lastComputeEnd = r.computeEnd;
-      return { outputs: r.outputs, sentAt, hostWaitMs, computeStart: r.computeStart, computeEnd: r.computeEnd, receivedAt: preciseNow() };
+      return {
+        outputs: r.outputs,
+        sentAt,
+        hostWaitMs,
+        computeStart: r.computeStart,
+        computeEnd: r.computeEnd,
+        receivedAt: preciseNow(),
+      };
     } catch (err) {
       // The host knows what happened; the caller needs to know which instance it happened to.
       if (isTenancyError(err, 'INSTANCE_FAILED')) {
-        if (err instanceof RunNotStartedError) throw new RunNotStartedError(errors.instanceFailed(this.name, `${err.message} before the run started`).message, err.details);
+        if (err instanceof RunNotStartedError)
+          throw new RunNotStartedError(
+            errors.instanceFailed(this.name, `${err.message} before the run started`).message,
+            err.details,
+          );
         throw errors.instanceFailed(this.name, `${err.message} while running the request`);
       }
       throw err;

@@ -30,7 +30,9 @@ export class ProcessHost extends BaseHost {
     this.label = `process ${this.child.pid}`;
     this.child.on('message', (m) => this.onMessage(m as never));
     this.child.on('error', (e) => this.onExit(`could not start: ${e.message}`));
-    this.child.on('exit', (code, signal) => this.onExit(`exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`));
+    this.child.on('exit', (code, signal) =>
+      this.onExit(`exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`),
+    );
   }
 
   protected post(msg: LoadMessage | RunMessage | { type: 'close' }): void {

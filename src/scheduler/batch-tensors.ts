@@ -42,11 +42,16 @@ export function splitOutputs(outputs: TensorMap, rows: number[]): TensorMap[] {
   const total = rows.reduce((a, b) => a + b, 0);
   const result: TensorMap[] = rows.map(() => ({}));
   for (const [name, t] of Object.entries(outputs)) {
-    if (t.shape[0] !== total) throw new Error(`output "${name}" has ${t.shape[0]} rows for a batch of ${total}: it cannot be split per request`);
+    if (t.shape[0] !== total)
+      throw new Error(
+        `output "${name}" has ${t.shape[0]} rows for a batch of ${total}: it cannot be split per request`,
+      );
     const perRow = t.data.length / total;
     let row = 0;
     rows.forEach((r, i) => {
-      const data = Array.isArray(t.data) ? t.data.slice(row * perRow, (row + r) * perRow) : t.data.subarray(row * perRow, (row + r) * perRow);
+      const data = Array.isArray(t.data)
+        ? t.data.slice(row * perRow, (row + r) * perRow)
+        : t.data.subarray(row * perRow, (row + r) * perRow);
       result[i][name] = { datatype: t.datatype, shape: [r, ...t.shape.slice(1)], data };
       row += r;
     });
@@ -57,7 +62,8 @@ export function splitOutputs(outputs: TensorMap, rows: number[]): TensorMap[] {
 /** The ArrayBuffers behind a merged batch's tensors (BYTES tensors have none). */
 export function ownedBuffers(inputs: TensorMap): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
-  for (const t of Object.values(inputs)) if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) list.push(t.data.buffer);
+  for (const t of Object.values(inputs))
+    if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) list.push(t.data.buffer);
   return list;
 }
 

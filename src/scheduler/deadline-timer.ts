@@ -9,17 +9,24 @@ export class DeadlineTimer {
   private handle: NodeJS.Timeout | null = null;
 
   /** Calls `fire` once `now()` reaches `at` (both in ms on the same clock). */
-  constructor(private readonly at: number, private readonly now: () => number, private readonly fire: () => void) {
+  constructor(
+    private readonly at: number,
+    private readonly now: () => number,
+    private readonly fire: () => void,
+  ) {
     this.arm();
   }
 
   private arm(): void {
     const wait = Math.max(0, this.at - this.now());
-    this.handle = setTimeout(() => {
-      if (this.at - this.now() > 0) return this.arm(); // a step of a longer wait (or a timer that woke early)
-      this.handle = null;
-      this.fire();
-    }, Math.min(wait, MAX_DELAY_MS));
+    this.handle = setTimeout(
+      () => {
+        if (this.at - this.now() > 0) return this.arm(); // a step of a longer wait (or a timer that woke early)
+        this.handle = null;
+        this.fire();
+      },
+      Math.min(wait, MAX_DELAY_MS),
+    );
   }
 
   clear(): void {

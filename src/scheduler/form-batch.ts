@@ -29,7 +29,11 @@ export type BatchDecision<T> = { send: T[]; full: boolean } | { waitUntil: numbe
 /** How far down the queue to look for mergeable requests: bounds the cost with many shapes waiting. */
 const SCAN_FACTOR = 8;
 
-export function formBatch<T extends BatchCandidate>(waiting: Iterable<T>, policy: BatchPolicy, now: number): BatchDecision<T> | null {
+export function formBatch<T extends BatchCandidate>(
+  waiting: Iterable<T>,
+  policy: BatchPolicy,
+  now: number,
+): BatchDecision<T> | null {
   const picked: T[] = [];
   let rows = 0;
   let scanned = 0;

@@ -10,7 +10,7 @@
  * never takes a batch slot), a running one gets its error now and its late result is dropped.
  * When an instance crashes only its own requests fail; the rest wait for the other instances.
  */
-import { errors, isTenancyError, RunNotStartedError, TenancyError } from '../errors.js';
+import { errors, isTenancyError, RunNotStartedError, type TenancyError } from '../errors.js';
 import type { InferenceRequest } from '../engine/request.js';
 import type { ModelInstance, RunResult } from '../runtime/index.js';
 import { preciseNow } from '../runtime/index.js';
@@ -84,7 +84,10 @@ export class Scheduler {
    */
   setBatching(batching: SchedulerOptions['batching']): void {
     if (!batching || !this.options.batching) return;
-    this.options = { ...this.options, batching: { ...batching, preserveOrdering: this.options.batching.preserveOrdering } };
+    this.options = {
+      ...this.options,
+      batching: { ...batching, preserveOrdering: this.options.batching.preserveOrdering },
+    };
     this.dispatch();
   }
 
@@ -185,9 +188,12 @@ export class Scheduler {
       const merged = batch.length > 1 ? mergeInputs(batch.map((r) => r.inputs)) : exactCopies(batch[0].inputs);
       const result = await instance.run(merged, batch[0].outputs, ownedBuffers(merged));
       const rows = batch.map((r) => r.batchSize);
-      this.hooks.executed(rows.reduce((a, b) => a + b, 0), result);
+      this.hooks.executed(
+        rows.reduce((a, b) => a + b, 0),
+        result,
+      );
       const parts = splitOutputs(result.outputs, rows);
-      batch.forEach((r, i) => this.finish(r, { ...result, outputs: parts[i] }, null, instance.name));
+      for (const [i, r] of batch.entries()) this.finish(r, { ...result, outputs: parts[i] }, null, instance.name);
     } catch (err) {
       const e = isTenancyError(err) ? err : errors.internal((err as Error).message);
       // A run sent ahead to an instance that died before starting it goes back to the queue.
@@ -218,7 +224,8 @@ export class Scheduler {
       const head = this.ordered[this.orderedHead]!;
       if (!head.settled && !head.outcome) break;
       this.ordered[this.orderedHead++] = undefined;
-      if (!head.settled && head.outcome) this.settle(head, head.outcome.result, head.outcome.error, head.outcome.instance);
+      if (!head.settled && head.outcome)
+        this.settle(head, head.outcome.result, head.outcome.error, head.outcome.instance);
     }
     if (this.orderedHead > 1024 && this.orderedHead * 2 > this.ordered.length) {
       this.ordered = this.ordered.slice(this.orderedHead);

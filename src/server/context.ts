@@ -1,7 +1,7 @@
 /** What every front end needs: the engine, the model control mode, and whether the server is closing. */
 import type { Engine, PlacementManager } from '../engine/index.js';
-import type { ModelControlMode } from './oip/repository.js';
-import type { SystemSharedMemory } from './oip/shared-memory.js';
+import type { ModelControlMode } from './oip/model-control.js';
+import type { SystemSharedMemory } from './oip/shm-registry.js';
 
 export interface ServeContext {
   engine: Engine;

@@ -10,11 +10,11 @@ import { buildHttpApp, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type Conne
 import { drainHttp } from './http/drain.js';
 import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
-import type { ModelControlMode } from './oip/repository.js';
-import { SystemSharedMemory } from './oip/shared-memory.js';
+import type { ModelControlMode } from './oip/model-control.js';
+import { SystemSharedMemory } from './oip/shm-registry.js';
 
 export { DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
-export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/repository.js';
+export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/model-control.js';
 export { httpError, grpcError } from './error-status.js';
 
 export interface ServerOptions {
@@ -67,7 +67,11 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   try {
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
-      const app = buildHttpApp({ engine, modelControlMode, closing: () => closing, placement, shm }, bodyLimit, connections);
+      const app = buildHttpApp(
+        { engine, modelControlMode, closing: () => closing, placement, shm },
+        bodyLimit,
+        connections,
+      );
       const drain = drainHttp(app, options.drainLingerMs);
       await app.listen({ host, port: httpPort });
       result.httpPort = (app.server.address() as AddressInfo).port;
@@ -75,14 +79,21 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     }
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
-      const grpc = await startGrpcServer({ engine, modelControlMode, closing: () => closing, placement, shm }, host, grpcPort, bodyLimit);
+      const grpc = await startGrpcServer(
+        { engine, modelControlMode, closing: () => closing, placement, shm },
+        host,
+        grpcPort,
+        bodyLimit,
+      );
       result.grpcPort = grpc.port;
       closers.push(() => grpc.close());
     }
     const metricsPort = pick(options.metricsPort, 8002);
     if (metricsPort !== null) {
       const server = createMetricsServer(createMetricsRegistry(engine, options.placement?.tuner), connections);
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(metricsPort, host, () => resolve()));
+      await new Promise<void>((resolve, reject) =>
+        server.once('error', reject).listen(metricsPort, host, () => resolve()),
+      );
       result.metricsPort = (server.address() as AddressInfo).port;
       closers.push(() => closeHttp(server));
     }

@@ -12,15 +12,43 @@ import type { Engine, LiveTuner, ModelStatistics } from '../engine/index.js';
 type StatPick = (s: ModelStatistics) => number;
 
 const COUNTERS: [string, string, StatPick][] = [
-  ['nv_inference_request_success', 'Number of successful inference requests, all batch sizes', (s) => s.inference_stats.success.count],
-  ['nv_inference_request_failure', 'Number of failed inference requests, all batch sizes', (s) => s.inference_stats.fail.count],
+  [
+    'nv_inference_request_success',
+    'Number of successful inference requests, all batch sizes',
+    (s) => s.inference_stats.success.count,
+  ],
+  [
+    'nv_inference_request_failure',
+    'Number of failed inference requests, all batch sizes',
+    (s) => s.inference_stats.fail.count,
+  ],
   ['nv_inference_count', 'Number of inferences performed (a batch of n counts n)', (s) => s.inference_count],
   ['nv_inference_exec_count', 'Number of model executions performed', (s) => s.execution_count],
-  ['nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds (queue and compute)', (s) => (s.inference_stats.success.ns + s.inference_stats.fail.ns) / 1e3],
-  ['nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds', (s) => s.inference_stats.queue.ns / 1e3],
-  ['nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds', (s) => s.inference_stats.compute_input.ns / 1e3],
-  ['nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds', (s) => s.inference_stats.compute_infer.ns / 1e3],
-  ['nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds', (s) => s.inference_stats.compute_output.ns / 1e3],
+  [
+    'nv_inference_request_duration_us',
+    'Cumulative inference request duration in microseconds (queue and compute)',
+    (s) => (s.inference_stats.success.ns + s.inference_stats.fail.ns) / 1e3,
+  ],
+  [
+    'nv_inference_queue_duration_us',
+    'Cumulative inference queuing duration in microseconds',
+    (s) => s.inference_stats.queue.ns / 1e3,
+  ],
+  [
+    'nv_inference_compute_input_duration_us',
+    'Cumulative compute input duration in microseconds',
+    (s) => s.inference_stats.compute_input.ns / 1e3,
+  ],
+  [
+    'nv_inference_compute_infer_duration_us',
+    'Cumulative compute inference duration in microseconds',
+    (s) => s.inference_stats.compute_infer.ns / 1e3,
+  ],
+  [
+    'nv_inference_compute_output_duration_us',
+    'Cumulative inference compute output duration in microseconds',
+    (s) => s.inference_stats.compute_output.ns / 1e3,
+  ],
 ];
 
 /** Busy fraction of all cores since the previous scrape (since boot at the first). */
@@ -50,7 +78,10 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
   const labels = (s: { name: string; version: string | number }) => ({ model: s.name, version: String(s.version) });
   for (const [name, help, pick] of COUNTERS) {
     new Counter({
-      name, help, labelNames: ['model', 'version'], registers: [registry],
+      name,
+      help,
+      labelNames: ['model', 'version'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const s of engine.stats()) this.inc(labels(s), pick(s));
@@ -58,71 +89,136 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
     });
   }
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
 
-  gauge('nv_inference_pending_request_count', 'Instantaneous number of pending requests awaiting execution per model', ['model', 'version'], (g) => {
-    for (const m of engine.loaded()) g.set(labels(m), m.queued + m.inflight);
-  });
+  gauge(
+    'nv_inference_pending_request_count',
+    'Instantaneous number of pending requests awaiting execution per model',
+    ['model', 'version'],
+    (g) => {
+      for (const m of engine.loaded()) g.set(labels(m), m.queued + m.inflight);
+    },
+  );
   const cpu = cpuSampler();
   gauge('nv_cpu_utilization', 'CPU utilization rate [0.0 - 1.0]', [], (g) => g.set(cpu()));
   gauge('nv_cpu_memory_total_bytes', 'CPU total memory (RAM), in bytes', [], (g) => g.set(os.totalmem()));
   gauge('nv_cpu_memory_used_bytes', 'CPU used memory (RAM), in bytes', [], (g) => g.set(os.totalmem() - os.freemem()));
 
-  gauge('tenancy_model_instances', 'Instances of a model version per device and host kind', ['model', 'version', 'device', 'host'], (g) => {
-    for (const m of engine.loaded()) {
-      const per = new Map<string, { device: string; host: string; n: number }>();
-      for (const i of m.instances) {
-        const key = `${i.device}\0${i.hostKind}`;
-        const e = per.get(key) ?? { device: i.device, host: i.hostKind, n: 0 };
-        e.n++;
-        per.set(key, e);
+  gauge(
+    'tenancy_model_instances',
+    'Instances of a model version per device and host kind',
+    ['model', 'version', 'device', 'host'],
+    (g) => {
+      for (const m of engine.loaded()) {
+        const per = new Map<string, { device: string; host: string; n: number }>();
+        for (const i of m.instances) {
+          const key = `${i.device}\0${i.hostKind}`;
+          const e = per.get(key) ?? { device: i.device, host: i.hostKind, n: 0 };
+          e.n++;
+          per.set(key, e);
+        }
+        for (const e of per.values()) g.set({ ...labels(m), device: e.device, host: e.host }, e.n);
       }
-      for (const e of per.values()) g.set({ ...labels(m), device: e.device, host: e.host }, e.n);
-    }
-  });
-  gauge('tenancy_model_configuration', 'Who chose a model version\'s instances and batching: source "config" (as its config states or a placement set it), "defaults" (the engine, where the config is silent), "stored" (the live tuner, at an earlier start) or "tuner" (the live tuner, now)', ['model', 'version', 'source'], (g) => {
-    for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults?.source ?? 'config' }, 1);
-  });
+    },
+  );
+  gauge(
+    'tenancy_model_configuration',
+    'Who chose a model version\'s instances and batching: source "config" (as its config states or a placement set it), "defaults" (the engine, where the config is silent), "stored" (the live tuner, at an earlier start) or "tuner" (the live tuner, now)',
+    ['model', 'version', 'source'],
+    (g) => {
+      for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults?.source ?? 'config' }, 1);
+    },
+  );
   if (tuner) {
-    gauge('tenancy_model_tuning_state', 'The live tuner\'s state of a model (1 for the current state): fixed, default, tuning, tuned or stored', ['model', 'state'], (g) => {
-      for (const t of tuner.status()) g.set({ model: t.model, state: t.state }, 1);
-    });
-    gauge('tenancy_model_tuned_throughput', 'Inferences/s a model served at its current configuration, as the live tuner last measured it under busy load', ['model'], (g) => {
-      for (const t of tuner.status()) if (t.throughput !== null) g.set({ model: t.model }, t.throughput);
-    });
+    gauge(
+      'tenancy_model_tuning_state',
+      "The live tuner's state of a model (1 for the current state): fixed, default, tuning, tuned or stored",
+      ['model', 'state'],
+      (g) => {
+        for (const t of tuner.status()) g.set({ model: t.model, state: t.state }, 1);
+      },
+    );
+    gauge(
+      'tenancy_model_tuned_throughput',
+      'Inferences/s a model served at its current configuration, as the live tuner last measured it under busy load',
+      ['model'],
+      (g) => {
+        for (const t of tuner.status()) if (t.throughput !== null) g.set({ model: t.model }, t.throughput);
+      },
+    );
   }
-  gauge('tenancy_instance_state', 'Instance lifecycle state (1 for the current state)', ['model', 'version', 'instance', 'state'], (g) => {
-    for (const m of engine.loaded()) for (const i of m.instances) g.set({ ...labels(m), instance: i.name, state: i.state }, 1);
-  });
-  gauge('tenancy_instance_threads', 'Runtime intra-op threads of an instance', ['model', 'version', 'instance'], (g) => {
-    for (const m of engine.loaded()) for (const i of m.instances) g.set({ ...labels(m), instance: i.name }, i.threads);
-  });
-  gauge('tenancy_instance_memory_bytes', 'Resident memory of an instance with its own process, bytes', ['model', 'version', 'instance'], (g) => {
-    for (const m of engine.loaded()) for (const i of m.instances) if (i.memoryBytes !== undefined) g.set({ ...labels(m), instance: i.name }, i.memoryBytes);
-  });
+  gauge(
+    'tenancy_instance_state',
+    'Instance lifecycle state (1 for the current state)',
+    ['model', 'version', 'instance', 'state'],
+    (g) => {
+      for (const m of engine.loaded())
+        for (const i of m.instances) g.set({ ...labels(m), instance: i.name, state: i.state }, 1);
+    },
+  );
+  gauge(
+    'tenancy_instance_threads',
+    'Runtime intra-op threads of an instance',
+    ['model', 'version', 'instance'],
+    (g) => {
+      for (const m of engine.loaded())
+        for (const i of m.instances) g.set({ ...labels(m), instance: i.name }, i.threads);
+    },
+  );
+  gauge(
+    'tenancy_instance_memory_bytes',
+    'Resident memory of an instance with its own process, bytes',
+    ['model', 'version', 'instance'],
+    (g) => {
+      for (const m of engine.loaded())
+        for (const i of m.instances)
+          if (i.memoryBytes !== undefined) g.set({ ...labels(m), instance: i.name }, i.memoryBytes);
+    },
+  );
   gauge('tenancy_model_queued_requests', 'Requests waiting in a model version queue', ['model', 'version'], (g) => {
     for (const m of engine.loaded()) g.set(labels(m), m.queued);
   });
-  gauge('tenancy_process_resident_memory_bytes', 'Resident memory of the server process (thread-hosted instances included), bytes', [], (g) =>
-    g.set(process.memoryUsage.rss()));
+  gauge(
+    'tenancy_process_resident_memory_bytes',
+    'Resident memory of the server process (thread-hosted instances included), bytes',
+    [],
+    (g) => g.set(process.memoryUsage.rss()),
+  );
   return registry;
 }
 
 /** Serves GET /metrics from the registry on its own port, as Triton does (8002), under the HTTP server's connection limits. */
 export function createMetricsServer(registry: Registry, limits: ConnectionLimits): http.Server {
-  const server = http.createServer({
-    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  }, (req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such endpoint: ${req.method} ${req.url}; metrics are at GET /metrics` }));
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
-    );
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: `no such endpoint: ${req.method} ${req.url}; metrics are at GET /metrics` }));
+        return;
+      }
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (err: Error) =>
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
+      );
+    },
+  );
   server.maxConnections = limits.maxConnections;
   return server;
 }

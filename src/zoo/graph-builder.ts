@@ -97,7 +97,8 @@ export class GraphBuilder {
   output(x: FeatureMap, name: string): void {
     const last = this.nodes[this.nodes.length - 1];
     if (!last?.output || last.output[0] !== x.name) throw new Error(`output: ${x.name} is not the last node's output`);
-    if (x.height !== 1 || x.width !== 1) throw new Error(`output: ${x.name} is ${x.height}x${x.width}, expected a flat vector`);
+    if (x.height !== 1 || x.width !== 1)
+      throw new Error(`output: ${x.name} is ${x.height}x${x.width}, expected a flat vector`);
     this.claim(name);
     last.output[0] = name;
     this.outputInfo = valueInfo(name, ['N', x.channels]);
@@ -170,7 +171,12 @@ export class GraphBuilder {
     if (!first || xs.some((x) => x.height !== first.height || x.width !== first.width)) {
       throw new Error(`${name}: cannot concat ${xs.map(describe).join(', ')}`);
     }
-    this.node('Concat', name, xs.map((x) => x.name), [int('axis', 1)]);
+    this.node(
+      'Concat',
+      name,
+      xs.map((x) => x.name),
+      [int('axis', 1)],
+    );
     return { name, channels: xs.reduce((s, x) => s + x.channels, 0), height: first.height, width: first.width };
   }
 
@@ -223,13 +229,18 @@ export class GraphBuilder {
     const pad = o.pad ?? 0;
     const height = windows(name, x.height, o.kernel, o.stride, pad, o.ceil ?? false);
     const width = windows(name, x.width, o.kernel, o.stride, pad, o.ceil ?? false);
-    this.node(op, name, [x.name], [
-      ints('kernel_shape', [o.kernel, o.kernel]),
-      ints('strides', [o.stride, o.stride]),
-      ints('pads', [pad, pad, pad, pad]),
-      int('ceil_mode', o.ceil ? 1 : 0),
-      ...extra,
-    ]);
+    this.node(
+      op,
+      name,
+      [x.name],
+      [
+        ints('kernel_shape', [o.kernel, o.kernel]),
+        ints('strides', [o.stride, o.stride]),
+        ints('pads', [pad, pad, pad, pad]),
+        int('ceil_mode', o.ceil ? 1 : 0),
+        ...extra,
+      ],
+    );
     return { ...x, name, height, width };
   }
 

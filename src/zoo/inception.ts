@@ -40,50 +40,106 @@ export function buildInceptionV3(o: InceptionOptions): GraphBuilder {
   const maxPool = (x: FeatureMap, name: string) => g.maxPool(x, name, { kernel: 3, stride: 2 });
 
   const inceptionA = (x: FeatureMap, name: string, poolFeatures: number) =>
-    g.concat([
-      conv(x, `${name}.branch1x1`, 64, 1),
-      chain(x, `${name}.branch5x5`, [[48, 1], [64, 5]]),
-      chain(x, `${name}.branch3x3dbl`, [[64, 1], [96, 3], [96, 3]]),
-      avgBranch(x, `${name}.branch_pool`, poolFeatures),
-    ], name);
+    g.concat(
+      [
+        conv(x, `${name}.branch1x1`, 64, 1),
+        chain(x, `${name}.branch5x5`, [
+          [48, 1],
+          [64, 5],
+        ]),
+        chain(x, `${name}.branch3x3dbl`, [
+          [64, 1],
+          [96, 3],
+          [96, 3],
+        ]),
+        avgBranch(x, `${name}.branch_pool`, poolFeatures),
+      ],
+      name,
+    );
 
   const inceptionB = (x: FeatureMap, name: string) =>
-    g.concat([
-      conv(x, `${name}.branch3x3`, 384, 3, { stride: 2 }),
-      conv(chain(x, `${name}.branch3x3dbl`, [[64, 1], [96, 3]]), `${name}.branch3x3dbl_3`, 96, 3, { stride: 2 }),
-      maxPool(x, `${name}.branch_pool`),
-    ], name);
+    g.concat(
+      [
+        conv(x, `${name}.branch3x3`, 384, 3, { stride: 2 }),
+        conv(
+          chain(x, `${name}.branch3x3dbl`, [
+            [64, 1],
+            [96, 3],
+          ]),
+          `${name}.branch3x3dbl_3`,
+          96,
+          3,
+          { stride: 2 },
+        ),
+        maxPool(x, `${name}.branch_pool`),
+      ],
+      name,
+    );
 
   const inceptionC = (x: FeatureMap, name: string, c7: number) =>
-    g.concat([
-      conv(x, `${name}.branch1x1`, 192, 1),
-      chain(x, `${name}.branch7x7`, [[c7, 1], [c7, [1, 7]], [192, [7, 1]]]),
-      chain(x, `${name}.branch7x7dbl`, [[c7, 1], [c7, [7, 1]], [c7, [1, 7]], [c7, [7, 1]], [192, [1, 7]]]),
-      avgBranch(x, `${name}.branch_pool`, 192),
-    ], name);
+    g.concat(
+      [
+        conv(x, `${name}.branch1x1`, 192, 1),
+        chain(x, `${name}.branch7x7`, [
+          [c7, 1],
+          [c7, [1, 7]],
+          [192, [7, 1]],
+        ]),
+        chain(x, `${name}.branch7x7dbl`, [
+          [c7, 1],
+          [c7, [7, 1]],
+          [c7, [1, 7]],
+          [c7, [7, 1]],
+          [192, [1, 7]],
+        ]),
+        avgBranch(x, `${name}.branch_pool`, 192),
+      ],
+      name,
+    );
 
   const inceptionD = (x: FeatureMap, name: string) =>
-    g.concat([
-      conv(conv(x, `${name}.branch3x3_1`, 192, 1), `${name}.branch3x3_2`, 320, 3, { stride: 2 }),
-      conv(chain(x, `${name}.branch7x7x3`, [[192, 1], [192, [1, 7]], [192, [7, 1]]]), `${name}.branch7x7x3_4`, 192, 3,
-        { stride: 2 }),
-      maxPool(x, `${name}.branch_pool`),
-    ], name);
+    g.concat(
+      [
+        conv(conv(x, `${name}.branch3x3_1`, 192, 1), `${name}.branch3x3_2`, 320, 3, { stride: 2 }),
+        conv(
+          chain(x, `${name}.branch7x7x3`, [
+            [192, 1],
+            [192, [1, 7]],
+            [192, [7, 1]],
+          ]),
+          `${name}.branch7x7x3_4`,
+          192,
+          3,
+          { stride: 2 },
+        ),
+        maxPool(x, `${name}.branch_pool`),
+      ],
+      name,
+    );
 
   /** A 1x3 and a 3x1 conv side by side on the same input, concatenated. */
   const split = (x: FeatureMap, name: string) =>
-    g.concat([
-      conv(x, `${name}a`, 384, [1, 3], { pad: [0, 1] }),
-      conv(x, `${name}b`, 384, [3, 1], { pad: [1, 0] }),
-    ], `${name}.concat`);
+    g.concat(
+      [conv(x, `${name}a`, 384, [1, 3], { pad: [0, 1] }), conv(x, `${name}b`, 384, [3, 1], { pad: [1, 0] })],
+      `${name}.concat`,
+    );
 
   const inceptionE = (x: FeatureMap, name: string) =>
-    g.concat([
-      conv(x, `${name}.branch1x1`, 320, 1),
-      split(conv(x, `${name}.branch3x3_1`, 384, 1), `${name}.branch3x3_2`),
-      split(chain(x, `${name}.branch3x3dbl`, [[448, 1], [384, 3]]), `${name}.branch3x3dbl_3`),
-      avgBranch(x, `${name}.branch_pool`, 192),
-    ], name);
+    g.concat(
+      [
+        conv(x, `${name}.branch1x1`, 320, 1),
+        split(conv(x, `${name}.branch3x3_1`, 384, 1), `${name}.branch3x3_2`),
+        split(
+          chain(x, `${name}.branch3x3dbl`, [
+            [448, 1],
+            [384, 3],
+          ]),
+          `${name}.branch3x3dbl_3`,
+        ),
+        avgBranch(x, `${name}.branch_pool`, 192),
+      ],
+      name,
+    );
 
   let x = g.input('input', 3, o.inputSize);
   x = conv(x, 'Conv2d_1a_3x3', 32, 3, { stride: 2 });

@@ -60,32 +60,50 @@ const STRIDE_32_MIN = 32;
 const ARCHITECTURES: Record<ZooName, Architecture> = {
   mobilenet_v1: {
     reference: 'Keras applications MobileNet (alpha 1.0), trainable parameters',
-    published: 4_231_976, defaultInputSize: 224, minInputSize: STRIDE_32_MIN, acceptsWidth: true,
+    published: 4_231_976,
+    defaultInputSize: 224,
+    minInputSize: STRIDE_32_MIN,
+    acceptsWidth: true,
     build: (o) => buildMobileNetV1(o),
   },
   mobilenet_v2: {
     reference: 'torchvision mobilenet_v2 (width 1.0)',
-    published: 3_504_872, defaultInputSize: 224, minInputSize: STRIDE_32_MIN, acceptsWidth: true,
+    published: 3_504_872,
+    defaultInputSize: 224,
+    minInputSize: STRIDE_32_MIN,
+    acceptsWidth: true,
     build: (o) => buildMobileNetV2(o),
   },
   resnet18: {
     reference: 'torchvision resnet18',
-    published: 11_689_512, defaultInputSize: 224, minInputSize: STRIDE_32_MIN, acceptsWidth: false,
+    published: 11_689_512,
+    defaultInputSize: 224,
+    minInputSize: STRIDE_32_MIN,
+    acceptsWidth: false,
     build: (o) => buildResNet(18, o),
   },
   resnet50: {
     reference: 'torchvision resnet50',
-    published: 25_557_032, defaultInputSize: 224, minInputSize: STRIDE_32_MIN, acceptsWidth: false,
+    published: 25_557_032,
+    defaultInputSize: 224,
+    minInputSize: STRIDE_32_MIN,
+    acceptsWidth: false,
     build: (o) => buildResNet(50, o),
   },
   squeezenet1_1: {
     reference: 'torchvision squeezenet1_1',
-    published: 1_235_496, defaultInputSize: 224, minInputSize: STRIDE_32_MIN, acceptsWidth: false,
+    published: 1_235_496,
+    defaultInputSize: 224,
+    minInputSize: STRIDE_32_MIN,
+    acceptsWidth: false,
     build: (o) => buildSqueezeNet11(o),
   },
   inception_v3: {
     reference: 'torchvision inception_v3 without the auxiliary classifier',
-    published: 23_834_568, defaultInputSize: 299, minInputSize: INCEPTION_V3_MIN_INPUT, acceptsWidth: false,
+    published: 23_834_568,
+    defaultInputSize: 299,
+    minInputSize: INCEPTION_V3_MIN_INPUT,
+    acceptsWidth: false,
     build: (o) => buildInceptionV3(o),
   },
 };
@@ -95,7 +113,7 @@ export const ZOO_NAMES: readonly ZooName[] = Object.freeze(Object.keys(ARCHITECT
 const MAX_WIDTH = 4;
 
 export function isZooName(s: string): s is ZooName {
-  return Object.prototype.hasOwnProperty.call(ARCHITECTURES, s);
+  return Object.hasOwn(ARCHITECTURES, s);
 }
 
 /** What the zoo knows about one architecture: defaults, limits and the published count's source. */
@@ -119,11 +137,15 @@ export function resolveZooOptions(name: ZooName, options: ZooOptions = {}): Requ
     );
   }
   if (!Number.isFinite(o.widthMultiplier) || o.widthMultiplier <= 0 || o.widthMultiplier > MAX_WIDTH) {
-    throw new RangeError(`widthMultiplier ${o.widthMultiplier} is not valid: expected a number > 0 and <= ${MAX_WIDTH}`);
+    throw new RangeError(
+      `widthMultiplier ${o.widthMultiplier} is not valid: expected a number > 0 and <= ${MAX_WIDTH}`,
+    );
   }
   if (o.widthMultiplier !== 1 && !arch.acceptsWidth) {
     const accepting = ZOO_NAMES.filter((n) => ARCHITECTURES[n].acceptsWidth).join(', ');
-    throw new RangeError(`widthMultiplier ${o.widthMultiplier} is not valid for ${name}: only ${accepting} take a width multiplier`);
+    throw new RangeError(
+      `widthMultiplier ${o.widthMultiplier} is not valid for ${name}: only ${accepting} take a width multiplier`,
+    );
   }
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new RangeError(`seed ${o.seed} is not valid: expected an integer in [0, 4294967295]`);
@@ -181,7 +203,9 @@ export async function writeZooModelEntry(
 
 function checkEntryOptions(modelName: string, instanceCount: number | undefined): void {
   if (!/^[A-Za-z0-9_.-]+$/.test(modelName) || modelName === '.' || modelName === '..') {
-    throw new RangeError(`modelName "${modelName}" is not valid: expected letters, digits, '_', '-' or '.' (a folder name)`);
+    throw new RangeError(
+      `modelName "${modelName}" is not valid: expected letters, digits, '_', '-' or '.' (a folder name)`,
+    );
   }
   if (instanceCount !== undefined && (!Number.isInteger(instanceCount) || instanceCount < 1)) {
     throw new RangeError(`instanceCount ${instanceCount} is not valid: expected an integer >= 1`);

@@ -16,9 +16,19 @@ const CLASSES = 1000;
 
 /** Depthwise-separable blocks of MobileNet V1: [output channels, stride]. */
 const V1_BLOCKS: readonly (readonly [number, number])[] = [
-  [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
-  [512, 1], [512, 1], [512, 1], [512, 1], [512, 1],
-  [1024, 2], [1024, 1],
+  [64, 1],
+  [128, 2],
+  [128, 1],
+  [256, 2],
+  [256, 1],
+  [512, 2],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [1024, 2],
+  [1024, 1],
 ];
 
 export function buildMobileNetV1(o: MobileNetOptions): GraphBuilder {
@@ -52,8 +62,13 @@ export function makeDivisible(v: number, divisor = 8): number {
 
 /** Inverted residual stages of MobileNet V2: [expansion t, output channels c, repeats n, first stride s]. */
 const V2_STAGES: readonly (readonly [number, number, number, number])[] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2],
-  [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 export function buildMobileNetV2(o: MobileNetOptions): GraphBuilder {
@@ -76,8 +91,12 @@ export function buildMobileNetV2(o: MobileNetOptions): GraphBuilder {
       y = convBnRelu6(y, `${name}.dw`, y.channels, 3, stride, y.channels);
       // Linear bottleneck: no activation. A residual branch starts damped so depth does not blow up the scale.
       const residual = stride === 1 && x.channels === out;
-      y = g.batchNorm(g.conv(y, `${name}.project.conv`, { out, kernel: 1, gain: 1 }), `${name}.project.bn`, 1e-5,
-        residual ? 0.5 : 1);
+      y = g.batchNorm(
+        g.conv(y, `${name}.project.conv`, { out, kernel: 1, gain: 1 }),
+        `${name}.project.bn`,
+        1e-5,
+        residual ? 0.5 : 1,
+      );
       x = residual ? g.add(x, y, `${name}.add`) : y;
     }
   }

@@ -15,9 +15,17 @@ const CLASSES = 1000;
 
 /** Fire modules in order: [squeeze, expand1x1, expand3x3]; 'pool' marks a 3x3/2 ceil-mode max pool. */
 const FEATURES: readonly (readonly [number, number, number] | 'pool')[] = [
-  'pool', [16, 64, 64], [16, 64, 64],
-  'pool', [32, 128, 128], [32, 128, 128],
-  'pool', [48, 192, 192], [48, 192, 192], [64, 256, 256], [64, 256, 256],
+  'pool',
+  [16, 64, 64],
+  [16, 64, 64],
+  'pool',
+  [32, 128, 128],
+  [32, 128, 128],
+  'pool',
+  [48, 192, 192],
+  [48, 192, 192],
+  [64, 256, 256],
+  [64, 256, 256],
 ];
 
 export function buildSqueezeNet11(o: SqueezeNetOptions): GraphBuilder {

@@ -3,16 +3,22 @@ import assert from 'node:assert/strict';
 import { runtimeDefaults, withInstances } from '../../src/bench/config-overrides.js';
 
 const config = {
-  name: 'm', max_batch_size: 8,
+  name: 'm',
+  max_batch_size: 8,
   instance_group: [{ count: 3, kind: 'KIND_CPU', host: 'process' }, { count: 1 }],
   parameters: { source: { string_value: 'zoo' }, enable_spinning: { string_value: '0' } },
 };
 
 test('the baseline config is one instance with one thread per core and spinning on, the rest kept', () => {
   assert.deepEqual(runtimeDefaults(config, 4), {
-    name: 'm', max_batch_size: 8,
+    name: 'm',
+    max_batch_size: 8,
     instance_group: [{ count: 1, kind: 'KIND_CPU', host: 'process' }],
-    parameters: { source: { string_value: 'zoo' }, enable_spinning: { string_value: '1' }, intra_op_thread_count: { string_value: '4' } },
+    parameters: {
+      source: { string_value: 'zoo' },
+      enable_spinning: { string_value: '1' },
+      intra_op_thread_count: { string_value: '4' },
+    },
   });
 });
 

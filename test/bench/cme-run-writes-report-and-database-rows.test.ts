@@ -20,27 +20,50 @@ test('cme on the real classifier with short windows writes the report files and 
     // The experiment: a baseline and levels 1 and 2, each between two slices of the plain
     // session (A/B), all measured without errors.
     const rows = run.result.rows;
-    assert.deepEqual(rows.map((r) => [r.phase, r.level]), [['plain', 1], ['baseline', 1], ['plain', 1], ['cme', 1], ['plain', 1], ['cme', 2], ['plain', 1]]);
-    assert.ok(rows.every((r) => r.model === TEXT_ORIENTATION && r.throughput > 0 && r.errors === 0 && r.latencyP99Ms >= r.latencyP50Ms));
+    assert.deepEqual(
+      rows.map((r) => [r.phase, r.level]),
+      [
+        ['plain', 1],
+        ['baseline', 1],
+        ['plain', 1],
+        ['cme', 1],
+        ['plain', 1],
+        ['cme', 2],
+        ['plain', 1],
+      ],
+    );
+    assert.ok(
+      rows.every(
+        (r) => r.model === TEXT_ORIENTATION && r.throughput > 0 && r.errors === 0 && r.latencyP99Ms >= r.latencyP50Ms,
+      ),
+    );
     assert.match(rows[0].setup, /^plain onnxruntime-node session \(default options, awaited in a loop, own process\)/);
     assert.match(rows[1].setup, /^1 x \d+ threads?, spinning/);
     assert.match(rows[5].setup, /^2 x 1 thread/);
     const [s] = run.result.summary;
     assert.equal(s.model, TEXT_ORIENTATION);
     assert.ok(s.speedup > 0 && [1, 2].includes(s.bestLevel));
-    assert.ok(s.perInstanceMB > 0 && s.maxLevel >= 2, `memory per instance ${s.perInstanceMB} MB, max level ${s.maxLevel}`);
+    assert.ok(
+      s.perInstanceMB > 0 && s.maxLevel >= 2,
+      `memory per instance ${s.perInstanceMB} MB, max level ${s.maxLevel}`,
+    );
     assert.equal(s.note, 'reached the highest level to try (2)');
     // Against the plain session: its median over the 4 slices, the best level over the slices around it.
     assert.equal(s.plain?.slices, 4);
     const best = rows.find((r) => r.phase === 'cme' && r.level === s.bestLevel)!;
     const i = rows.indexOf(best);
-    assert.ok(Math.abs(s.bestVsPlain! - best.throughput / ((rows[i - 1].throughput + rows[i + 1].throughput) / 2)) < 1e-9);
-    assert.ok(Math.abs(s.baselineVsPlain! - rows[1].throughput / ((rows[0].throughput + rows[2].throughput) / 2)) < 1e-9);
+    assert.ok(
+      Math.abs(s.bestVsPlain! - best.throughput / ((rows[i - 1].throughput + rows[i + 1].throughput) / 2)) < 1e-9,
+    );
+    assert.ok(
+      Math.abs(s.baselineVsPlain! - rows[1].throughput / ((rows[0].throughput + rows[2].throughput) / 2)) < 1e-9,
+    );
     assert.ok(run.result.notes.some((n) => /"vs plain": against the plain onnxruntime-node session/.test(n)));
 
     // The report folder.
     const files = await readdir(out);
-    for (const f of [...REPORT_FILES, 'throughput.svg', 'speedup.svg', 'latency.svg', 'cpu.svg', 'memory.svg']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+    for (const f of [...REPORT_FILES, 'throughput.svg', 'speedup.svg', 'latency.svg', 'cpu.svg', 'memory.svg'])
+      assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
     const json = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
     assert.equal(json.runId, run.runId);
     assert.equal(json.rows.length, 7);
@@ -49,8 +72,16 @@ test('cme on the real classifier with short windows writes the report files and 
     assert.equal(csv.length, 8);
     assert.match(csv[0], /^phase,model,level,batchSize/);
     const md = await readFile(path.join(out, 'summary.md'), 'utf8');
-    assert.match(md, /\| model \| plain session inf\/s \| single-tenant inf\/s \| best inf\/s \| best level \| vs plain \| vs single-tenant \(papers\) \|/);
-    assert.match(md, new RegExp(`\\| ${TEXT_ORIENTATION} \\| [\\d.]+ \\([\\d.]+-[\\d.]+, 4 slices\\) \\| [\\d.]+ \\| [\\d.]+ \\| [12] \\| [\\d.]+x \\| [\\d.]+x \\|`));
+    assert.match(
+      md,
+      /\| model \| plain session inf\/s \| single-tenant inf\/s \| best inf\/s \| best level \| vs plain \| vs single-tenant \(papers\) \|/,
+    );
+    assert.match(
+      md,
+      new RegExp(
+        `\\| ${TEXT_ORIENTATION} \\| [\\d.]+ \\([\\d.]+-[\\d.]+, 4 slices\\) \\| [\\d.]+ \\| [\\d.]+ \\| [12] \\| [\\d.]+x \\| [\\d.]+x \\|`,
+      ),
+    );
     const throughputSvg = await readFile(path.join(out, 'throughput.svg'), 'utf8');
     assert.match(throughputSvg, /^<svg[^>]*>.*baseline/s);
     assert.match(throughputSvg, /plain session/);

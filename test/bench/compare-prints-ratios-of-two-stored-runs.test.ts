@@ -7,21 +7,77 @@ import { registerBenchCommand } from '../../src/cli/bench.js';
 import { removeDir, tempDir } from '../fixtures/repo.js';
 
 const row = (level: number, throughput: number, p99: number): ResultRow => ({
-  phase: 'cme', model: 'm', level, batchSize: 1, load: 'concurrency 2', setup: '', throughput, requestRate: throughput,
-  latencyAvgMs: 1, latencyP50Ms: 1, latencyP90Ms: 1, latencyP95Ms: 1, latencyP99Ms: p99, errors: 0, stable: true, windows: 3,
-  queueUs: NaN, computeInferUs: 100, computeOtherUs: 10, cpuProcessPct: 50, cpuSystemPct: 60, loadedBytes: 1e8, peakBytes: 1.2e8,
+  phase: 'cme',
+  model: 'm',
+  level,
+  batchSize: 1,
+  load: 'concurrency 2',
+  setup: '',
+  throughput,
+  requestRate: throughput,
+  latencyAvgMs: 1,
+  latencyP50Ms: 1,
+  latencyP90Ms: 1,
+  latencyP95Ms: 1,
+  latencyP99Ms: p99,
+  errors: 0,
+  stable: true,
+  windows: 3,
+  queueUs: NaN,
+  computeInferUs: 100,
+  computeOtherUs: 10,
+  cpuProcessPct: 50,
+  cpuSystemPct: 60,
+  loadedBytes: 1e8,
+  peakBytes: 1.2e8,
 });
 const result = (rows: ResultRow[], best: number): ExperimentResult => ({
-  experiment: 'cme', rows, notes: [], summaryTitle: 't',
-  summary: [{ model: 'm', baseline: 100, best, bestLevel: 2, speedup: best / 100, maxLevel: Infinity, perInstanceMB: 20, note: '' }],
+  experiment: 'cme',
+  rows,
+  notes: [],
+  summaryTitle: 't',
+  summary: [
+    {
+      model: 'm',
+      baseline: 100,
+      best,
+      bestLevel: 2,
+      speedup: best / 100,
+      maxLevel: Infinity,
+      perInstanceMB: 20,
+      note: '',
+    },
+  ],
 });
-const env = { hostname: 'h', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, memoryBytes: 1, node: 'v20', onnxruntime: '1.30.0', tenancy: '0.1.0', commit: null, target: 't', models: [] };
+const env = {
+  hostname: 'h',
+  platform: 'linux',
+  arch: 'x64',
+  cpuModel: 'cpu',
+  cores: 2,
+  memoryBytes: 1,
+  node: 'v20',
+  onnxruntime: '1.30.0',
+  tenancy: '0.1.0',
+  commit: null,
+  target: 't',
+  models: [],
+};
 
 test('bench --compare prints B/A ratios setting by setting and for the summary, and NaN survives the database', async () => {
   const dir = await tempDir('tenancy-bench-compare-');
   const db = path.join(dir, 'bench.db');
   const h = new History(db);
-  const save = (r: ExperimentResult, at: string) => h.save({ experiment: 'cme', startedAt: new Date(at), finishedAt: new Date(at), environment: env, settings: {}, result: r, reportDir: null });
+  const save = (r: ExperimentResult, at: string) =>
+    h.save({
+      experiment: 'cme',
+      startedAt: new Date(at),
+      finishedAt: new Date(at),
+      environment: env,
+      settings: {},
+      result: r,
+      reportDir: null,
+    });
   const a = save(result([row(1, 100, 10), row(2, 150, 12)], 150), '2025-01-01T00:00:00Z');
   const b = save(result([row(1, 110, 10), row(2, 300, 6), row(3, 310, 7)], 310), '2025-01-02T00:00:00Z');
   assert.ok(Number.isNaN(h.load(a).rows[0].queueUs));
@@ -30,7 +86,10 @@ test('bench --compare prints B/A ratios setting by setting and for the summary, 
 
   const printed: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => (printed.push(s), true)) as typeof process.stdout.write;
+  process.stdout.write = ((s: string) => {
+    printed.push(s);
+    return true;
+  }) as typeof process.stdout.write;
   try {
     const program = new Command().exitOverride();
     registerBenchCommand(program);

@@ -13,13 +13,22 @@ export class FakeTarget implements Target {
   private success = 0;
   private queueNs = 0;
 
-  constructor(private readonly latencyMs: number, private readonly capacity = Infinity) {}
+  constructor(
+    private readonly latencyMs: number,
+    private readonly capacity = Infinity,
+  ) {}
 
-  async models() { return ['fake']; }
-  async config() { return { name: 'fake', max_batch_size: 8 }; }
+  async models() {
+    return ['fake'];
+  }
+  async config() {
+    return { name: 'fake', max_batch_size: 8 };
+  }
   async load() {}
   async unload() {}
-  async metadata(): Promise<TargetModel> { return { name: 'fake', maxBatchSize: 8, inputs: [{ name: 'x', datatype: 'FP32', dims: [4] }] }; }
+  async metadata(): Promise<TargetModel> {
+    return { name: 'fake', maxBatchSize: 8, inputs: [{ name: 'x', datatype: 'FP32', dims: [4] }] };
+  }
 
   async infer(): Promise<void> {
     this.sent.push(performance.now());
@@ -39,15 +48,34 @@ export class FakeTarget implements Target {
   async statistics(): Promise<ModelStatistics> {
     const d = (ns: number) => ({ count: this.success, ns });
     return {
-      name: 'fake', version: '1', last_inference: 0, inference_count: this.success, execution_count: this.success,
-      inference_stats: { success: d(0), fail: { count: 0, ns: 0 }, queue: d(this.queueNs), compute_input: d(0), compute_infer: d(this.success * this.latencyMs * 1e6), compute_output: d(0) },
+      name: 'fake',
+      version: '1',
+      last_inference: 0,
+      inference_count: this.success,
+      execution_count: this.success,
+      inference_stats: {
+        success: d(0),
+        fail: { count: 0, ns: 0 },
+        queue: d(this.queueNs),
+        compute_input: d(0),
+        compute_infer: d(this.success * this.latencyMs * 1e6),
+        compute_output: d(0),
+      },
       batch_stats: [],
     };
   }
 
-  async instances() { return []; }
-  async memory() { return { processRssBytes: 100 * 2 ** 20, outsideBytes: 0 }; }
-  async modelFile() { return null; }
-  cores() { return 2; }
+  async instances() {
+    return [];
+  }
+  async memory() {
+    return { processRssBytes: 100 * 2 ** 20, outsideBytes: 0 };
+  }
+  async modelFile() {
+    return null;
+  }
+  cores() {
+    return 2;
+  }
   async close() {}
 }

@@ -8,7 +8,10 @@ test('a steady target is measured stable in 3 windows, with throughput, latency,
   const inputs = await createInputSource(await target.metadata(), { kind: 'random' }, 2);
   const figures: number[] = [];
   const m = await measure(target, [{ model: 'fake', load: { mode: 'concurrency', concurrency: 4 }, inputs }], {
-    windowMs: 200, warmupMs: 50, stability: { threshold: 0.25, count: 3, maxWindows: 6 }, onWindow: (i) => figures.push(i),
+    windowMs: 200,
+    warmupMs: 50,
+    stability: { threshold: 0.25, count: 3, maxWindows: 6 },
+    onWindow: (i) => figures.push(i),
   });
   const s = m.streams[0];
   assert.equal(m.stable, true);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median, percentileOfSorted, summarizeLatencies } from '../../src/bench/stats.js';
+import { median, percentileOfSorted, summarizeLatencies } from '../../src/bench/latency-summary.js';
 
 test('percentiles are nearest-rank values that some request really had', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
@@ -17,7 +17,8 @@ test('percentiles are nearest-rank values that some request really had', () => {
     [[1, 2, 3, 4], 99, 4],
     [[10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 95, 100],
   ];
-  for (const [values, p, expected] of table) assert.equal(percentileOfSorted(values, p), expected, `p${p} of ${values.length} values`);
+  for (const [values, p, expected] of table)
+    assert.equal(percentileOfSorted(values, p), expected, `p${p} of ${values.length} values`);
 });
 
 test('a summary gives avg, min, max and p50/p90/p95/p99 of unsorted latencies', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arrivalTimes } from '../../src/bench/arrivals.js';
-import { mean } from '../../src/bench/stats.js';
+import { mean } from '../../src/bench/latency-summary.js';
 
 function take(n: number, gen: Generator<number>): number[] {
   const out: number[] = [];
@@ -38,7 +38,13 @@ test('Poisson arrival counts per interval have variance equal to their mean (ind
 
 test('constant arrivals are evenly spaced, the same seed replays the same Poisson times, bad rates are refused', () => {
   assert.deepEqual(take(4, arrivalTimes({ rate: 4, distribution: 'constant' })), [0, 250, 500, 750]);
-  assert.deepEqual(take(5, arrivalTimes({ rate: 50, distribution: 'poisson', seed: 9 })), take(5, arrivalTimes({ rate: 50, distribution: 'poisson', seed: 9 })));
-  assert.throws(() => take(1, arrivalTimes({ rate: 0, distribution: 'constant' })), /request rate must be a number > 0 \(requests\/s\), got 0/);
+  assert.deepEqual(
+    take(5, arrivalTimes({ rate: 50, distribution: 'poisson', seed: 9 })),
+    take(5, arrivalTimes({ rate: 50, distribution: 'poisson', seed: 9 })),
+  );
+  assert.throws(
+    () => take(1, arrivalTimes({ rate: 0, distribution: 'constant' })),
+    /request rate must be a number > 0 \(requests\/s\), got 0/,
+  );
   assert.throws(() => take(1, arrivalTimes({ rate: 1, distribution: 'gamma' as 'poisson' })), /got "gamma"/);
 });

@@ -25,7 +25,16 @@ test('measuring stops when stable, or after 10 windows marked unstable', () => {
 });
 
 test('a bad stability rule is refused naming the value', () => {
-  assert.throws(() => checkStabilityRule({ threshold: -1, count: 3, maxWindows: 10 }), /threshold must be >= 0.*got -1/);
-  assert.throws(() => checkStabilityRule({ threshold: 0.1, count: 0, maxWindows: 10 }), /window count must be an integer >= 1, got 0/);
-  assert.throws(() => checkStabilityRule({ threshold: 0.1, count: 3, maxWindows: 2 }), /maximum windows must be .* got 2/);
+  assert.throws(
+    () => checkStabilityRule({ threshold: -1, count: 3, maxWindows: 10 }),
+    /threshold must be >= 0.*got -1/,
+  );
+  assert.throws(
+    () => checkStabilityRule({ threshold: 0.1, count: 0, maxWindows: 10 }),
+    /window count must be an integer >= 1, got 0/,
+  );
+  assert.throws(
+    () => checkStabilityRule({ threshold: 0.1, count: 3, maxWindows: 2 }),
+    /maximum windows must be .* got 2/,
+  );
 });

@@ -11,7 +11,12 @@ test('a server over HTTP, gRPC and a gRPC stream is measured through the client,
   const repo = await classifierRepo();
   const engine = new Engine({ repository: repo });
   await engine.loadAll();
-  const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: null, modelControlMode: 'explicit' });
+  const servers = await startServers(engine, {
+    httpPort: 0,
+    grpcPort: 0,
+    metricsPort: null,
+    modelControlMode: 'explicit',
+  });
   const targets = [
     new UrlTarget({ url: `http://127.0.0.1:${servers.httpPort}`, protocol: 'http' }),
     new UrlTarget({ url: `127.0.0.1:${servers.grpcPort}`, protocol: 'grpc', repository: repo }),
@@ -27,13 +32,22 @@ test('a server over HTTP, gRPC and a gRPC stream is measured through the client,
       const meta = await target.metadata(TEXT_ORIENTATION);
       assert.deepEqual(meta.inputs, [{ name: 'x', datatype: 'FP32', dims: [3, 48, 192] }]);
       const inputs = await createInputSource(meta, { kind: 'random' }, 2);
-      const m = await measure(target, [{ model: TEXT_ORIENTATION, load: { mode: 'concurrency', concurrency: 4 }, inputs }], {
-        windowMs: 150, warmupMs: 100, stability: { threshold: 0.1, count: 3, maxWindows: 3 },
-      });
+      const m = await measure(
+        target,
+        [{ model: TEXT_ORIENTATION, load: { mode: 'concurrency', concurrency: 4 }, inputs }],
+        {
+          windowMs: 150,
+          warmupMs: 100,
+          stability: { threshold: 0.1, count: 3, maxWindows: 3 },
+        },
+      );
       const s = m.streams[0];
       assert.equal(s.errors, 0, `${target.description}: ${s.firstError}`);
       assert.ok(s.throughput > 0 && s.latencyMs.p50 > 0);
-      assert.ok(s.server && s.server.requests > 0 && s.server.computeInferUs > 0, `${target.kind}: server split ${JSON.stringify(s.server)}`);
+      assert.ok(
+        s.server && s.server.requests > 0 && s.server.computeInferUs > 0,
+        `${target.kind}: server split ${JSON.stringify(s.server)}`,
+      );
       assert.equal(m.memory, null, 'a remote server does not tell its memory');
     }
   } finally {
@@ -45,5 +59,8 @@ test('a server over HTTP, gRPC and a gRPC stream is measured through the client,
 });
 
 test('streaming is refused for an HTTP target, by name', () => {
-  assert.throws(() => new UrlTarget({ url: 'http://127.0.0.1:1', protocol: 'http', streaming: true }), /streaming is gRPC's \(ModelStreamInfer\): the http target http:\/\/127.0.0.1:1 cannot stream/);
+  assert.throws(
+    () => new UrlTarget({ url: 'http://127.0.0.1:1', protocol: 'http', streaming: true }),
+    /streaming is gRPC's \(ModelStreamInfer\): the http target http:\/\/127.0.0.1:1 cannot stream/,
+  );
 });

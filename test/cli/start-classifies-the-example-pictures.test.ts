@@ -9,7 +9,17 @@ const run = promisify(execFile);
 test('tenancy start classifies the shipped pictures after its self-check: 0 and 180', async () => {
   const repo = await classifierRepo();
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--repo', repo, '--no-serve', '--check-seconds', '0.1']);
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'start',
+      '--repo',
+      repo,
+      '--no-serve',
+      '--check-seconds',
+      '0.1',
+    ]);
     assert.match(stdout, /self-check/);
     assert.match(stdout, /text-0\.png\s+0\s+(0\.9\d+|1\.0+)\s/);
     assert.match(stdout, /text-180\.png\s+180\s+(0\.9\d+|1\.0+)\s/);

@@ -36,16 +36,61 @@ function rejectsWith(code: string, pattern: RegExp) {
 
 const x = classifierInput(1);
 const cases: [string, () => Promise<unknown>, string, RegExp][] = [
-  ['an unknown input name', () => engine.infer(TEXT_ORIENTATION, { image: x }), 'INVALID_ARG', /unexpected input "image" .*expected: x/],
+  [
+    'an unknown input name',
+    () => engine.infer(TEXT_ORIENTATION, { image: x }),
+    'INVALID_ARG',
+    /unexpected input "image" .*expected: x/,
+  ],
   ['a missing input', () => engine.infer(TEXT_ORIENTATION, {}), 'INVALID_ARG', /expects input "x"/],
-  ['a wrong datatype', () => engine.infer(TEXT_ORIENTATION, { x: { ...x, datatype: 'FP64', data: new Float64Array(x.data.length) } }), 'INVALID_ARG', /datatype FP64, expected FP32/],
-  ['a wrong shape', () => engine.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 100] } }), 'INVALID_ARG', /shape \[1, 3, 48, 100\], expected \[-1 \(batch\), 3, 48, 192\]/],
-  ['a batch over max_batch_size', () => engine.infer(TEXT_ORIENTATION, { x: classifierInput(65) }), 'INVALID_ARG', /batch size 65, expected 1 to 64/],
-  ['data shorter than the shape', () => engine.infer(TEXT_ORIENTATION, { x: { ...x, data: new Float32Array(10) } }), 'INVALID_ARG', /has 10 elements, but shape \[1, 3, 48, 192\] needs 27648/],
-  ['data of the wrong array type', () => engine.infer(TEXT_ORIENTATION, { x: { ...x, data: new Int32Array(x.data.length) } }), 'INVALID_ARG', /does not hold FP32 values \(got Int32Array\)/],
-  ['an unknown output', () => engine.infer(TEXT_ORIENTATION, { x }, { outputs: ['probs'] }), 'INVALID_ARG', /no output "probs"/],
-  ['an unknown model', () => engine.infer('resnet1000', { x }), 'NOT_FOUND', /unknown model "resnet1000" \(known: other_model, text_orientation\)/],
-  ['an unknown version', () => engine.infer(TEXT_ORIENTATION, { x }, { version: 7 }), 'NOT_FOUND', /no loaded version 7 \(loaded: 1\)/],
+  [
+    'a wrong datatype',
+    () => engine.infer(TEXT_ORIENTATION, { x: { ...x, datatype: 'FP64', data: new Float64Array(x.data.length) } }),
+    'INVALID_ARG',
+    /datatype FP64, expected FP32/,
+  ],
+  [
+    'a wrong shape',
+    () => engine.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 100] } }),
+    'INVALID_ARG',
+    /shape \[1, 3, 48, 100\], expected \[-1 \(batch\), 3, 48, 192\]/,
+  ],
+  [
+    'a batch over max_batch_size',
+    () => engine.infer(TEXT_ORIENTATION, { x: classifierInput(65) }),
+    'INVALID_ARG',
+    /batch size 65, expected 1 to 64/,
+  ],
+  [
+    'data shorter than the shape',
+    () => engine.infer(TEXT_ORIENTATION, { x: { ...x, data: new Float32Array(10) } }),
+    'INVALID_ARG',
+    /has 10 elements, but shape \[1, 3, 48, 192\] needs 27648/,
+  ],
+  [
+    'data of the wrong array type',
+    () => engine.infer(TEXT_ORIENTATION, { x: { ...x, data: new Int32Array(x.data.length) } }),
+    'INVALID_ARG',
+    /does not hold FP32 values \(got Int32Array\)/,
+  ],
+  [
+    'an unknown output',
+    () => engine.infer(TEXT_ORIENTATION, { x }, { outputs: ['probs'] }),
+    'INVALID_ARG',
+    /no output "probs"/,
+  ],
+  [
+    'an unknown model',
+    () => engine.infer('resnet1000', { x }),
+    'NOT_FOUND',
+    /unknown model "resnet1000" \(known: other_model, text_orientation\)/,
+  ],
+  [
+    'an unknown version',
+    () => engine.infer(TEXT_ORIENTATION, { x }, { version: 7 }),
+    'NOT_FOUND',
+    /no loaded version 7 \(loaded: 1\)/,
+  ],
 ];
 
 for (const [what, call, code, pattern] of cases) {
@@ -62,7 +107,9 @@ test('a full queue refuses with QUEUE_FULL naming the limit; accepted requests s
   const calls = Array.from({ length: 6 }, () => engine.infer(TEXT_ORIENTATION, { x: big }));
   const results = await Promise.allSettled(calls);
   const ok = results.filter((r) => r.status === 'fulfilled').length;
-  const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as TenancyError);
+  const refused = results
+    .filter((r) => r.status === 'rejected')
+    .map((r) => (r as PromiseRejectedResult).reason as TenancyError);
   assert.equal(ok, 4);
   assert.equal(refused.length, 2);
   for (const e of refused) rejectsWith('QUEUE_FULL', /queue is full: 2 requests waiting \(max_queue_size 2\)/)(e);

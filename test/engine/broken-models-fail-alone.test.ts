@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/index.js';
-import { classifierRepo, classifierInput, cloneModel, removeDir, writeRaw, patchConfig, TEXT_ORIENTATION } from '../fixtures/repo.js';
+import {
+  classifierRepo,
+  classifierInput,
+  cloneModel,
+  removeDir,
+  writeRaw,
+  patchConfig,
+  TEXT_ORIENTATION,
+} from '../fixtures/repo.js';
 
 test('a corrupt ONNX file, a bad config and a missing version fail their model alone, with the reason', async () => {
   const repo = await classifierRepo();
@@ -20,10 +28,19 @@ test('a corrupt ONNX file, a bad config and a missing version fail their model a
     assert.equal(index.corrupt.state, 'UNAVAILABLE');
     assert.match(index.corrupt.reason, /corrupt\/1\/model\.onnx is not a valid ONNX model/);
     assert.equal(index.bad_config.state, 'UNAVAILABLE');
-    assert.match(index.bad_config.reason, /bad_config\/config\.json: field "instance_group\[0\]\.count" must be an integer from 1 to 256, got -1/);
-    assert.match(index.no_versions.reason, /no version folder with model\.onnx \(expected no_versions\/1\/model\.onnx\)/);
+    assert.match(
+      index.bad_config.reason,
+      /bad_config\/config\.json: field "instance_group\[0\]\.count" must be an integer from 1 to 256, got -1/,
+    );
+    assert.match(
+      index.no_versions.reason,
+      /no version folder with model\.onnx \(expected no_versions\/1\/model\.onnx\)/,
+    );
     assert.match(index.not_json.reason, /not_json\/config\.json: not valid JSON/);
-    await assert.rejects(engine.infer('corrupt', { x: classifierInput() }), /model "corrupt" is not ready: it is unavailable \(.*not a valid ONNX model/);
+    await assert.rejects(
+      engine.infer('corrupt', { x: classifierInput() }),
+      /model "corrupt" is not ready: it is unavailable \(.*not a valid ONNX model/,
+    );
     const r = await engine.infer(TEXT_ORIENTATION, { x: classifierInput() });
     assert.equal(r.outputs['softmax_0.tmp_0'].data.length, 2);
   } finally {

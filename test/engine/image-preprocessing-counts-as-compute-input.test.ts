@@ -14,7 +14,10 @@ test('an image request reports its preprocessing in timing and in the statistics
     const after = stats();
     assert.deepEqual(r.outputs['softmax_0.tmp_0'].shape, [2, 1 + 1]);
     // Decoding two PNGs costs far more than handing a ready tensor to the instance.
-    assert.ok(r.timing.computeInputMs > tensor.timing.computeInputMs + 0.2, `${r.timing.computeInputMs} vs ${tensor.timing.computeInputMs}`);
+    assert.ok(
+      r.timing.computeInputMs > tensor.timing.computeInputMs + 0.2,
+      `${r.timing.computeInputMs} vs ${tensor.timing.computeInputMs}`,
+    );
     const ms = (d: { ns: number }, b: { ns: number }) => (d.ns - b.ns) / 1e6;
     assert.ok(Math.abs(ms(after.compute_input, before.compute_input) - r.timing.computeInputMs) < 0.01);
     assert.ok(Math.abs(ms(after.success, before.success) - r.timing.totalMs) < 0.01);

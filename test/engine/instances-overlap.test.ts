@@ -10,7 +10,11 @@ test('two instances of one model run at the same time, by their own timestamps',
     await engine.loadAll();
     const model = engine.model(TEXT_ORIENTATION);
     assert.equal(model.instances.length, 2);
-    assert.deepEqual(model.instances.map((i) => i.threads), [1, 1], 'thread budget: 2 cores over 2 instances');
+    assert.deepEqual(
+      model.instances.map((i) => i.threads),
+      [1, 1],
+      'thread budget: 2 cores over 2 instances',
+    );
     const x = classifierInput(16);
     // Several rounds of two concurrent requests; each pair must land on both instances and overlap.
     let overlapped = 0;

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Engine, LiveTuner, PlacementManager, TuningMemory, type ModelTuning, type TunerOptions } from '../../src/engine/index.js';
+import {
+  Engine,
+  LiveTuner,
+  PlacementManager,
+  TuningMemory,
+  type ModelTuning,
+  type TunerOptions,
+} from '../../src/engine/index.js';
 import { TuningStore } from '../../src/placement/tuning-store.js';
 import type { Tensor } from '../../src/tensor.js';
 import { classifierInput, classifierRepo, removeDir, tempDir, TEXT_ORIENTATION as M } from '../fixtures/repo.js';
@@ -18,10 +25,19 @@ function load(engine: Engine, input: () => Tensor, clients = 8) {
   const failures: string[] = [];
   const loops = Array.from({ length: clients }, async () => {
     while (!stop) {
-      await engine.infer(M, { x: input() }).then(() => ok++, (err: Error) => failures.push(err.message));
+      await engine.infer(M, { x: input() }).then(
+        () => ok++,
+        (err: Error) => failures.push(err.message),
+      );
     }
   });
-  return { stop: async () => ((stop = true), await Promise.all(loops), { ok, failures }) };
+  return {
+    stop: async () => {
+      stop = true;
+      await Promise.all(loops);
+      return { ok, failures };
+    },
+  };
 }
 
 async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
@@ -57,7 +73,11 @@ test('a bare config is tuned under live load with no request lost, stored, and t
       assert.equal(stateOf(tuner).throughput, null);
       tuner.start();
       const run = load(engine, () => classifierInput(1));
-      await until('tuned', () => stateOf(tuner).state === 'tuned').catch(async (err) => (await run.stop(), await engine.close(), Promise.reject(err)));
+      await until('tuned', () => stateOf(tuner).state === 'tuned').catch(async (err) => {
+        await run.stop();
+        await engine.close();
+        throw err;
+      });
       const { ok, failures } = await run.stop();
       await tuner.stop();
       const tuned = stateOf(tuner);
@@ -71,7 +91,7 @@ test('a bare config is tuned under live load with no request lost, stored, and t
       assert.equal(view.mode, 'tune');
       assert.equal(view.models[0].tuning?.state, 'tuned');
       const served = engine.model(M);
-      assert.notEqual(served.defaults, null, 'still the engine\'s choice');
+      assert.notEqual(served.defaults, null, "still the engine's choice");
       const [row] = memory.store.list();
       assert.equal(memory.store.list().length, 1);
       assert.equal(row.shapes, tuned.shapes);
@@ -86,7 +106,10 @@ test('a bare config is tuned under live load with no request lost, stored, and t
         const m = again.model(M);
         assert.equal(m.defaults?.source, 'stored');
         assert.equal(m.instances.length, row.point.instances);
-        assert.deepEqual(m.instances.map((i) => i.threads), Array(row.point.instances).fill(row.point.threads));
+        assert.deepEqual(
+          m.instances.map((i) => i.threads),
+          Array(row.point.instances).fill(row.point.threads),
+        );
         assert.equal(m.config.dynamic_batching?.preferred_batch_size.at(-1), row.point.batch);
         assert.equal(m.config.dynamic_batching?.max_queue_delay_microseconds, row.point.delayUs);
         assert.match(m.defaults!.reasons[0], /tuned under live load at/);
@@ -103,7 +126,10 @@ test('a bare config is tuned under live load with no request lost, stored, and t
 });
 
 test('a config that states instances and batching is never tuned; a placement set during tuning ends it and stands', async () => {
-  const fixed = await classifierRepo({ instance_group: [{ count: 1, kind: 'KIND_CPU' }], dynamic_batching: { max_queue_delay_microseconds: 0 } });
+  const fixed = await classifierRepo({
+    instance_group: [{ count: 1, kind: 'KIND_CPU' }],
+    dynamic_batching: { max_queue_delay_microseconds: 0 },
+  });
   const bare = await classifierRepo(BARE);
   const engines = [new Engine({ repository: fixed, cores: 2 }), new Engine({ repository: bare, cores: 2 })];
   let stopLoads = async (): Promise<{ failures: string[] }[]> => [];
@@ -120,17 +146,37 @@ test('a config that states instances and batching is never tuned; a placement se
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(stateOf(a).state, 'fixed');
     assert.equal(engines[0].model(M).instances.length, 1, 'the stated count of 1 stays 1 under load');
-    assert.deepEqual(engines[0].model(M).config.dynamic_batching?.preferred_batch_size, [], 'stated batching untouched');
+    assert.deepEqual(
+      engines[0].model(M).config.dynamic_batching?.preferred_batch_size,
+      [],
+      'stated batching untouched',
+    );
     // The user places the bare model while the tuner is busy with it.
-    await new PlacementManager(engines[1]).set([{ model: M, device: 'cpu', instances: 1, threads: 2, batching: { maxBatchSize: 2, delayUs: 0 }, expectedThroughput: 0 }]);
+    await new PlacementManager(engines[1]).set([
+      {
+        model: M,
+        device: 'cpu',
+        instances: 1,
+        threads: 2,
+        batching: { maxBatchSize: 2, delayUs: 0 },
+        expectedThroughput: 0,
+      },
+    ]);
     await until('fixed', () => stateOf(b).state === 'fixed');
     assert.match(stateOf(b).why, /PUT \/v2\/placement/);
     await new Promise((r) => setTimeout(r, 1000));
     const results = await stopLoads();
     await Promise.all([a.stop(), b.stop()]);
-    assert.deepEqual(engines[1].model(M).instances.map((i) => i.threads), [2], 'the placement stands: the tuner did not undo it');
+    assert.deepEqual(
+      engines[1].model(M).instances.map((i) => i.threads),
+      [2],
+      'the placement stands: the tuner did not undo it',
+    );
     assert.deepEqual(engines[1].model(M).config.dynamic_batching?.preferred_batch_size, [2]);
-    assert.deepEqual(results.flatMap((r) => r.failures), []);
+    assert.deepEqual(
+      results.flatMap((r) => r.failures),
+      [],
+    );
   } finally {
     await stopLoads();
     await Promise.all(engines.map((e) => e.close()));
@@ -140,7 +186,11 @@ test('a config that states instances and batching is never tuned; a placement se
 });
 
 test('a model with dynamic dims is tuned at the shapes its requests carry, and stored under them', async () => {
-  const repo = await classifierRepo({ ...BARE, image_input: undefined, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, -1, -1] }] });
+  const repo = await classifierRepo({
+    ...BARE,
+    image_input: undefined,
+    input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, -1, -1] }],
+  });
   try {
     await withMemory(async (memory) => {
       const engine = new Engine({ repository: repo, cores: 2, storedTuning: memory.lookup });
@@ -150,17 +200,34 @@ test('a model with dynamic dims is tuned at the shapes its requests carry, and s
       tuner.start();
       const wide = classifierInput(1);
       const run = load(engine, () => wide);
-      await until('tuned', () => stateOf(tuner).state === 'tuned').catch(async (err) => (await run.stop(), await engine.close(), Promise.reject(err)));
+      await until('tuned', () => stateOf(tuner).state === 'tuned').catch(async (err) => {
+        await run.stop();
+        await engine.close();
+        throw err;
+      });
       await run.stop();
       assert.equal(stateOf(tuner).shapes, '{"x":[3,48,192]}');
-      assert.deepEqual(memory.store.list().map((r) => r.shapes), ['{"x":[3,48,192]}']);
+      assert.deepEqual(
+        memory.store.list().map((r) => r.shapes),
+        ['{"x":[3,48,192]}'],
+      );
       // Requests of another shape: not what it was tuned for, so it goes back to tuning under load.
       const narrow: Tensor = { datatype: 'FP32', shape: [1, 3, 48, 96], data: new Float32Array(3 * 48 * 96) };
       const other = load(engine, () => narrow);
-      await until('tuned at the new shapes', () => memory.store.list().length === 2).catch(async (err) => (await other.stop(), await engine.close(), Promise.reject(err)));
+      await until('tuned at the new shapes', () => memory.store.list().length === 2).catch(async (err) => {
+        await other.stop();
+        await engine.close();
+        throw err;
+      });
       await other.stop();
       await tuner.stop();
-      assert.deepEqual(memory.store.list().map((r) => r.shapes).sort(), ['{"x":[3,48,192]}', '{"x":[3,48,96]}']);
+      assert.deepEqual(
+        memory.store
+          .list()
+          .map((r) => r.shapes)
+          .sort(),
+        ['{"x":[3,48,192]}', '{"x":[3,48,96]}'],
+      );
       await engine.close();
       // serve --shape: the given size is the key before any request, so that tuning serves at once.
       const sized = new Engine({ repository: repo, cores: 2, storedTuning: memory.lookup, shapes: { x: [3, 48, 96] } });
@@ -178,15 +245,27 @@ test('a model with dynamic dims is tuned at the shapes its requests carry, and s
   }
 });
 
-test('a stored tuning is keyed by the model file\'s content and the shapes: a changed file is tuned again', () =>
+test("a stored tuning is keyed by the model file's content and the shapes: a changed file is tuned again", () =>
   withMemory(async (memory, dir) => {
     const file = path.join(dir, 'model.onnx');
     await writeFile(file, 'model bytes, version one');
     assert.equal(await memory.lookup('m', file, '{"x":[3]}'), null);
     const point = { instances: 3, threads: 1, batch: 8, delayUs: 500 };
-    await memory.remember('m', file, { shapes: '{"x":[3]}', point, throughput: 120, startThroughput: 100, trials: 5, tuningMs: 20_000, tunedAt: '2026-12-03T00:00:00.000Z' });
+    await memory.remember('m', file, {
+      shapes: '{"x":[3]}',
+      point,
+      throughput: 120,
+      startThroughput: 100,
+      trials: 5,
+      tuningMs: 20_000,
+      tunedAt: '2026-12-03T00:00:00.000Z',
+    });
     assert.deepEqual((await memory.lookup('m', file, '{"x":[3]}'))?.point, point);
-    assert.deepEqual((await memory.lookup('m', file, null))?.point, point, 'dims still dynamic: the newest tuning of the file');
+    assert.deepEqual(
+      (await memory.lookup('m', file, null))?.point,
+      point,
+      'dims still dynamic: the newest tuning of the file',
+    );
     assert.equal(await memory.lookup('m', file, '{"x":[4]}'), null, 'other input shapes: another key');
     await new Promise((r) => setTimeout(r, 20));
     await writeFile(file, 'model bytes, version two');

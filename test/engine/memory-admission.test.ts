@@ -23,7 +23,10 @@ test('instances that would not fit in the memory available are refused with the 
     const count = 256;
     const config = { ...engine.model(M).config, instance_group: [{ count, kind: 'KIND_CPU' }] };
     // In place, the refusal counts the instances to add (all but the one running).
-    await assert.rejects(engine.load(M, config), new RegExp(`\\d+ instances need about \\d+ MB \\(estimate: 1\\.5 x the model file \\+ 8 MB each\\), only \\d+ MB are available`));
+    await assert.rejects(
+      engine.load(M, config),
+      /\d+ instances need about \d+ MB \(estimate: 1\.5 x the model file \+ 8 MB each\), only \d+ MB are available/,
+    );
     assert.equal(engine.model(M).instances.length, 1, 'the running version stays');
     assert.equal((await engine.infer(M, { x: classifierInput(1) })).outputs['softmax_0.tmp_0'].shape[0], 1);
   } finally {

@@ -50,13 +50,22 @@ for (const name of [...ZOO_NAMES, TEXT_ORIENTATION]) {
     assert.equal(model.state, 'ready', `${name} loaded: ${model.reason}`);
     const spec = [...model.table.inputs.values()][0];
     const shape = [2, ...spec.dims];
-    const data = name === TEXT_ORIENTATION ? (classifierInput(2, 7).data as Float32Array) : seeded(shape.reduce((a, b) => a * b, 1), 42);
+    const data =
+      name === TEXT_ORIENTATION
+        ? (classifierInput(2, 7).data as Float32Array)
+        : seeded(
+            shape.reduce((a, b) => a * b, 1),
+            42,
+          );
     const viaEngine = await engine.infer(name, { [spec.name]: { datatype: 'FP32', shape, data } });
     const out = Object.values(viaEngine.outputs)[0];
-    const expected = await direct(path.join(repo, name, '1', 'model.onnx'), { [spec.name]: new ort.Tensor('float32', data, shape) });
+    const expected = await direct(path.join(repo, name, '1', 'model.onnx'), {
+      [spec.name]: new ort.Tensor('float32', data, shape),
+    });
     assert.equal(out.data.length, expected.length);
     let maxDiff = 0;
-    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs((out.data as Float32Array)[i] - expected[i]));
+    for (let i = 0; i < expected.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((out.data as Float32Array)[i] - expected[i]));
     assert.ok(maxDiff <= 1e-5, `max abs difference ${maxDiff}`);
     assert.ok(new Set(out.data as Float32Array).size > 1, 'outputs are not constant');
   });
@@ -70,7 +79,10 @@ test('statistics count requests, executions and inferences from the requests alo
   assert.equal(after.execution_count - before.execution_count, 1);
   assert.equal(after.inference_stats.success.count - before.inference_stats.success.count, 1);
   assert.ok(after.inference_stats.compute_infer.ns > before.inference_stats.compute_infer.ns);
-  assert.deepEqual(after.batch_stats.map((b) => b.batch_size), [2, 3]);
+  assert.deepEqual(
+    after.batch_stats.map((b) => b.batch_size),
+    [2, 3],
+  );
   const untouched = engine.stats('squeezenet1_1')[0];
   assert.equal(untouched.execution_count, 1, 'the two warm-up runs of each instance are not counted');
 });

@@ -5,7 +5,14 @@ import { cpuDevice, type Device } from '../../src/runtime/index.js';
 import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
 const sim = (latencyMs: Record<string, number>): Device => ({
-  id: 'sim:tpu', kind: 'sim', available: true, simulated: true, memoryBytes: 8 * 2 ** 20, maxConcurrent: 1, latencyMs, description: 'SIMULATED: test accelerator',
+  id: 'sim:tpu',
+  kind: 'sim',
+  available: true,
+  simulated: true,
+  memoryBytes: 8 * 2 ** 20,
+  maxConcurrent: 1,
+  latencyMs,
+  description: 'SIMULATED: test accelerator',
 });
 
 test('an instance on a simulated accelerator takes the table latency per row, returns the right shapes and spends no CPU', async () => {
@@ -37,10 +44,18 @@ test('a model without a latency on the simulated device fails to load with the r
   const engine = new Engine({ repository: repo, devices: [cpuDevice(), sim({ mobilenet_v2: 2.6 })] });
   try {
     await engine.loadAll();
-    assert.match(engine.index()[0].reason, /sim:tpu \(simulated\) has no latency for model "text_orientation" \(it has: mobilenet_v2\)/);
-    await assert.rejects(engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ device: 'gpu:3' }] }), /unknown device "gpu:3" \(devices: cpu, sim:tpu\)/);
-    await assert.rejects(engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ count: 2, device: 'sim:tpu' }] }),
-      /sim:tpu \(simulated\) runs at most 1 execution at once: it has 0 instances and 2 more were asked for/);
+    assert.match(
+      engine.index()[0].reason,
+      /sim:tpu \(simulated\) has no latency for model "text_orientation" \(it has: mobilenet_v2\)/,
+    );
+    await assert.rejects(
+      engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ device: 'gpu:3' }] }),
+      /unknown device "gpu:3" \(devices: cpu, sim:tpu\)/,
+    );
+    await assert.rejects(
+      engine.load(TEXT_ORIENTATION, { max_batch_size: 32, instance_group: [{ count: 2, device: 'sim:tpu' }] }),
+      /sim:tpu \(simulated\) runs at most 1 execution at once: it has 0 instances and 2 more were asked for/,
+    );
   } finally {
     await engine.close();
     await removeDir(repo);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, TenancyError } from '../../src/index.js';
+import { Engine, type TenancyError } from '../../src/index.js';
 import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
 test('unload lets running and queued requests finish, refuses new ones, then stops the instances', async () => {
@@ -20,8 +20,13 @@ test('unload lets running and queued requests finish, refuses new ones, then sto
     assert.equal(results.length, 4, 'every accepted request completed');
     await unloading;
     assert.deepEqual(model.instances, []);
-    assert.deepEqual(engine.index(), [{ name: TEXT_ORIENTATION, version: '', state: 'UNAVAILABLE', reason: 'unloaded' }]);
-    await assert.rejects(engine.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), /not ready: it is unavailable \(unloaded\)/);
+    assert.deepEqual(engine.index(), [
+      { name: TEXT_ORIENTATION, version: '', state: 'UNAVAILABLE', reason: 'unloaded' },
+    ]);
+    await assert.rejects(
+      engine.infer(TEXT_ORIENTATION, { x: classifierInput(1) }),
+      /not ready: it is unavailable \(unloaded\)/,
+    );
     // Loading it again serves again.
     await engine.load(TEXT_ORIENTATION);
     const r = await engine.infer(TEXT_ORIENTATION, { x: classifierInput(1) });

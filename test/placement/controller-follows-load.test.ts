@@ -10,12 +10,25 @@ const B = 'model_b';
 const MB = 2 ** 20;
 // Synthetic profiles (what the profiler would store): each instance adds 500 inf/s, 1 thread each.
 const profile = (model: string): ModelProfile => ({
-  model, device: 'cpu',
-  points: [1, 2].map((instances) => ({ instances, threads: 1, batching: null, throughput: 500 * instances, p99Ms: 5, memoryPerInstance: 20 * MB })),
+  model,
+  device: 'cpu',
+  points: [1, 2].map((instances) => ({
+    instances,
+    threads: 1,
+    batching: null,
+    throughput: 500 * instances,
+    p99Ms: 5,
+    memoryPerInstance: 20 * MB,
+  })),
 });
-const capacity: DeviceCapacity[] = [{ device: 'cpu', cores: 3, memoryBytes: 1024 * MB, maxInstances: Infinity, simulated: false }];
+const capacity: DeviceCapacity[] = [
+  { device: 'cpu', cores: 3, memoryBytes: 1024 * MB, maxInstances: Infinity, simulated: false },
+];
 
-const instancesOf = (engine: Engine, model: string) => currentPlacement(engine).filter((e) => e.model === model).reduce((n, e) => n + e.instances, 0);
+const instancesOf = (engine: Engine, model: string) =>
+  currentPlacement(engine)
+    .filter((e) => e.model === model)
+    .reduce((n, e) => n + e.instances, 0);
 
 test('when load shifts from model A to model B, instances follow within the window and no request fails or is lost', async () => {
   const repo = await classifierRepo();
@@ -30,10 +43,23 @@ test('when load shifts from model A to model B, instances follow within the wind
       current: () => currentPlacement(engine),
       apply: async (entries) => {
         await applyPlacement(engine, entries);
-        moves.push({ at: performance.now(), placement: entries.map((e) => `${e.model}:${e.instances}`).sort().join(' ') });
+        moves.push({
+          at: performance.now(),
+          placement: entries
+            .map((e) => `${e.model}:${e.instances}`)
+            .sort()
+            .join(' '),
+        });
       },
     },
-    { profiles: () => [profile(A), profile(B)], devices: () => capacity, windowMs: 600, intervalMs: 100, shareThreshold: 0.2, cooldownMs: 300 },
+    {
+      profiles: () => [profile(A), profile(B)],
+      devices: () => capacity,
+      windowMs: 600,
+      intervalMs: 100,
+      shareThreshold: 0.2,
+      cooldownMs: 300,
+    },
   );
   let sent = 0;
   let answered = 0;
@@ -45,11 +71,19 @@ test('when load shifts from model A to model B, instances follow within the wind
     new Promise<void>((done) => {
       const start = performance.now();
       const tick = setInterval(() => {
-        if (performance.now() - start >= ms) return clearInterval(tick), done();
+        if (performance.now() - start >= ms) {
+          clearInterval(tick);
+          return done();
+        }
         for (const [model, perSecond] of Object.entries(rates)) {
           for (let k = 0; k < perSecond / 50; k++) {
             sent++;
-            pending.push(engine.infer(model, { x }).then(() => void answered++, (e: Error) => void failures.push(e.message)));
+            pending.push(
+              engine.infer(model, { x }).then(
+                () => void answered++,
+                (e: Error) => void failures.push(e.message),
+              ),
+            );
           }
         }
       }, 20);
@@ -58,14 +92,21 @@ test('when load shifts from model A to model B, instances follow within the wind
     await engine.loadAll();
     controller.start();
     await load({ [A]: 150, [B]: 50 / 20 }, 1500);
-    assert.equal(instancesOf(engine, A), 2, `A got the second instance while it had the load: ${JSON.stringify(moves)}`);
+    assert.equal(
+      instancesOf(engine, A),
+      2,
+      `A got the second instance while it had the load: ${JSON.stringify(moves)}`,
+    );
     const shiftAt = performance.now();
     await load({ [A]: 50 / 20, [B]: 150 }, 2500);
     await Promise.all(pending);
     assert.equal(instancesOf(engine, B), 2, `B has two instances after the shift: ${JSON.stringify(moves)}`);
     assert.equal(instancesOf(engine, A), 1, 'A keeps one instance');
     const moveToB = moves.find((m) => m.at > shiftAt && m.placement.includes(`${B}:2`));
-    assert.ok(moveToB && moveToB.at - shiftAt < 600 + 300 + 1000, `moved toward B ${moveToB ? (moveToB.at - shiftAt).toFixed(0) : '?'} ms after the shift`);
+    assert.ok(
+      moveToB && moveToB.at - shiftAt < 600 + 300 + 1000,
+      `moved toward B ${moveToB ? (moveToB.at - shiftAt).toFixed(0) : '?'} ms after the shift`,
+    );
     assert.deepEqual(failures, [], 'no request failed');
     assert.equal(answered, sent, `every request was answered: ${answered} of ${sent}`);
     assert.ok(sent > 500, `a real load was offered: ${sent} requests`);

@@ -15,12 +15,37 @@ test('plan and profile on a model with dynamic dims and no --shape end with one 
     await mkdir(path.join(repo, 'cls', '1'), { recursive: true });
     await copyFile(textOrientationModelFile(), path.join(repo, 'cls', '1', 'model.onnx'));
     for (const command of ['plan', 'profile']) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, '--repo', repo, '--no-db', '--no-probe', '--window-ms', '50', '--warmup-ms', '0'], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          command,
+          '--repo',
+          repo,
+          '--no-db',
+          '--no-probe',
+          '--window-ms',
+          '50',
+          '--warmup-ms',
+          '0',
+        ],
+        { encoding: 'utf8' },
+      );
       assert.ok(r.status !== null && r.status !== 0, `${command}: exit ${r.status}`);
       const last = r.stderr.trim().split('\n').at(-1)!;
-      assert.match(last, /^error: model "cls" could not be measured on cpu: every configuration failed, the first with: input "x" of model "cls" has dynamic dims \[3, -1, -1\]: give its shape, e\.g\. --shape x:3,1,1$/, r.stderr);
+      assert.match(
+        last,
+        /^error: model "cls" could not be measured on cpu: every configuration failed, the first with: input "x" of model "cls" has dynamic dims \[3, -1, -1\]: give its shape, e\.g\. --shape x:3,1,1$/,
+        r.stderr,
+      );
       assert.doesNotMatch(r.stderr, /^\s+at .*:\d+:\d+\)?$/m, `${command}: no stack trace`);
-      const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, '--repo', repo, '--shape', 'x=3'], { encoding: 'utf8' });
+      const bad = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', command, '--repo', repo, '--shape', 'x=3'],
+        { encoding: 'utf8' },
+      );
       assert.equal(bad.status, 2, bad.stderr);
       assert.match(bad.stderr.split('\n')[0], /expected NAME:D1,D2,\.\.\. such as x:3,48,192, got "x=3"/);
     }

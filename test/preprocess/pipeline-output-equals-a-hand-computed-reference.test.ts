@@ -8,11 +8,21 @@ const px = (y: number, x: number) => PIXELS[y][x];
 
 // Each mode with a target chosen so the expected pixels follow from the rule alone (no kernel
 // arithmetic): the 4x2 picture kept, cropped, embedded, padded, or repeated exactly 2x.
-const cases: { mode: string; size: [number, number]; pick: (y: number, x: number) => number[] | null; extra?: Record<string, unknown> }[] = [
+const cases: {
+  mode: string;
+  size: [number, number];
+  pick: (y: number, x: number) => number[] | null;
+  extra?: Record<string, unknown>;
+}[] = [
   { mode: 'stretch', size: [2, 4], pick: px },
   { mode: 'stretch', size: [4, 8], pick: (y, x) => px(y >> 1, x >> 1), extra: { interpolation: 'nearest' } },
   { mode: 'shorter_side_center_crop', size: [2, 2], pick: (y, x) => px(y, x + 1) },
-  { mode: 'letterbox', size: [4, 4], pick: (y, x) => (y === 0 || y === 3 ? FILL : px(y - 1, x)), extra: { pad_value: 255 } },
+  {
+    mode: 'letterbox',
+    size: [4, 4],
+    pick: (y, x) => (y === 0 || y === 3 ? FILL : px(y - 1, x)),
+    extra: { pad_value: 255 },
+  },
   { mode: 'fit_height_pad_right', size: [2, 8], pick: (y, x) => (x < 4 ? px(y, x) : null) },
 ];
 
@@ -30,14 +40,15 @@ for (const { mode, size, pick, extra } of cases) {
         const want = reference(H, W, layout, color, NORM, pick);
         const got = Array.from(out.x.data as Float32Array);
         assert.equal(got.length, 2 * want.length);
-        got.forEach((v, i) => assert.ok(Math.abs(v - want[i % want.length]) < 1e-5, `element ${i}: ${v} != ${want[i % want.length]}`));
+        for (const [i, v] of got.entries())
+          assert.ok(Math.abs(v - want[i % want.length]) < 1e-5, `element ${i}: ${v} != ${want[i % want.length]}`);
       });
     }
   }
 }
 
 test('UINT8 inputs get the pixels as they are, and raw pixels in the model colour order pass through', async () => {
-  const rawBgr = Buffer.from(PIXELS.flat().map(([r, g, b]) => [b, g, r]).flat());
+  const rawBgr = Buffer.from(PIXELS.flat().flatMap(([r, g, b]) => [b, g, r]));
   const pipeline = pipelineFor([2, 4, 3], { formats: ['png', 'raw'], raw_shape: [2, 4, 3], color: 'BGR' }, 'UINT8');
   const out = await pipeline.run({ x: { datatype: 'BYTES', shape: [2, 1], data: [rawBgr, await tinyPng()] } });
   assert.deepEqual(out.x.shape, [2, 2, 4, 3]);

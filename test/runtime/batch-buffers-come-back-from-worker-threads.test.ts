@@ -18,8 +18,14 @@ test('a batch buffer sent to a worker-thread instance comes back and carries the
     const second = await engine.infer(TEXT_ORIENTATION, { x: classifierInput(3, 2) });
     assert.equal(batchBuffers.heldBytes, held, 'taken for the second run and given back again');
     const again = await engine.infer(TEXT_ORIENTATION, { x: classifierInput(3, 1) });
-    assert.deepEqual(Array.from(again.outputs['softmax_0.tmp_0'].data as Float32Array), Array.from(first.outputs['softmax_0.tmp_0'].data as Float32Array));
-    assert.notDeepEqual(Array.from(second.outputs['softmax_0.tmp_0'].data as Float32Array), Array.from(first.outputs['softmax_0.tmp_0'].data as Float32Array));
+    assert.deepEqual(
+      Array.from(again.outputs['softmax_0.tmp_0'].data as Float32Array),
+      Array.from(first.outputs['softmax_0.tmp_0'].data as Float32Array),
+    );
+    assert.notDeepEqual(
+      Array.from(second.outputs['softmax_0.tmp_0'].data as Float32Array),
+      Array.from(first.outputs['softmax_0.tmp_0'].data as Float32Array),
+    );
   } finally {
     await engine.close();
     await removeDir(repo);

@@ -22,7 +22,16 @@ test('the inventory lists the CPU, declared core sets, the GPU (or why it is abs
 });
 
 test('a devices file with a bad core set or latency table is refused naming the field and value', () => {
-  assert.throws(() => validateDevicesFile({ core_sets: { big: [99] } }, 'devices.json'), /devices\.json: field "core_sets\.big" must be a non-empty list of core ids from 0 to \d+, got \[99\]/);
-  assert.throws(() => validateDevicesFile({ simulated: { tpu: { latency_ms: { m: -1 }, memory_bytes: 1 } } }, 'devices.json'), /field "simulated\.tpu\.latency_ms" must map model names to a latency in ms > 0/);
-  assert.throws(() => validateDevicesFile({ simulated: { tpu: { latency_ms: { m: 1 } } } }, 'devices.json'), /field "simulated\.tpu\.memory_bytes" must be a number of bytes > 0, got undefined/);
+  assert.throws(
+    () => validateDevicesFile({ core_sets: { big: [99] } }, 'devices.json'),
+    /devices\.json: field "core_sets\.big" must be a non-empty list of core ids from 0 to \d+, got \[99\]/,
+  );
+  assert.throws(
+    () => validateDevicesFile({ simulated: { tpu: { latency_ms: { m: -1 }, memory_bytes: 1 } } }, 'devices.json'),
+    /field "simulated\.tpu\.latency_ms" must map model names to a latency in ms > 0/,
+  );
+  assert.throws(
+    () => validateDevicesFile({ simulated: { tpu: { latency_ms: { m: 1 } } } }, 'devices.json'),
+    /field "simulated\.tpu\.memory_bytes" must be a number of bytes > 0, got undefined/,
+  );
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, TenancyError } from '../../src/index.js';
+import { Engine, type TenancyError } from '../../src/index.js';
 import { classifierRepo, classifierInput, cloneModel, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
 test('a killed host process fails only its own request, queued requests run elsewhere, and it is replaced', async () => {
@@ -20,19 +20,32 @@ test('a killed host process fails only its own request, queued requests run else
     await victim.kill();
 
     const results = await Promise.allSettled(calls);
-    const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as TenancyError);
+    const failed = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as TenancyError);
     assert.equal(failed.length, 1, 'exactly the running request of the killed instance fails');
     assert.equal(failed[0].code, 'INSTANCE_FAILED');
-    assert.match(failed[0].message, /instance text_orientation:1#0 failed: process \d+ exited unexpectedly \(signal SIGKILL\) while running the request/);
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5, 'the queued requests, and the one sent ahead to the victim, ran on the other instance');
+    assert.match(
+      failed[0].message,
+      /instance text_orientation:1#0 failed: process \d+ exited unexpectedly \(signal SIGKILL\) while running the request/,
+    );
+    assert.equal(
+      results.filter((r) => r.status === 'fulfilled').length,
+      5,
+      'the queued requests, and the one sent ahead to the victim, ran on the other instance',
+    );
 
     // A replacement comes up and the model is back to two ready instances.
-    for (let i = 0; i < 100 && model.instances.filter((x) => x.state === 'ready').length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && model.instances.filter((x) => x.state === 'ready').length < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(model.instances.filter((x) => x.state === 'ready').length, 2);
     assert.ok(!model.instances.includes(victim));
     const r = await engine.infer('bystander', { x: classifierInput(1) });
     assert.deepEqual(r.outputs['softmax_0.tmp_0'].shape, [1, 2]);
-    const again = await Promise.all([engine.infer(TEXT_ORIENTATION, { x: big }), engine.infer(TEXT_ORIENTATION, { x: big })]);
+    const again = await Promise.all([
+      engine.infer(TEXT_ORIENTATION, { x: big }),
+      engine.infer(TEXT_ORIENTATION, { x: big }),
+    ]);
     assert.equal(again.length, 2);
   } finally {
     await engine.close();

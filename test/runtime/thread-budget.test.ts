@@ -4,10 +4,37 @@ import { splitThreads, type ThreadRequest } from '../../src/runtime/index.js';
 
 const table: [string, number, ThreadRequest[], number, Record<string, number[]>][] = [
   ['one instance takes every core', 4, [{ key: 'a', instances: 1 }], 0, { a: [4] }],
-  ['two models share evenly', 4, [{ key: 'a', instances: 1 }, { key: 'b', instances: 1 }], 0, { a: [2], b: [2] }],
+  [
+    'two models share evenly',
+    4,
+    [
+      { key: 'a', instances: 1 },
+      { key: 'b', instances: 1 },
+    ],
+    0,
+    { a: [2], b: [2] },
+  ],
   ['leftover cores go to the first instances', 5, [{ key: 'a', instances: 2 }], 0, { a: [3, 2] }],
-  ['more instances than cores: one thread each', 2, [{ key: 'a', instances: 2 }, { key: 'b', instances: 1 }], 0, { a: [1, 1], b: [1] }],
-  ['a fixed count is kept, the rest share what is left', 4, [{ key: 'a', instances: 1, fixed: 2 }, { key: 'b', instances: 2 }], 0, { a: [2], b: [1, 1] }],
+  [
+    'more instances than cores: one thread each',
+    2,
+    [
+      { key: 'a', instances: 2 },
+      { key: 'b', instances: 1 },
+    ],
+    0,
+    { a: [1, 1], b: [1] },
+  ],
+  [
+    'a fixed count is kept, the rest share what is left',
+    4,
+    [
+      { key: 'a', instances: 1, fixed: 2 },
+      { key: 'b', instances: 2 },
+    ],
+    0,
+    { a: [2], b: [1, 1] },
+  ],
   ['cores already used by loaded models are not handed out again', 4, [{ key: 'a', instances: 1 }], 3, { a: [1] }],
 ];
 

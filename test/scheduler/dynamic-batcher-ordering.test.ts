@@ -19,5 +19,9 @@ async function completionOrder(preserve: boolean): Promise<string[]> {
 
 test('with preserve_ordering responses leave in arrival order; without it the faster one leaves first', async () => {
   assert.deepEqual(await completionOrder(true), ['big', 'small']);
-  assert.deepEqual(await completionOrder(false), ['small', 'big'], 'control: the small request really does finish first');
+  assert.deepEqual(
+    await completionOrder(false),
+    ['small', 'big'],
+    'control: the small request really does finish first',
+  );
 });

@@ -7,7 +7,7 @@ const item = (n: number): Item => ({ n, queued: false, level: 0 });
 
 test('the queue is FIFO within a level and reports full at its limit', () => {
   const q = new RequestQueue<Item>([3]);
-  [1, 2, 3].forEach((n) => q.push(item(n)));
+  for (const n of [1, 2, 3]) q.push(item(n));
   assert.equal(q.isFull(0), true);
   assert.deepEqual([q.shift()?.n, q.shift()?.n], [1, 2]);
   assert.equal(q.isFull(0), false);
@@ -21,8 +21,14 @@ test('higher levels are served first, and each level has its own limit', () => {
   q.push(item(3), 0);
   assert.equal(q.isFull(0), true);
   assert.equal(q.isFull(1), false, 'level 1 is unbounded');
-  assert.deepEqual([...q.waiting()].map((i) => i.n), [3, 1, 2]);
-  assert.deepEqual(q.drainAll().map((i) => i.n), [3, 1, 2]);
+  assert.deepEqual(
+    [...q.waiting()].map((i) => i.n),
+    [3, 1, 2],
+  );
+  assert.deepEqual(
+    q.drainAll().map((i) => i.n),
+    [3, 1, 2],
+  );
   assert.equal(q.size, 0);
 });
 
@@ -83,6 +89,9 @@ test('a request moved to another level is served only from there', () => {
   q.push(item(2), 0);
   q.remove(a);
   q.push(a, 1);
-  assert.deepEqual([...q.waiting()].map((i) => i.n), [2, 1]);
+  assert.deepEqual(
+    [...q.waiting()].map((i) => i.n),
+    [2, 1],
+  );
   assert.equal(q.size, 2);
 });

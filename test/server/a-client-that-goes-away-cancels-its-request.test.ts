@@ -11,10 +11,13 @@ import { serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-
 // failure in the statistics, no run) and serve the next request as usual. A full batch of 32 runs
 // at once.
 let s: Served;
-before(async () => (s = await serveClassifier({}, async () => {}, {
-  instance_group: [{ count: 1, kind: 'KIND_CPU' }],
-  dynamic_batching: { preferred_batch_size: [32], max_queue_delay_microseconds: 30_000_000 },
-})));
+before(
+  async () =>
+    (s = await serveClassifier({}, async () => {}, {
+      instance_group: [{ count: 1, kind: 'KIND_CPU' }],
+      dynamic_batching: { preferred_batch_size: [32], max_queue_delay_microseconds: 30_000_000 },
+    })),
+);
 after(() => s.close());
 
 const model = () => s.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!;
@@ -38,11 +41,17 @@ test('gRPC: a cancelled ModelInfer call is dropped from the queue; the server go
   const grpc = new GrpcClient(s.grpc);
   const before = failures();
   const x = classifierInput(1);
-  const g = grpc as unknown as { client: { ModelInfer(req: unknown, cb: (err: { code: number } | null) => void): { cancel(): void } } };
+  const g = grpc as unknown as {
+    client: { ModelInfer(req: unknown, cb: (err: { code: number } | null) => void): { cancel(): void } };
+  };
   let call: { cancel(): void } | undefined;
   const outcome = new Promise<number>((resolve) => {
     call = g.client.ModelInfer(
-      { model_name: TEXT_ORIENTATION, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] },
+      {
+        model_name: TEXT_ORIENTATION,
+        inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
+        raw_input_contents: [tensorToRaw(x)],
+      },
       (err) => resolve(err ? err.code : 0),
     );
   });
@@ -57,8 +66,20 @@ test('gRPC: a cancelled ModelInfer call is dropped from the queue; the server go
 
 test('HTTP: a client that closes its connection has its request dropped; the server goes on serving', async () => {
   const before = failures();
-  const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], data: Array.from(classifierInput(1).data as Float32Array) }] });
-  const req = http.request(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  const body = JSON.stringify({
+    inputs: [
+      {
+        name: 'x',
+        datatype: 'FP32',
+        shape: [1, 3, 48, 192],
+        data: Array.from(classifierInput(1).data as Float32Array),
+      },
+    ],
+  });
+  const req = http.request(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+  });
   const closed = new Promise<void>((resolve) => req.on('error', () => resolve()).on('close', () => resolve()));
   req.end(body);
   await until(() => model().queued === 1, 'the request is queued');
@@ -75,7 +96,12 @@ test('gRPC stream: a cancelled ModelStreamInfer drops the requests it has queued
   const grpc = new GrpcClient(s.grpc);
   const before = failures();
   const stream = grpc.stream();
-  const outcomes = [1, 2].map((seed) => stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }).then(() => 'answered', (e: Error) => e.message));
+  const outcomes = [1, 2].map((seed) =>
+    stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }).then(
+      () => 'answered',
+      (e: Error) => e.message,
+    ),
+  );
   await until(() => model().queued === 2, 'both requests are queued');
   stream.cancel();
   assert.deepEqual(await Promise.all(outcomes), ['Cancelled on client', 'Cancelled on client']);

@@ -11,9 +11,11 @@ import { serveClassifier, jsonInput, TEXT_ORIENTATION } from './serve-fixture.js
 // the server dropped its idle connections and its listener at once. Now a draining server reads
 // and answers whatever arrives (503, Connection: close), finishes what is in flight, then closes.
 
-/** Resolves once the engine holds a request (queued or running). */
-async function running(engine: Engine): Promise<void> {
-  while (!engine.loaded().some((m) => m.inflight + m.queued > 0)) await new Promise((r) => setTimeout(r, 2));
+/** Resolves once the engine has received `n` requests in all and holds one (queued or running). */
+async function running(engine: Engine, n: number): Promise<void> {
+  const received = () => engine.loaded().reduce((sum, m) => sum + m.received, 0);
+  const holding = () => engine.loaded().some((m) => m.inflight + m.queued > 0);
+  while (received() < n || !holding()) await new Promise((r) => setTimeout(r, 2));
 }
 
 interface Answer {
@@ -24,10 +26,20 @@ interface Answer {
 
 function postOn(agent: http.Agent, port: number, body: string): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/v2/models/${TEXT_ORIENTATION}/infer`, agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/v2/models/${TEXT_ORIENTATION}/infer`,
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 'error', error: err.code ?? err.message }));
     req.end(body);
   });
@@ -46,7 +58,8 @@ test('requests sent on idle keep-alive connections right after close() get 503 w
     // before the last check on a fast machine, and the listener was rightly closed by then).
     const client = new HttpClient(s.http);
     const inFlight = Array.from({ length: 6 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(64) }));
-    await running(s.engine);
+    // All six must be in the engine before close(): one still on the wire would rightly get a 503.
+    await running(s.engine, warm.length + inFlight.length);
     const closed = s.servers.close();
     // At once, and a little later, on the idle connections (and on new ones once they close).
     const [atOnce, health] = await Promise.all([
@@ -57,7 +70,8 @@ test('requests sent on idle keep-alive connections right after close() get 503 w
     await new Promise((r) => setTimeout(r, 50));
     const later = await Promise.all(Array.from({ length: 8 }, () => postOn(agent, port, small)));
     for (const a of [...atOnce, ...later]) assert.deepEqual(a, { status: 503, connection: 'close' });
-    for (const r of await Promise.all(inFlight)) assert.deepEqual(r.outputs['softmax_0.tmp_0'].shape, [64, 2], 'every request in flight is answered');
+    for (const r of await Promise.all(inFlight))
+      assert.deepEqual(r.outputs['softmax_0.tmp_0'].shape, [64, 2], 'every request in flight is answered');
     await closed;
   } finally {
     agent.destroy();
@@ -71,9 +85,12 @@ test('gRPC: a call in flight at close() finishes OK and a call after it is refus
   try {
     assert.equal(await client.ready(), true);
     const inFlight = client.infer(TEXT_ORIENTATION, { x: classifierInput(64) });
-    await running(s.engine);
+    await running(s.engine, 1);
     const closed = s.servers.close();
-    const after = await client.infer(TEXT_ORIENTATION, { x: classifierInput(1) }).then(() => 'ok', (err: { status: number }) => err.status);
+    const after = await client.infer(TEXT_ORIENTATION, { x: classifierInput(1) }).then(
+      () => 'ok',
+      (err: { status: number }) => err.status,
+    );
     assert.equal(after, grpc.status.UNAVAILABLE);
     assert.deepEqual((await inFlight).outputs['softmax_0.tmp_0'].shape, [64, 2]);
     await closed;

@@ -15,7 +15,11 @@ function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Buffer; l
 }
 
 async function postBinary(body: Buffer, headerLength: number) {
-  const res = await fetch(url(), { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) } });
+  const res = await fetch(url(), {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+  });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -23,20 +27,31 @@ test('binary inputs and binary outputs carry exactly the engine numbers', async 
   const x = classifierInput(3, 11);
   const want = (await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array;
   const raw = new Uint8Array((x.data as Float32Array).buffer);
-  const { body, length } = binaryBody({ inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }], outputs: [{ name: OUTPUT, parameters: { binary_data: true } }] }, raw);
+  const { body, length } = binaryBody(
+    {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }],
+      outputs: [{ name: OUTPUT, parameters: { binary_data: true } }],
+    },
+    raw,
+  );
   const r = await postBinary(body, length);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('content-type'), 'application/octet-stream');
   const n = Number(r.headers.get('inference-header-content-length'));
   const header = JSON.parse(r.bytes.subarray(0, n).toString());
-  assert.deepEqual(header.outputs, [{ name: OUTPUT, datatype: 'FP32', shape: [3, 2], parameters: { binary_data_size: 24 } }]);
+  assert.deepEqual(header.outputs, [
+    { name: OUTPUT, datatype: 'FP32', shape: [3, 2], parameters: { binary_data_size: 24 } },
+  ]);
   const got = new Float32Array(r.bytes.buffer.slice(r.bytes.byteOffset + n, r.bytes.byteOffset + n + 24));
   assert.deepEqual(Array.from(got), Array.from(want));
 });
 
 test('a JSON request may ask for binary outputs with binary_data_output', async () => {
   const x = classifierInput(1, 2);
-  const res = await fetch(url(), { method: 'POST', body: JSON.stringify({ parameters: { binary_data_output: true }, inputs: [jsonInput(x)] }) });
+  const res = await fetch(url(), {
+    method: 'POST',
+    body: JSON.stringify({ parameters: { binary_data_output: true }, inputs: [jsonInput(x)] }),
+  });
   assert.equal(res.status, 200);
   const n = Number(res.headers.get('inference-header-content-length'));
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -48,7 +63,13 @@ test('a JSON request may ask for binary outputs with binary_data_output', async 
 test('a binary request may ask for JSON outputs (binary_data false)', async () => {
   const x = classifierInput(1, 4);
   const raw = new Uint8Array((x.data as Float32Array).buffer);
-  const { body, length } = binaryBody({ inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }], outputs: [{ name: OUTPUT, parameters: { binary_data: false } }] }, raw);
+  const { body, length } = binaryBody(
+    {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }],
+      outputs: [{ name: OUTPUT, parameters: { binary_data: false } }],
+    },
+    raw,
+  );
   const r = await postBinary(body, length);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('inference-header-content-length'), null);

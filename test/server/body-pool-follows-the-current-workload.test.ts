@@ -12,7 +12,7 @@ test('a given-back body is reused by the next take of a fitting size', () => {
   assert.equal(pool.take(900).buffer === a.buffer, false, 'a buffer is handed out once');
 });
 
-test('a pool full of an earlier workload\'s sizes makes room for the current one', () => {
+test("a pool full of an earlier workload's sizes makes room for the current one", () => {
   const pool = new BodyPool(4000);
   // Earlier workload: large bodies fill the pool.
   const big = [pool.take(1000), pool.take(1000), pool.take(1000), pool.take(1000)];

@@ -13,7 +13,10 @@ async function expected(x: ReturnType<typeof classifierInput>, k: number): Promi
   const p = (await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array;
   const rows: string[] = [];
   for (let r = 0; r < x.shape[0]; r++) {
-    const row = [0, 1].map((i) => ({ i, v: p[r * 2 + i] })).sort((a, b) => b.v - a.v).slice(0, k);
+    const row = [0, 1]
+      .map((i) => ({ i, v: p[r * 2 + i] }))
+      .sort((a, b) => b.v - a.v)
+      .slice(0, k);
     rows.push(...row.map(({ i, v }) => `${v.toFixed(6)}:${i}:${['0', '180'][i]}`));
   }
   return rows;
@@ -21,14 +24,20 @@ async function expected(x: ReturnType<typeof classifierInput>, k: number): Promi
 
 test('classification k on an output returns BYTES "score:index:label", best first, per batch row', async () => {
   const x = classifierInput(2, 9);
-  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, { inputs: [jsonInput(x)], outputs: [{ name: OUTPUT, parameters: { classification: 1 } }] });
+  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, {
+    inputs: [jsonInput(x)],
+    outputs: [{ name: OUTPUT, parameters: { classification: 1 } }],
+  });
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.outputs, [{ name: OUTPUT, datatype: 'BYTES', shape: [2, 1], data: await expected(x, 1) }]);
 });
 
 test('k larger than the number of classes returns every class', async () => {
   const x = classifierInput(1, 2);
-  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, { inputs: [jsonInput(x)], outputs: [{ name: OUTPUT, parameters: { classification: 5 } }] });
+  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, {
+    inputs: [jsonInput(x)],
+    outputs: [{ name: OUTPUT, parameters: { classification: 5 } }],
+  });
   assert.deepEqual(r.body.outputs[0].shape, [1, 2]);
   assert.deepEqual(r.body.outputs[0].data, await expected(x, 2));
 });

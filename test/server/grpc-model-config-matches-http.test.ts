@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient, ServerError } from '../../src/client/index.js';
+import { GrpcClient, type ServerError } from '../../src/client/index.js';
 import { grpcModelConfig } from '../../src/server/grpc/model-config.js';
 import type { ModelConfig } from '../../src/repository/index.js';
 import { get, serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
@@ -10,7 +10,10 @@ import { get, serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './s
 const CONFIG = {
   instance_group: [{ count: 2, kind: 'KIND_CPU' }],
   dynamic_batching: {
-    preferred_batch_size: [4, 8], max_queue_delay_microseconds: 500, priority_levels: 2, default_priority_level: 2,
+    preferred_batch_size: [4, 8],
+    max_queue_delay_microseconds: 500,
+    priority_levels: 2,
+    default_priority_level: 2,
     priority_queue_policy: { 1: { max_queue_size: 7 } },
   },
 };
@@ -34,11 +37,20 @@ test('gRPC ModelConfig answers what GET /v2/models/{m}/config answers', async ()
     assert.equal(c.platform, http.platform);
     assert.equal(c.max_batch_size, http.max_batch_size);
     assert.equal(c.max_batch_size, 32);
-    assert.deepEqual(c.input.map((t) => [t.name, t.data_type, t.dims]), http.input.map((t) => [t.name, t.data_type, t.dims]));
+    assert.deepEqual(
+      c.input.map((t) => [t.name, t.data_type, t.dims]),
+      http.input.map((t) => [t.name, t.data_type, t.dims]),
+    );
     assert.deepEqual(c.input[0].dims, [3, 48, 192]);
-    assert.deepEqual(c.output.map((t) => [t.name, t.data_type, t.dims, t.label_filename]), http.output.map((t) => [t.name, t.data_type, t.dims, t.label_filename]));
+    assert.deepEqual(
+      c.output.map((t) => [t.name, t.data_type, t.dims, t.label_filename]),
+      http.output.map((t) => [t.name, t.data_type, t.dims, t.label_filename]),
+    );
     assert.deepEqual(c.output[0].label_filename, 'labels.txt');
-    assert.deepEqual(c.instance_group.map((g) => [g.count, g.kind]), http.instance_group.map((g) => [g.count, g.kind]));
+    assert.deepEqual(
+      c.instance_group.map((g) => [g.count, g.kind]),
+      http.instance_group.map((g) => [g.count, g.kind]),
+    );
     assert.deepEqual(c.version_policy, http.version_policy);
     assert.equal(c.default_model_filename, http.default_model_filename);
     assert.deepEqual(c.parameters, http.parameters);
@@ -54,8 +66,14 @@ test('gRPC ModelConfig answers what GET /v2/models/{m}/config answers', async ()
 });
 
 test('unknown models and versions get the status and message ModelMetadata gets', async () => {
-  for (const [model, version, code, pattern] of [['nope', undefined, 5, /unknown model "nope"/], [TEXT_ORIENTATION, 4, 5, /no loaded version 4/]] as const) {
-    const metadata = await client.modelMetadata(model, version).then(() => null, (e: ServerError) => e);
+  for (const [model, version, code, pattern] of [
+    ['nope', undefined, 5, /unknown model "nope"/],
+    [TEXT_ORIENTATION, 4, 5, /no loaded version 4/],
+  ] as const) {
+    const metadata = await client.modelMetadata(model, version).then(
+      () => null,
+      (e: ServerError) => e,
+    );
     await assert.rejects(client.modelConfig(model, version), (e: ServerError) => {
       assert.equal(e.status, code);
       assert.match(e.message, pattern);
@@ -65,7 +83,7 @@ test('unknown models and versions get the status and message ModelMetadata gets'
   }
 });
 
-test('the response bytes carry Triton\'s model_config.proto field numbers', async () => {
+test("the response bytes carry Triton's model_config.proto field numbers", async () => {
   const config = msg(fields(await rawModelConfig(s.grpc, TEXT_ORIENTATION)), 1);
   assert.equal(str(config, 1), TEXT_ORIENTATION);
   assert.equal(str(config, 2), 'onnxruntime_onnx');
@@ -90,7 +108,17 @@ test('the response bytes carry Triton\'s model_config.proto field numbers', asyn
 
 test('a group on gpu:N lists N in gpus; host and threads are left out', () => {
   const group = { count: 1, kind: 'KIND_GPU', host: 'process', device: 'gpu:1', threads: 2 } as const;
-  const config = { name: 'm', platform: 'onnxruntime_onnx', max_batch_size: 0, input: [], output: [], instance_group: [group, { ...group, device: 'sim:a' }], version_policy: { all: {} }, default_model_filename: 'model.onnx', parameters: {} } as unknown as ModelConfig;
+  const config = {
+    name: 'm',
+    platform: 'onnxruntime_onnx',
+    max_batch_size: 0,
+    input: [],
+    output: [],
+    instance_group: [group, { ...group, device: 'sim:a' }],
+    version_policy: { all: {} },
+    default_model_filename: 'model.onnx',
+    parameters: {},
+  } as unknown as ModelConfig;
   assert.deepEqual(grpcModelConfig(config).instance_group, [
     { name: '', kind: 'KIND_GPU', count: 1, gpus: [1] },
     { name: '', kind: 'KIND_GPU', count: 1, gpus: [] },
@@ -100,13 +128,23 @@ test('a group on gpu:N lists N in gpus; host and threads are left out', () => {
 /** Calls ModelConfig with a hand-encoded request and returns the response undecoded. */
 async function rawModelConfig(address: string, model: string): Promise<Buffer> {
   const same = (b: Buffer) => b;
-  const Raw = grpc.makeGenericClientConstructor({
-    ModelConfig: {
-      path: '/inference.GRPCInferenceService/ModelConfig', requestStream: false, responseStream: false,
-      requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same,
+  const Raw = grpc.makeGenericClientConstructor(
+    {
+      ModelConfig: {
+        path: '/inference.GRPCInferenceService/ModelConfig',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: same,
+        requestDeserialize: same,
+        responseSerialize: same,
+        responseDeserialize: same,
+      },
     },
-  }, 'Raw');
-  const raw = new Raw(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ModelConfig: (req: Buffer, cb: (e: Error | null, res: Buffer) => void) => void };
+    'Raw',
+  );
+  const raw = new Raw(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    ModelConfig: (req: Buffer, cb: (e: Error | null, res: Buffer) => void) => void;
+  };
   const name = Buffer.from(model);
   const request = Buffer.concat([Buffer.from([0x0a, name.length]), name]); // field 1 (name), length-delimited
   try {
@@ -117,7 +155,11 @@ async function rawModelConfig(address: string, model: string): Promise<Buffer> {
 }
 
 // A minimal protobuf wire reader, independent of protobufjs: varint (0) and length-delimited (2) fields.
-interface Field { no: number; varint?: bigint; bytes?: Buffer }
+interface Field {
+  no: number;
+  varint?: bigint;
+  bytes?: Buffer;
+}
 
 function varint(b: Buffer, at: number): [bigint, number] {
   let v = 0n;
@@ -130,7 +172,7 @@ function varint(b: Buffer, at: number): [bigint, number] {
 
 function fields(b: Buffer): Field[] {
   const out: Field[] = [];
-  for (let at = 0; at < b.length;) {
+  for (let at = 0; at < b.length; ) {
     const [key, next] = varint(b, at);
     const [no, wire] = [Number(key >> 3n), Number(key & 7n)];
     const [v, end] = varint(b, next);
@@ -152,11 +194,12 @@ function ints(fs: Field[], no: number): number[] {
   const out: number[] = [];
   for (const f of fs.filter((x) => x.no === no)) {
     if (f.varint !== undefined) out.push(Number(f.varint));
-    else for (let at = 0, b = f.bytes!; at < b.length;) {
-      const [v, next] = varint(b, at);
-      out.push(Number(v));
-      at = next;
-    }
+    else
+      for (let at = 0, b = f.bytes!; at < b.length; ) {
+        const [v, next] = varint(b, at);
+        out.push(Number(v));
+        at = next;
+      }
   }
   return out;
 }

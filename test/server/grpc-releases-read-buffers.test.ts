@@ -27,10 +27,16 @@ test('a unary call lets go of its request frames once decoded (grpc-js internals
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  const client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, (req: unknown, cb: (err: Error | null, res: { ready: boolean }) => void) => void>;
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  const client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+    Record<string, (req: unknown, cb: (err: Error | null, res: { ready: boolean }) => void) => void>;
   try {
-    const res = await new Promise<{ ready: boolean }>((resolve, reject) => client.ModelReady({ name: 'm'.repeat(1000) }, (err, r) => (err ? reject(err) : resolve(r))));
+    const res = await new Promise<{ ready: boolean }>((resolve, reject) =>
+      client.ModelReady({ name: 'm'.repeat(1000) }, (err, r) => (err ? reject(err) : resolve(r))),
+    );
     assert.equal(res.ready, true, 'the call still completes');
     assert.equal(seen.length, 1);
     assert.ok(seen[0].before > 0, `grpc-js held the request's frames (${seen[0].before})`);

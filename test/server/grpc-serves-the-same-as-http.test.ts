@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifierInput } from '../fixtures/repo.js';
-import { GrpcClient, HttpClient, ServerError } from '../../src/client/index.js';
+import { GrpcClient, HttpClient, type ServerError } from '../../src/client/index.js';
 import { serveClassifier, TEXT_ORIENTATION, OUTPUT, type Served } from './serve-fixture.js';
 
 let s: Served;
@@ -38,7 +38,9 @@ test('gRPC typed contents (fp32_contents) are accepted as well as raw contents',
   const want = Array.from((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array);
   const r = await grpc.call<{ outputs: { shape: string[] }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
     model_name: TEXT_ORIENTATION,
-    inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, contents: { fp32_contents: Array.from(x.data as Float32Array) } }],
+    inputs: [
+      { name: 'x', datatype: 'FP32', shape: x.shape, contents: { fp32_contents: Array.from(x.data as Float32Array) } },
+    ],
   });
   assert.deepEqual(r.outputs[0].shape.map(Number), [1, 2]);
   const b = r.raw_output_contents[0];
@@ -56,7 +58,10 @@ test('gRPC health, metadata, statistics and repository calls answer as over HTTP
   const stats = (await grpc.statistics(TEXT_ORIENTATION)).model_stats as { name: string; inference_count: string }[];
   assert.equal(stats[0].name, TEXT_ORIENTATION);
   assert.ok(Number(stats[0].inference_count) >= 1);
-  assert.deepEqual((await grpc.repositoryIndex()).map((m) => [m.name, m.state]), [[TEXT_ORIENTATION, 'READY']]);
+  assert.deepEqual(
+    (await grpc.repositoryIndex()).map((m) => [m.name, m.state]),
+    [[TEXT_ORIENTATION, 'READY']],
+  );
   await grpc.unload(TEXT_ORIENTATION);
   assert.equal(await grpc.modelReady(TEXT_ORIENTATION), false);
   await grpc.load(TEXT_ORIENTATION);
@@ -67,8 +72,16 @@ test('gRPC errors carry the mapped status and the same message', async () => {
   const x = classifierInput(1);
   const cases: [() => Promise<unknown>, number, RegExp][] = [
     [() => grpc.infer('nope', { x }), 5, /unknown model "nope"/],
-    [() => grpc.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 100], data: new Float32Array(3 * 48 * 100) } }), 3, /shape \[1, 3, 48, 100\], expected/],
-    [() => grpc.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 193] } }), 3, /binary data is 110592 bytes, but shape \[1, 3, 48, 193\] of FP32 needs 111168 bytes/],
+    [
+      () => grpc.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 100], data: new Float32Array(3 * 48 * 100) } }),
+      3,
+      /shape \[1, 3, 48, 100\], expected/,
+    ],
+    [
+      () => grpc.infer(TEXT_ORIENTATION, { x: { ...x, shape: [1, 3, 48, 193] } }),
+      3,
+      /binary data is 110592 bytes, but shape \[1, 3, 48, 193\] of FP32 needs 111168 bytes/,
+    ],
     [() => grpc.infer(TEXT_ORIENTATION, { x }, { version: 4 }), 5, /no loaded version 4/],
   ];
   for (const [call, code, pattern] of cases) {

@@ -11,26 +11,43 @@ let s: Served;
 before(async () => (s = await serveClassifier()));
 after(() => s.close());
 
-const engineOutput = async (seed: number) => Array.from((await s.engine.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) })).outputs[OUTPUT].data as Float32Array);
+const engineOutput = async (seed: number) =>
+  Array.from(
+    (await s.engine.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) })).outputs[OUTPUT].data as Float32Array,
+  );
 
 test('requests on one ModelStreamInfer call each get their own answer with the engine numbers', async () => {
   const client = new GrpcClient(s.grpc);
   const stream = client.stream();
   try {
     const seeds = Array.from({ length: 12 }, (_, i) => i + 1);
-    const results = await Promise.all(seeds.map((seed) => stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }, seed % 3 === 0 ? { id: `req-${seed}` } : {})));
+    const results = await Promise.all(
+      seeds.map((seed) =>
+        stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }, seed % 3 === 0 ? { id: `req-${seed}` } : {}),
+      ),
+    );
     for (const [i, r] of results.entries()) {
       const seed = seeds[i];
       assert.deepEqual(Array.from(r.outputs[OUTPUT].data as Float32Array), await engineOutput(seed), `seed ${seed}`);
-      assert.equal(r.id, seed % 3 === 0 ? `req-${seed}` : undefined, 'a given id is echoed, a stream-local one is not shown');
+      assert.equal(
+        r.id,
+        seed % 3 === 0 ? `req-${seed}` : undefined,
+        'a given id is echoed, a stream-local one is not shown',
+      );
       assert.equal(r.model_version, '1');
     }
     await assert.rejects(
-      Promise.all([stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' }), stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' })]),
+      Promise.all([
+        stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' }),
+        stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }, { id: 'twice' }),
+      ]),
       /request id "twice" is already waiting for its answer on this stream/,
     );
     const ending = stream.end();
-    await assert.rejects(stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), /the stream is closing \(end\(\) was called\)/);
+    await assert.rejects(
+      stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }),
+      /the stream is closing \(end\(\) was called\)/,
+    );
     await ending;
     assert.equal(stream.failed, true);
     await assert.rejects(stream.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), /the stream ended/);
@@ -39,12 +56,17 @@ test('requests on one ModelStreamInfer call each get their own answer with the e
   }
 });
 
-type Answer = { error_message: string; infer_response: { model_name: string; id: string; raw_output_contents: Buffer[] } };
+type Answer = {
+  error_message: string;
+  infer_response: { model_name: string; id: string; raw_output_contents: Buffer[] };
+};
 
 /** A raw grpc-js ModelStreamInfer call, as Triton's clients see the messages: what it answers, and its final status. */
 function rawStream(address: string) {
   const Service = loadInferenceService();
-  const client = new Service(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
+  const client = new Service(address, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': -1,
+  }) as unknown as grpc.Client & { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, Answer> };
   const call = client.ModelStreamInfer();
   const answers: Answer[] = [];
   const status = new Promise<grpc.StatusObject>((resolve) => {
@@ -58,7 +80,12 @@ function rawStream(address: string) {
 /** A ModelInferRequest for the classifier with seed `seed`'s input. */
 function request(id: string, seed: number) {
   const x = classifierInput(1, seed);
-  return { model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] };
+  return {
+    model_name: TEXT_ORIENTATION,
+    id,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
+    raw_input_contents: [tensorToRaw(x)],
+  };
 }
 
 test("a failed request's answer carries error_message and its id, the stream goes on, and a half-close ends it after the last answer", async () => {
@@ -79,7 +106,10 @@ test("a failed request's answer carries error_message and its id, the stream goe
   assert.match(byId.get('shape')!.error_message, /input "x"/);
   assert.match(byId.get('datatype')!.error_message, /unknown datatype "FP31"/);
   assert.equal(byId.get('fine')!.error_message, '');
-  assert.deepEqual(Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)), await engineOutput(7));
+  assert.deepEqual(
+    Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)),
+    await engineOutput(7),
+  );
 });
 
 test('a graceful shutdown answers what a stream has in flight, refuses what comes meanwhile by name, and ends it with UNAVAILABLE', async () => {
@@ -92,7 +122,13 @@ test('a graceful shutdown answers what a stream has in flight, refuses what come
     const model = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!;
     const x = classifierInput(32, 3);
     const ids = Array.from({ length: 12 }, (_, i) => `big-${i}`);
-    for (const id of ids) call.write({ model_name: TEXT_ORIENTATION, id, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [tensorToRaw(x)] });
+    for (const id of ids)
+      call.write({
+        model_name: TEXT_ORIENTATION,
+        id,
+        inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
+        raw_input_contents: [tensorToRaw(x)],
+      });
     for (let i = 0; model().queued + model().inflight + answers.length < ids.length; i++) {
       assert.ok(i < 2000, 'the requests reach the model');
       await new Promise((r) => setTimeout(r, 5));

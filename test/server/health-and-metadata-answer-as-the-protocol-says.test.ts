@@ -7,7 +7,12 @@ before(async () => (s = await serveClassifier()));
 after(() => s.close());
 
 test('live and ready answer 200 with an empty body', async () => {
-  for (const p of ['/v2/health/live', '/v2/health/ready', `/v2/models/${TEXT_ORIENTATION}/ready`, `/v2/models/${TEXT_ORIENTATION}/versions/1/ready`]) {
+  for (const p of [
+    '/v2/health/live',
+    '/v2/health/ready',
+    `/v2/models/${TEXT_ORIENTATION}/ready`,
+    `/v2/models/${TEXT_ORIENTATION}/versions/1/ready`,
+  ]) {
     const r = await get(s.http + p);
     assert.equal(r.status, 200, p);
     assert.equal(r.body, null, p);
@@ -30,7 +35,9 @@ test('GET /v2 names the server and lists the extensions it implements', async ()
 
 test('model metadata gives inputs and outputs with -1 for the batch dimension', async () => {
   const expected = {
-    name: TEXT_ORIENTATION, versions: ['1'], platform: 'onnxruntime_onnx',
+    name: TEXT_ORIENTATION,
+    versions: ['1'],
+    platform: 'onnxruntime_onnx',
     inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, 48, 192] }],
     outputs: [{ name: OUTPUT, datatype: 'FP32', shape: [-1, 2] }],
   };

@@ -25,7 +25,13 @@ const SERVICE = '/inference.GRPCInferenceService';
 
 function call(method: string, bytes: Buffer): Promise<{ code: number; details: string }> {
   return new Promise((resolve) => {
-    raw.makeUnaryRequest(`${SERVICE}/${method}`, (b: Buffer) => b, (b: Buffer) => b, bytes, (err) => resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '' }));
+    raw.makeUnaryRequest(
+      `${SERVICE}/${method}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      (err) => resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '' }),
+    );
   });
 }
 
@@ -38,11 +44,22 @@ const varint = (n: number): number[] => {
   }
   return [...out, n];
 };
-const field = (no: number, payload: Buffer) => Buffer.concat([Buffer.from([...varint(no * 8 + 2), ...varint(payload.length)]), payload]);
+const field = (no: number, payload: Buffer) =>
+  Buffer.concat([Buffer.from([...varint(no * 8 + 2), ...varint(payload.length)]), payload]);
 const str = (no: number, text: string) => field(no, Buffer.from(text));
 /** A ModelInferRequest for the classifier with one input of `datatype` and `shape`, and `rest` appended. */
-function inferMessage(datatype: string, shape: number[], contents: Buffer | null, rest: Buffer = Buffer.alloc(0)): Buffer {
-  const input = Buffer.concat([str(1, 'x'), str(2, datatype), field(3, Buffer.from(shape.flatMap(varint))), ...(contents ? [field(5, contents)] : [])]);
+function inferMessage(
+  datatype: string,
+  shape: number[],
+  contents: Buffer | null,
+  rest: Buffer = Buffer.alloc(0),
+): Buffer {
+  const input = Buffer.concat([
+    str(1, 'x'),
+    str(2, datatype),
+    field(3, Buffer.from(shape.flatMap(varint))),
+    ...(contents ? [field(5, contents)] : []),
+  ]);
   return Buffer.concat([str(1, TEXT_ORIENTATION), field(5, input), rest]);
 }
 
@@ -51,7 +68,10 @@ test('thousands of empty raw_input_contents entries are refused by count before 
   for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x3a; // field 7, length 0
   const r = await call('ModelInfer', inferMessage('FP32', [1, 3, 48, 192], null, bomb));
   assert.equal(r.code, grpc.status.INVALID_ARGUMENT, r.details);
-  assert.match(r.details, /raw_input_contents: 200000 is more than this server accepts in one request \(at most 1024\)/);
+  assert.match(
+    r.details,
+    /raw_input_contents: 200000 is more than this server accepts in one request \(at most 1024\)/,
+  );
 });
 
 test('a BYTES input with too many bytes_contents entries, or a shape of too many dimensions, is refused by count', async () => {
@@ -59,7 +79,10 @@ test('a BYTES input with too many bytes_contents entries, or a shape of too many
   for (let i = 0; i < entries.length; i += 2) entries[i] = 0x42; // field 8, length 0
   const many = await call('ModelInfer', inferMessage('BYTES', [100_000], entries));
   assert.equal(many.code, grpc.status.INVALID_ARGUMENT, many.details);
-  assert.match(many.details, /bytes_contents entries: 100000 is more than this server accepts in one request \(at most 65536\)/);
+  assert.match(
+    many.details,
+    /bytes_contents entries: 100000 is more than this server accepts in one request \(at most 65536\)/,
+  );
   const unpacked = Buffer.concat(Array.from({ length: 5000 }, () => Buffer.from([0x18, 0x01]))); // shape entries, one tag each
   const input = Buffer.concat([str(1, 'x'), str(2, 'FP32'), unpacked]);
   const rank = await call('ModelInfer', Buffer.concat([str(1, TEXT_ORIENTATION), field(5, input)]));
@@ -68,7 +91,13 @@ test('a BYTES input with too many bytes_contents entries, or a shape of too many
 });
 
 test('bytes that are not protobuf are INVALID_ARGUMENT on every method, and the server serves on', async () => {
-  for (const [method, bytes] of [['ModelInfer', [0xff, 0xff, 0xff, 0xff]], ['ModelInfer', [0x3a]], ['ServerLive', [0xff]], ['RepositoryModelLoad', [0x0a]], ['SystemSharedMemoryRegister', [0x1a]]] as const) {
+  for (const [method, bytes] of [
+    ['ModelInfer', [0xff, 0xff, 0xff, 0xff]],
+    ['ModelInfer', [0x3a]],
+    ['ServerLive', [0xff]],
+    ['RepositoryModelLoad', [0x0a]],
+    ['SystemSharedMemoryRegister', [0x1a]],
+  ] as const) {
     const r = await call(method, Buffer.from(bytes));
     assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${method}: ${r.code} ${r.details}`);
     assert.match(r.details, /the request message|not valid protobuf/, method);
@@ -78,14 +107,23 @@ test('bytes that are not protobuf are INVALID_ARGUMENT on every method, and the 
 });
 
 test('a message on a ModelInferStream that cannot be taken is answered with its reason, and the stream goes on', async () => {
-  const stream = raw.makeBidiStreamRequest(`${SERVICE}/ModelStreamInfer`, (b: Buffer) => b, (b: Buffer) => b);
+  const stream = raw.makeBidiStreamRequest(
+    `${SERVICE}/ModelStreamInfer`,
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+  );
   const answers: Buffer[] = [];
   const ended = new Promise<void>((resolve, reject) => {
     stream.on('data', (b: Buffer) => answers.push(b));
     stream.on('end', resolve);
     stream.on('error', reject);
   });
-  const good = inferMessage('FP32', [1, 3, 48, 192], null, field(7, Buffer.from((classifierInput(1).data as Float32Array).buffer)));
+  const good = inferMessage(
+    'FP32',
+    [1, 3, 48, 192],
+    null,
+    field(7, Buffer.from((classifierInput(1).data as Float32Array).buffer)),
+  );
   stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
   stream.write(good);
   stream.end();
@@ -93,6 +131,12 @@ test('a message on a ModelInferStream that cannot be taken is answered with its 
   assert.equal(answers.length, 2);
   const texts = answers.map((b) => b.toString('latin1'));
   const refusal = /the request message (has field|is truncated|is not valid protobuf)/;
-  assert.ok(texts.some((t) => refusal.test(t)), `one answer carries the reason: ${texts.join(' | ')}`);
-  assert.ok(texts.some((t) => t.includes(TEXT_ORIENTATION) && !refusal.test(t)), 'the good request is answered');
+  assert.ok(
+    texts.some((t) => refusal.test(t)),
+    `one answer carries the reason: ${texts.join(' | ')}`,
+  );
+  assert.ok(
+    texts.some((t) => t.includes(TEXT_ORIENTATION) && !refusal.test(t)),
+    'the good request is answered',
+  );
 });

@@ -14,7 +14,13 @@ let s: Served;
 let grpcClient: GrpcClient;
 // A bare config: inputs and outputs from the file, whose input is [-1, 3, -1, -1].
 before(async () => {
-  s = await serveClassifier({}, async () => {}, { input: [], output: [], max_batch_size: 0, dynamic_batching: undefined, image_input: undefined });
+  s = await serveClassifier({}, async () => {}, {
+    input: [],
+    output: [],
+    max_batch_size: 0,
+    dynamic_batching: undefined,
+    image_input: undefined,
+  });
   grpcClient = new GrpcClient(s.grpc);
 });
 after(async () => {
@@ -26,13 +32,21 @@ const url = () => `${s.http}/v2/models/${TEXT_ORIENTATION}/infer`;
 const x = classifierInput(1);
 const good = jsonInput(x);
 const grpcInfer = (msg: Record<string, unknown>) =>
-  grpcClient.call<{ outputs: { shape: string[] }[] }>('ModelInfer', { model_name: TEXT_ORIENTATION, ...msg }).then((r) => ({ code: 0, details: '', r }), (err: { status: number; message: string }) => ({ code: err.status, details: err.message, r: undefined }));
+  grpcClient.call<{ outputs: { shape: string[] }[] }>('ModelInfer', { model_name: TEXT_ORIENTATION, ...msg }).then(
+    (r) => ({ code: 0, details: '', r }),
+    (err: { status: number; message: string }) => ({ code: err.status, details: err.message, r: undefined }),
+  );
 const raw = () => [Buffer.from((x.data as Float32Array).buffer.slice(0))];
 const servesNext = async () => assert.equal((await post(url(), { inputs: [good] })).status, 200);
 
 test('a request with more tensors or parameters than the limits is refused by count, on HTTP and gRPC', async () => {
   // Shared-memory inputs took the quadratic path: 150 000 of them held the server ~50 s.
-  const inputs = Array.from({ length: 150_000 }, (_, i) => ({ name: `i${i}`, datatype: 'FP32', shape: [1], parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } }));
+  const inputs = Array.from({ length: 150_000 }, (_, i) => ({
+    name: `i${i}`,
+    datatype: 'FP32',
+    shape: [1],
+    parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 },
+  }));
   const live = (async () => {
     await new Promise((r) => setTimeout(r, 50));
     return (await fetch(`${s.http}/v2/health/live`)).status;
@@ -41,12 +55,21 @@ test('a request with more tensors or parameters than the limits is refused by co
   assert.equal(r.status, 400);
   assert.match(r.body.error, /"inputs": 150000 is more than this server accepts in one request \(at most 1024\)/);
   assert.equal(await live, 200);
-  const outputs = await post(url(), { inputs: [good], outputs: Array.from({ length: 2000 }, (_, i) => ({ name: `o${i}` })) });
+  const outputs = await post(url(), {
+    inputs: [good],
+    outputs: Array.from({ length: 2000 }, (_, i) => ({ name: `o${i}` })),
+  });
   assert.equal(outputs.status, 400);
   assert.match(outputs.body.error, /"outputs": 2000 is more than/);
-  const params = await post(url(), { inputs: [good], parameters: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, i])) });
+  const params = await post(url(), {
+    inputs: [good],
+    parameters: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, i])),
+  });
   assert.equal(params.status, 400);
-  assert.match(params.body.error, /request parameters: 300 is more than this server accepts in one request \(at most 256\)/);
+  assert.match(
+    params.body.error,
+    /request parameters: 300 is more than this server accepts in one request \(at most 256\)/,
+  );
   const rank = await post(url(), { inputs: [{ ...good, shape: Array(100).fill(1) }] });
   assert.equal(rank.status, 400);
   assert.match(rank.body.error, /shape has 100 dimensions, more than this server accepts \(at most 64\)/);
@@ -54,10 +77,16 @@ test('a request with more tensors or parameters than the limits is refused by co
   assert.equal(longName.status, 400);
   assert.match(longName.body.error, /the name is 5000 characters long/);
 
-  const many = await grpcInfer({ inputs: Array.from({ length: 5000 }, (_, i) => ({ name: `i${i}`, datatype: 'FP32', shape: ['1'] })) });
+  const many = await grpcInfer({
+    inputs: Array.from({ length: 5000 }, (_, i) => ({ name: `i${i}`, datatype: 'FP32', shape: ['1'] })),
+  });
   assert.equal(many.code, grpc.status.INVALID_ARGUMENT, many.details);
   assert.match(many.details, /"inputs": 5000 is more than/);
-  const gParams = await grpcInfer({ inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape.map(String) }], raw_input_contents: raw(), parameters: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, { int64_param: i }])) });
+  const gParams = await grpcInfer({
+    inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape.map(String) }],
+    raw_input_contents: raw(),
+    parameters: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, { int64_param: i }])),
+  });
   assert.equal(gParams.code, grpc.status.INVALID_ARGUMENT, gParams.details);
   assert.match(gParams.details, /300 is more than/);
   await servesNext();
@@ -67,7 +96,11 @@ test('a timeout of 2^31 ms or more waits as long as it says (HTTP and gRPC), nev
   for (const timeout of [2 ** 31 * 1000, 2 ** 40 * 1000, Number.MAX_SAFE_INTEGER]) {
     const r = await post(url(), { inputs: [good], parameters: { timeout } });
     assert.equal(r.status, 200, `${timeout}: ${JSON.stringify(r.body)}`);
-    const g = await grpcInfer({ inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape.map(String) }], raw_input_contents: raw(), parameters: { timeout: { int64_param: String(timeout) } } });
+    const g = await grpcInfer({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape.map(String) }],
+      raw_input_contents: raw(),
+      parameters: { timeout: { int64_param: String(timeout) } },
+    });
     assert.equal(g.code, 0, `${timeout}: ${g.details}`);
   }
 });
@@ -78,9 +111,18 @@ test('JSON nested 100 000 deep anywhere in the body is a 400 naming the field', 
     [deep, /the request body must be a JSON object, got \[\[\[\[/],
     [`{"id":${deep},"inputs":[]}`, /"id" must be a string, got \[\[\[/],
     [`{"parameters":${deep},"inputs":[]}`, /request parameters must be an object, got \[\[\[/],
-    [`{"parameters":{"p":${deep}},"inputs":[]}`, /request parameters: "p" must be a string, number or boolean, got \[\[\[/],
-    [`{"inputs":[{"name":"x","datatype":"FP32","shape":${deep}}]}`, /input "x": shape must be a list of integers >= 0, got \[\[\[/],
-    [`{"inputs":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`, /"inputs" must be a non-empty list of tensors, got \{"a":\{"a"/],
+    [
+      `{"parameters":{"p":${deep}},"inputs":[]}`,
+      /request parameters: "p" must be a string, number or boolean, got \[\[\[/,
+    ],
+    [
+      `{"inputs":[{"name":"x","datatype":"FP32","shape":${deep}}]}`,
+      /input "x": shape must be a list of integers >= 0, got \[\[\[/,
+    ],
+    [
+      `{"inputs":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`,
+      /"inputs" must be a non-empty list of tensors, got \{"a":\{"a"/,
+    ],
     [`{"inputs":[{"name":"x","datatype":${deep},"shape":[1]}]}`, /unknown datatype \[\[\[/],
   ];
   for (const [body, message] of cases) {
@@ -96,11 +138,23 @@ test('JSON nested 100 000 deep anywhere in the body is a 400 naming the field', 
 });
 
 test('a zero-sized dimension where the model lets it vary is a 400 naming it, on HTTP and gRPC', async () => {
-  for (const shape of [[1, 3, 48, 0], [0, 3, 48, 192], [1, 3, 0, 192]]) {
+  for (const shape of [
+    [1, 3, 48, 0],
+    [0, 3, 48, 192],
+    [1, 3, 0, 192],
+  ]) {
     const r = await post(url(), { inputs: [{ name: 'x', datatype: 'FP32', shape, data: [] }] });
     assert.equal(r.status, 400, JSON.stringify(r.body));
-    assert.match(r.body.error, new RegExp(`input "x" of model "text_orientation" has shape \\[${shape.join(', ')}\\]: dimension ${shape.indexOf(0)} is 0, and the model needs at least 1 there`));
-    const g = await grpcInfer({ inputs: [{ name: 'x', datatype: 'FP32', shape: shape.map(String) }], raw_input_contents: [Buffer.alloc(0)] });
+    assert.match(
+      r.body.error,
+      new RegExp(
+        `input "x" of model "text_orientation" has shape \\[${shape.join(', ')}\\]: dimension ${shape.indexOf(0)} is 0, and the model needs at least 1 there`,
+      ),
+    );
+    const g = await grpcInfer({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: shape.map(String) }],
+      raw_input_contents: [Buffer.alloc(0)],
+    });
     assert.equal(g.code, grpc.status.INVALID_ARGUMENT, g.details);
     assert.match(g.details, /dimension \d is 0, and the model needs at least 1 there/);
   }

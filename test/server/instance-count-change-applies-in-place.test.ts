@@ -17,9 +17,15 @@ test('a reload that changes only instance counts grows and shrinks in place, wit
   const errors: unknown[] = [];
   let done = 0;
   const x = classifierInput(4);
-  const load = Promise.all(Array.from({ length: 4 }, async () => {
-    while (!stop) await client.infer(TEXT_ORIENTATION, { x }).then(() => done++, (e) => errors.push(e));
-  }));
+  const load = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (!stop)
+        await client.infer(TEXT_ORIENTATION, { x }).then(
+          () => done++,
+          (e) => errors.push(e),
+        );
+    }),
+  );
 
   try {
     await client.load(TEXT_ORIENTATION, { ...config, instance_group: [{ count: 3, kind: 'KIND_CPU' }] });
@@ -27,9 +33,15 @@ test('a reload that changes only instance counts grows and shrinks in place, wit
     assert.equal(model.instances.length, 3);
     // The thread budget is re-split: the one 2-thread instance gives way to 1-thread ones (started
     // and warmed before it drains), so the cores are not oversubscribed.
-    assert.deepEqual(model.instances.map((i) => i.threads), [1, 1, 1]);
+    assert.deepEqual(
+      model.instances.map((i) => i.threads),
+      [1, 1, 1],
+    );
     assert.ok(!model.instances.includes(first), 'the 2-thread instance was replaced, not kept beside the new ones');
-    assert.equal((await client.modelConfig(TEXT_ORIENTATION) as { instance_group: { count: number }[] }).instance_group[0].count, 3);
+    assert.equal(
+      ((await client.modelConfig(TEXT_ORIENTATION)) as { instance_group: { count: number }[] }).instance_group[0].count,
+      3,
+    );
 
     await client.load(TEXT_ORIENTATION, { ...config, instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
     assert.equal(model.instances.length, 1);

@@ -18,13 +18,17 @@ test('a JSON infer returns the same numbers as engine.infer, as FP32 values', as
   assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
   assert.equal(r.body.model_name, TEXT_ORIENTATION);
   assert.equal(r.body.model_version, '1');
-  assert.deepEqual(r.body.outputs, [{ name: OUTPUT, datatype: 'FP32', shape: [2, 2], data: Array.from(want.outputs[OUTPUT].data as Float32Array) }]);
+  assert.deepEqual(r.body.outputs, [
+    { name: OUTPUT, datatype: 'FP32', shape: [2, 2], data: Array.from(want.outputs[OUTPUT].data as Float32Array) },
+  ]);
 });
 
 test('nested data is accepted as well as flat data, and the id is echoed', async () => {
   const x = classifierInput(1, 3);
   const flat = Array.from(x.data as Float32Array);
-  const nested = [[0, 1, 2].map((c) => Array.from({ length: 48 }, (_, h) => flat.slice((c * 48 + h) * 192, (c * 48 + h + 1) * 192)))];
+  const nested = [
+    [0, 1, 2].map((c) => Array.from({ length: 48 }, (_, h) => flat.slice((c * 48 + h) * 192, (c * 48 + h + 1) * 192))),
+  ];
   const a = await post(url(), { id: 'req-42', inputs: [{ ...jsonInput(x), data: nested }] });
   const b = await post(url(), { inputs: [jsonInput(x)] });
   assert.equal(a.status, 200);
@@ -52,10 +56,16 @@ test('flatValues returns a flat list as it is and flattens nested lists in row-m
 });
 
 test('a versioned URL and an outputs list are honoured', async () => {
-  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/versions/1/infer`, { inputs: [jsonInput(classifierInput(1))], outputs: [{ name: OUTPUT }] });
+  const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/versions/1/infer`, {
+    inputs: [jsonInput(classifierInput(1))],
+    outputs: [{ name: OUTPUT }],
+  });
   assert.equal(r.status, 200);
   assert.equal(r.body.model_version, '1');
-  assert.deepEqual(r.body.outputs.map((o: { name: string }) => o.name), [OUTPUT]);
+  assert.deepEqual(
+    r.body.outputs.map((o: { name: string }) => o.name),
+    [OUTPUT],
+  );
 });
 
 test("the protocol's own example request shape (parameters, outputs with parameters) is served", async () => {
@@ -64,7 +74,9 @@ test("the protocol's own example request shape (parameters, outputs with paramet
   const r = await post(url(), {
     id: '42',
     parameters: { timeout: 5_000_000 },
-    inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', parameters: {}, data: Array.from(x.data as Float32Array) }],
+    inputs: [
+      { name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', parameters: {}, data: Array.from(x.data as Float32Array) },
+    ],
     outputs: [{ name: OUTPUT, parameters: {} }],
   });
   assert.equal(r.status, 200);

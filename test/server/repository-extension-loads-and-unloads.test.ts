@@ -14,7 +14,8 @@ before(async () => {
 after(() => s.close());
 
 const api = (p: string) => `${s.http}/v2/repository${p}`;
-const infer = (model: string) => post(`${s.http}/v2/models/${model}/infer`, { inputs: [jsonInput(classifierInput(1))] });
+const infer = (model: string) =>
+  post(`${s.http}/v2/models/${model}/infer`, { inputs: [jsonInput(classifierInput(1))] });
 
 test('the index lists models on disk with the engine states; ready:true keeps the ready ones', async () => {
   await post(api(`/models/${SPARE}/unload`), {});
@@ -27,7 +28,10 @@ test('the index lists models on disk with the engine states; ready:true keeps th
   assert.ok(byName.broken.reason.length > 0, 'a failed model says why');
   assert.deepEqual(byName[SPARE], { name: SPARE, state: 'UNAVAILABLE', reason: 'unloaded' });
   const ready = await post(api('/index'), { ready: true });
-  assert.deepEqual(ready.body.map((r: { name: string }) => r.name), [TEXT_ORIENTATION]);
+  assert.deepEqual(
+    ready.body.map((r: { name: string }) => r.name),
+    [TEXT_ORIENTATION],
+  );
 });
 
 test('unload refuses new requests with 503, load serves again', async () => {
@@ -43,11 +47,16 @@ test('unload refuses new requests with 503, load serves again', async () => {
 
 test('load with a config override applies it; a bad override is a 400 and the old version keeps serving', async () => {
   const config = { name: SPARE, max_batch_size: 4, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3, 48, 192] }] };
-  assert.equal((await post(api(`/models/${SPARE}/load`), { parameters: { config: JSON.stringify(config) } })).status, 200);
+  assert.equal(
+    (await post(api(`/models/${SPARE}/load`), { parameters: { config: JSON.stringify(config) } })).status,
+    200,
+  );
   const cfg = await fetch(`${s.http}/v2/models/${SPARE}/config`).then((r) => r.json());
   assert.equal(cfg.max_batch_size, 4);
 
-  const bad = await post(api(`/models/${SPARE}/load`), { parameters: { config: JSON.stringify({ ...config, max_batch_size: -3 }) } });
+  const bad = await post(api(`/models/${SPARE}/load`), {
+    parameters: { config: JSON.stringify({ ...config, max_batch_size: -3 }) },
+  });
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /max_batch_size.*-3/);
   const notJson = await post(api(`/models/${SPARE}/load`), { parameters: { config: '{oops' } });
@@ -68,7 +77,11 @@ test('in model control mode "none" load and unload are refused with 503 and a hi
     const r = await post(`${fixed.http}/v2/repository/models/${TEXT_ORIENTATION}/unload`, {});
     assert.equal(r.status, 503);
     assert.match(r.body.error, /model control mode is "none".*--model-control-mode explicit/);
-    assert.equal((await post(`${fixed.http}/v2/models/${TEXT_ORIENTATION}/infer`, { inputs: [jsonInput(classifierInput(1))] })).status, 200);
+    assert.equal(
+      (await post(`${fixed.http}/v2/models/${TEXT_ORIENTATION}/infer`, { inputs: [jsonInput(classifierInput(1))] }))
+        .status,
+      200,
+    );
   } finally {
     await fixed.close();
   }

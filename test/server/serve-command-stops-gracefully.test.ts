@@ -11,7 +11,27 @@ test('tenancy serve prints its URLs and tuning, serves, and on SIGTERM finishes 
   // Instances stated, batching left out: the live tuner may tune batching only.
   const repo = await classifierRepo({ max_batch_size: 64, dynamic_batching: undefined });
   const db = path.join(repo, 'profiles.db');
-  const child = spawn(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--profiles', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...HEAP_FLAGS,
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--repo',
+      repo,
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--profiles',
+      db,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -28,12 +48,23 @@ test('tenancy serve prints its URLs and tuning, serves, and on SIGTERM finishes 
     assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
     assert.doesNotMatch(out, /node runs without/, 'started with the heap flags: no warning');
     assert.match(out, /placement tune\)/);
-    assert.ok(out.includes(`live tuning (remembered in ${db}):\n  ${TEXT_ORIENTATION}: default: serving the measured defaults; tuned (batch size, queue delay) as soon as requests keep it busy`), out);
+    assert.ok(
+      out.includes(
+        `live tuning (remembered in ${db}):\n  ${TEXT_ORIENTATION}: default: serving the measured defaults; tuned (batch size, queue delay) as soon as requests keep it busy`,
+      ),
+      out,
+    );
     const client = new HttpClient(url);
     assert.equal(await client.ready(), true);
-    const view = (await (await fetch(`${url}/v2/placement`)).json()) as { mode: string; models: { source: string; tuning: { state: string; configuration: string } }[] };
+    const view = (await (await fetch(`${url}/v2/placement`)).json()) as {
+      mode: string;
+      models: { source: string; tuning: { state: string; configuration: string } }[];
+    };
     assert.equal(view.mode, 'tune');
-    assert.deepEqual([view.models[0].source, view.models[0].tuning.state, view.models[0].tuning.configuration], ['defaults', 'default', '1 instance x 2 threads, batch up to 4, no queue delay']);
+    assert.deepEqual(
+      [view.models[0].source, view.models[0].tuning.state, view.models[0].tuning.configuration],
+      ['defaults', 'default', '1 instance x 2 threads, batch up to 4, no queue delay'],
+    );
     const metricsUrl = out.match(/metrics {4}(http:\/\/127\.0\.0\.1:\d+\/metrics)/)![1];
     const metrics = await (await fetch(metricsUrl)).text();
     assert.match(metrics, new RegExp(`tenancy_model_tuning_state\\{model="${TEXT_ORIENTATION}",state="default"\\} 1`));

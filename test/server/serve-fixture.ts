@@ -29,7 +29,9 @@ export async function serveClassifier(
   await engine.loadAll();
   const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: 0, ...options });
   return {
-    repo, engine, servers,
+    repo,
+    engine,
+    servers,
     http: `http://127.0.0.1:${servers.httpPort}`,
     grpc: `127.0.0.1:${servers.grpcPort}`,
     metrics: `http://127.0.0.1:${servers.metricsPort}/metrics`,
@@ -41,15 +43,26 @@ export async function serveClassifier(
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON a server answers
+type Json = any;
+
 /** POST JSON (or raw bytes) and return status and parsed body (null when empty). */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const raw = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', body: raw as string, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fetch(url, {
+    method: 'POST',
+    body: raw as string,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
-export async function get(url: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function get(url: string): Promise<{ status: number; body: Json }> {
   const res = await fetch(url);
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };

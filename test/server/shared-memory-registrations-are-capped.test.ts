@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_REGIONS, SystemSharedMemory } from '../../src/server/oip/shared-memory.js';
+import { MAX_REGIONS, SystemSharedMemory } from '../../src/server/oip/shm-registry.js';
 import { removeDir, tempDir } from '../fixtures/repo.js';
 
 // Every registered region holds an open file descriptor: a client registering without end would
@@ -13,7 +13,10 @@ test(`at most ${MAX_REGIONS} shared memory regions are registered at once; past 
   const shm = new SystemSharedMemory(root);
   try {
     for (let i = 0; i < MAX_REGIONS; i++) shm.register(`r${i}`, '/obj', 0, 16);
-    assert.throws(() => shm.register('one_more', '/obj', 0, 16), /shared memory region "one_more": 1024 regions are registered, the most this server holds; unregister some first/);
+    assert.throws(
+      () => shm.register('one_more', '/obj', 0, 16),
+      /shared memory region "one_more": 1024 regions are registered, the most this server holds; unregister some first/,
+    );
     shm.unregister('r0');
     shm.register('one_more', '/obj', 0, 16);
     assert.equal(shm.status().length, MAX_REGIONS);

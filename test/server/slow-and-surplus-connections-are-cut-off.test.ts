@@ -46,7 +46,11 @@ function trickle(parts: string[], everyMs: number, giveUpMs = 10_000): Promise<E
 const path = `/v2/models/${TEXT_ORIENTATION}/infer`;
 
 test('a client that sends its headers slowly gets 408 and its connection closed', async () => {
-  const headers = [`POST ${path} HTTP/1.1\r\n`, 'Host: x\r\n', ...Array.from({ length: 200 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
+  const headers = [
+    `POST ${path} HTTP/1.1\r\n`,
+    'Host: x\r\n',
+    ...Array.from({ length: 200 }, (_, i) => `X-Slow-${i}: 1\r\n`),
+  ];
   const end = await trickle(headers, 50);
   assert.match(end.reply, /^HTTP\/1\.1 408/);
   assert.ok(end.ms < 5000, `closed after ${end.ms} ms`);
@@ -54,7 +58,10 @@ test('a client that sends its headers slowly gets 408 and its connection closed'
 
 test('a client that sends its body slowly gets 408 and its connection closed', async () => {
   const body = Array.from({ length: 200 }, () => 'x');
-  const end = await trickle([`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, ...body], 50);
+  const end = await trickle(
+    [`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, ...body],
+    50,
+  );
   assert.match(end.reply, /^HTTP\/1\.1 408/);
   assert.ok(end.ms < 5000, `closed after ${end.ms} ms`);
 });
@@ -67,10 +74,16 @@ test('an idle keep-alive connection is closed after the keep-alive timeout', asy
 });
 
 test('connections past the cap are closed as they arrive, and the server serves once they go', async () => {
-  const held = await Promise.all(Array.from({ length: LIMITS.maxConnections }, () => new Promise<net.Socket>((resolve) => {
-    const c = net.connect(s.servers.httpPort!, '127.0.0.1', () => resolve(c));
-    c.on('error', () => {});
-  })));
+  const held = await Promise.all(
+    Array.from(
+      { length: LIMITS.maxConnections },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const c = net.connect(s.servers.httpPort!, '127.0.0.1', () => resolve(c));
+          c.on('error', () => {});
+        }),
+    ),
+  );
   try {
     await new Promise((r) => setTimeout(r, 50));
     const extra = await trickle([`GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n`], 1, 3000);
@@ -85,11 +98,19 @@ test('connections past the cap are closed as they arrive, and the server serves 
 
 test('tenancy serve refuses connection settings that cannot work, with one error line and no stack trace', () => {
   for (const [args, message] of [
-    [['--http-header-timeout', '0'], /--http-header-timeout <ms>' argument '0' is invalid\. expected milliseconds \(an integer >= 1\)/],
+    [
+      ['--http-header-timeout', '0'],
+      /--http-header-timeout <ms>' argument '0' is invalid\. expected milliseconds \(an integer >= 1\)/,
+    ],
     [['--http-max-connections', 'many'], /expected a number of connections/],
-    [['--http-header-timeout', '5000', '--http-request-timeout', '1000'], /--http-header-timeout \(5000 ms\) must not exceed --http-request-timeout \(1000 ms\)/],
+    [
+      ['--http-header-timeout', '5000', '--http-request-timeout', '1000'],
+      /--http-header-timeout \(5000 ms\) must not exceed --http-request-timeout \(1000 ms\)/,
+    ],
   ] as const) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
+      encoding: 'utf8',
+    });
     assert.ok(r.status !== null && r.status !== 0, `exit ${r.status}: ${r.stderr}`);
     assert.match(r.stderr.split('\n')[0], message);
     assert.doesNotMatch(r.stderr, /^\s+at .*:\d+:\d+\)?$/m, r.stderr);

@@ -17,7 +17,11 @@ test('statistics count successes, failures, inferences and executions, with dura
   const late = await post(url, { inputs: [jsonInput(classifierInput(32))], parameters: { timeout: 1 } });
   assert.equal(late.status, 503);
   assert.match(late.body.error, /timed out after 0.001 ms/);
-  for (const path of ['/v2/models/stats', `/v2/models/${TEXT_ORIENTATION}/stats`, `/v2/models/${TEXT_ORIENTATION}/versions/1/stats`]) {
+  for (const path of [
+    '/v2/models/stats',
+    `/v2/models/${TEXT_ORIENTATION}/stats`,
+    `/v2/models/${TEXT_ORIENTATION}/versions/1/stats`,
+  ]) {
     const r = await get(s.http + path);
     assert.equal(r.status, 200, path);
     assert.equal(r.body.model_stats.length, 1);

@@ -26,7 +26,14 @@ function labels(rows: readonly BytesElement[]): string[] {
 
 test('HTTP JSON: base64 pictures come back labelled 0 (upright) and 180 (turned)', async () => {
   const body = {
-    inputs: [{ name: 'x', datatype: 'BYTES', shape: [2], data: [upright.toString('base64'), `data:image/png;base64,${flipped.toString('base64')}`] }],
+    inputs: [
+      {
+        name: 'x',
+        datatype: 'BYTES',
+        shape: [2],
+        data: [upright.toString('base64'), `data:image/png;base64,${flipped.toString('base64')}`],
+      },
+    ],
     outputs: [{ name: OUTPUT, parameters: { classification: 1 } }],
   };
   const r = await post(`${s.http}/v2/models/${TEXT_ORIENTATION}/infer`, body);
@@ -39,9 +46,20 @@ test('HTTP binary and JSON through the client, and gRPC raw contents, all label 
   const grpc = new GrpcClient(s.grpc);
   const http = new HttpClient(s.http);
   try {
-    for (const [client, binary] of [[http, true], [http, false], [grpc, true]] as const) {
-      const r = await client.infer(TEXT_ORIENTATION, imageInputs('x', [flipped, upright]), { classification: 1, binary });
-      assert.deepEqual(labels(r.outputs[OUTPUT].data as string[]), ['180', '0'], `${client.constructor.name} binary=${binary}`);
+    for (const [client, binary] of [
+      [http, true],
+      [http, false],
+      [grpc, true],
+    ] as const) {
+      const r = await client.infer(TEXT_ORIENTATION, imageInputs('x', [flipped, upright]), {
+        classification: 1,
+        binary,
+      });
+      assert.deepEqual(
+        labels(r.outputs[OUTPUT].data as string[]),
+        ['180', '0'],
+        `${client.constructor.name} binary=${binary}`,
+      );
     }
   } finally {
     grpc.close();
@@ -52,11 +70,14 @@ test('HTTP binary and JSON through the client, and gRPC raw contents, all label 
 test('gRPC bytes_contents carries the pictures unchanged too', async () => {
   const grpc = new GrpcClient(s.grpc);
   try {
-    const res = await grpc.call<{ outputs: { datatype: string; shape: string[] }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
-      model_name: TEXT_ORIENTATION,
-      inputs: [{ name: 'x', datatype: 'BYTES', shape: [2], contents: { bytes_contents: [upright, flipped] } }],
-      outputs: [{ name: OUTPUT, parameters: { classification: { int64_param: 1 } } }],
-    });
+    const res = await grpc.call<{ outputs: { datatype: string; shape: string[] }[]; raw_output_contents: Buffer[] }>(
+      'ModelInfer',
+      {
+        model_name: TEXT_ORIENTATION,
+        inputs: [{ name: 'x', datatype: 'BYTES', shape: [2], contents: { bytes_contents: [upright, flipped] } }],
+        outputs: [{ name: OUTPUT, parameters: { classification: { int64_param: 1 } } }],
+      },
+    );
     const t = tensorFromRaw('BYTES', res.outputs[0].shape.map(Number), res.raw_output_contents[0], 'output');
     assert.deepEqual(labels(t.data as BytesElement[]), ['0', '180']);
   } finally {

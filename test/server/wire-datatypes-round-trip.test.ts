@@ -30,9 +30,15 @@ for (const [dt, values, type] of samples) {
 }
 
 test('values out of range for the datatype are refused naming the element', () => {
-  assert.throws(() => tensorFromValues('UINT8', [2], [1, 256], 'input "u"'), /input "u": element 1 is 256, expected an integer from 0 to 255 for UINT8/);
+  assert.throws(
+    () => tensorFromValues('UINT8', [2], [1, 256], 'input "u"'),
+    /input "u": element 1 is 256, expected an integer from 0 to 255 for UINT8/,
+  );
   assert.throws(() => tensorFromValues('INT32', [1], [1.5], 'input "i"'), /element 0 is 1.5, expected an integer/);
-  assert.throws(() => tensorFromValues('BOOL', [1], ['yes'], 'input "b"'), /element 0 is "yes", expected true or false for BOOL/);
+  assert.throws(
+    () => tensorFromValues('BOOL', [1], ['yes'], 'input "b"'),
+    /element 0 is "yes", expected true or false for BOOL/,
+  );
   assert.throws(() => tensorFromValues('BYTES', [1], [3], 'input "s"'), /element 0 is 3, expected a string for BYTES/);
   assert.throws(() => tensorFromValues('FP16', [1], [1], 'input "h"'), /FP16 has no JSON or typed form/);
 });
@@ -44,5 +50,8 @@ test('FP16 travels as raw bytes and is shown as numbers in JSON', () => {
 
 test('BYTES raw data whose length prefixes lie is refused', () => {
   const buf = Buffer.from([5, 0, 0, 0, 65, 66]);
-  assert.throws(() => tensorFromRaw('BYTES', [1], buf, 'input "s"'), /input "s": BYTES element at byte 0 says 5 bytes, but only 2 are left/);
+  assert.throws(
+    () => tensorFromRaw('BYTES', [1], buf, 'input "s"'),
+    /input "s": BYTES element at byte 0 says 5 bytes, but only 2 are left/,
+  );
 });

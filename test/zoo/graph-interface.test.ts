@@ -17,11 +17,20 @@ for (const name of ZOO_NAMES) {
   test(`${name} takes input [N, 3, S, S] and returns logits [N, 1000], float32, opset 13, no softmax`, () => {
     const size = zooArchitecture(name).minInputSize;
     const model = onnx.ModelProto.decode(buildZooModel(name, { inputSize: size }).bytes);
-    assert.deepEqual(model.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', 13]]);
+    assert.deepEqual(
+      model.opsetImport.map((o) => [o.domain, Number(o.version)]),
+      [['', 13]],
+    );
     // decode() builds message instances, whose repeated fields are always arrays.
     const graph = model.graph as onnxProto.onnx.GraphProto;
-    assert.deepEqual(graph.input.map((i) => i.name), ['input']);
-    assert.deepEqual(graph.output.map((o) => o.name), ['logits']);
+    assert.deepEqual(
+      graph.input.map((i) => i.name),
+      ['input'],
+    );
+    assert.deepEqual(
+      graph.output.map((o) => o.name),
+      ['logits'],
+    );
     assert.deepEqual(dims(graph.input[0]!), ['N', 3, size, size]);
     assert.deepEqual(dims(graph.output[0]!), ['N', 1000]);
     assert.equal(graph.input[0]!.type!.tensorType!.elemType, FLOAT);

@@ -37,13 +37,19 @@ for (const name of ZOO_NAMES) {
     assert.equal(model.publishedParameterCount, published);
     assert.equal(model.parameterCount, countFromBytes(model.bytes), 'reported count differs from the initializers');
     const relative = Math.abs(model.parameterCount / published - 1);
-    assert.ok(relative <= 0.005, `${name}: ${model.parameterCount} vs published ${published} (${(relative * 100).toFixed(3)}%)`);
+    assert.ok(
+      relative <= 0.005,
+      `${name}: ${model.parameterCount} vs published ${published} (${(relative * 100).toFixed(3)}%)`,
+    );
   });
 }
 
 test('the parameter count does not depend on the input size', () => {
   for (const name of ['mobilenet_v2', 'squeezenet1_1'] as const) {
-    assert.equal(buildZooModel(name, { inputSize: 32 }).parameterCount, buildZooModel(name, { inputSize: 96 }).parameterCount);
+    assert.equal(
+      buildZooModel(name, { inputSize: 32 }).parameterCount,
+      buildZooModel(name, { inputSize: 96 }).parameterCount,
+    );
   }
 });
 

@@ -15,12 +15,18 @@ for (const name of ZOO_NAMES) {
     assert.deepEqual(run.dims, [2, 1000]);
     assert.ok(run.logits.every(Number.isFinite), `${name}: non-finite logits`);
     const first = run.logits[0]!;
-    assert.ok(run.logits.some((v) => v !== first), `${name}: all logits equal ${first}`);
+    assert.ok(
+      run.logits.some((v) => v !== first),
+      `${name}: all logits equal ${first}`,
+    );
     const spread = Math.max(...run.logits) - Math.min(...run.logits);
     assert.ok(spread > 1e-3 && spread < 1e3, `${name}: logit spread ${spread} is degenerate`);
     const sample0 = run.logits.subarray(0, 1000);
     const sample1 = run.logits.subarray(1000);
-    assert.ok(sample0.some((v, i) => v !== sample1[i]), `${name}: both samples gave the same logits`);
+    assert.ok(
+      sample0.some((v, i) => v !== sample1[i]),
+      `${name}: both samples gave the same logits`,
+    );
   });
 }
 

@@ -24,5 +24,8 @@ test('a different seed gives different weights and different outputs', async () 
   assert.ok(!Buffer.from(a.bytes).equals(Buffer.from(b.bytes)));
   const ya = (await runModel(a.bytes, 2, 32)).logits;
   const yb = (await runModel(b.bytes, 2, 32)).logits;
-  assert.ok(ya.some((v, i) => v !== yb[i]), 'seeds 1 and 2 gave identical logits');
+  assert.ok(
+    ya.some((v, i) => v !== yb[i]),
+    'seeds 1 and 2 gave identical logits',
+  );
 });

@@ -39,7 +39,10 @@ test('writeZooModel honours modelName, instanceCount and maxBatchSize', async (t
   t.after(() => rm(repo, { recursive: true, force: true }));
 
   const dir = await writeZooModel(repo, 'squeezenet1_1', {
-    inputSize: 32, modelName: 'squeeze-small', instanceCount: 3, maxBatchSize: 8,
+    inputSize: 32,
+    modelName: 'squeeze-small',
+    instanceCount: 3,
+    maxBatchSize: 8,
   });
   assert.equal(dir, join(repo, 'squeeze-small'));
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));

@@ -28,7 +28,10 @@ test('tenancy zoo exits with 2, naming the bad value and the accepted ones, and 
   const repo = await mkdtemp(join(tmpdir(), 'zoo-cli-'));
   t.after(() => rm(repo, { recursive: true, force: true }));
   const cases: [string[], RegExp][] = [
-    [['resnet34', '--out', repo], /'resnet34'.*mobilenet_v1, mobilenet_v2, resnet18, resnet50, squeezenet1_1, inception_v3/],
+    [
+      ['resnet34', '--out', repo],
+      /'resnet34'.*mobilenet_v1, mobilenet_v2, resnet18, resnet50, squeezenet1_1, inception_v3/,
+    ],
     [['--out', repo, '--input-size', 'big'], /'big'.*integer >= 1/],
     [['--out', repo, '--input-size', '64'], /inputSize 64 .*inception_v3.*>= 75/],
     [['resnet18', '--out', repo, '--input-size', '16'], /inputSize 16 .*resnet18.*>= 32/],

@@ -23,7 +23,10 @@ test('tenancy zoo writes each named model and prints its count against the publi
   assert.deepEqual((await readdir(repo)).sort(), ['mobilenet_v1', 'squeezenet1_1']);
   const lines = out.join('').trimEnd().split('\n');
   assert.equal(lines.length, 2);
-  assert.match(lines[0]!, /^squeezenet1_1 +1,235,496 params +\(published 1,235,496, \+0\.00%\) +5\.0 MB +\S+model\.onnx$/);
+  assert.match(
+    lines[0]!,
+    /^squeezenet1_1 +1,235,496 params +\(published 1,235,496, \+0\.00%\) +5\.0 MB +\S+model\.onnx$/,
+  );
   assert.match(lines[1]!, /^mobilenet_v1 +4,231,976 params +\(published 4,231,976, \+0\.00%\) +\d+\.\d MB /);
   assert.ok(lines[0]!.endsWith(join(repo, 'squeezenet1_1', '1', 'model.onnx')));
 

@@ -6,14 +6,12 @@ import { errors } from '../../errors.js';
 import type { TensorMap } from '../../tensor.js';
 import { outputDefaults, outputRequest, parameters, timeout } from '../oip/decode.js';
 import { sharedMemoryParameters, type InferReply } from '../oip/infer.js';
-import { sharedMemoryRef } from '../oip/shared-memory.js';
+import { sharedMemoryRef } from '../oip/shm-registry.js';
 import { checkDataType, checkShape, tensorFromRaw, tensorFromValues, tensorToRaw } from '../../protocol/tensor-wire.js';
 import type { DecodedRequest, SharedMemoryInput } from '../oip/types.js';
-import type { Parameters } from '../../protocol/types.js';
 import type { BodyPool } from '../../protocol/body-pool.js';
 import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../../protocol/limits.js';
 import { grpcParameters, plainParameters, type GrpcParam } from '../../protocol/grpc-parameters.js';
-
 
 interface GrpcContents {
   [field: string]: unknown[];
@@ -38,11 +36,20 @@ export interface GrpcInferRequest {
 }
 
 const CONTENTS_FIELD: Record<string, string> = {
-  BOOL: 'bool_contents', INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
-  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents',
-  FP32: 'fp32_contents', FP64: 'fp64_contents', BYTES: 'bytes_contents', FP16: 'fp16 (none: use raw_input_contents)',
+  BOOL: 'bool_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
+  FP16: 'fp16 (none: use raw_input_contents)',
 };
-
 
 export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const params = parameters(plainParameters(msg.parameters), 'request parameters');
@@ -52,11 +59,15 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   checkCount(msg.outputs?.length ?? 0, REQUEST_LIMITS.tensors, '"outputs"');
   for (const [i, t] of msg.inputs.entries()) checkName(t.name, `inputs[${i}]`);
   for (const [i, o] of (msg.outputs ?? []).entries()) checkName(o.name, `outputs[${i}]`);
-  const refs = msg.inputs.map((t) => sharedMemoryRef(parameters(plainParameters(t.parameters), `input "${t.name}" parameters`), `input "${t.name}"`));
+  const refs = msg.inputs.map((t) =>
+    sharedMemoryRef(parameters(plainParameters(t.parameters), `input "${t.name}" parameters`), `input "${t.name}"`),
+  );
   // raw_input_contents holds one entry per input that is not in shared memory, in order.
   const sent = refs.filter((r) => !r).length;
   if (raw.length > 0 && raw.length !== sent)
-    throw errors.invalidArg(`raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory (one entry per such input, in order)`);
+    throw errors.invalidArg(
+      `raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory (one entry per such input, in order)`,
+    );
   const inputs: TensorMap = Object.create(null); // no prototype: an input may be named "__proto__"
   const sharedInputs: SharedMemoryInput[] = [];
   const once = uniqueNames('input');
@@ -77,15 +88,25 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
       inputs[t.name] = tensorFromRaw(dt, shape, raw[next++], what);
     } else {
       const values = t.contents?.[field];
-      if (dt === 'FP16' || !values) throw errors.invalidArg(`${what}: ${dt} data must be in contents.${field} or raw_input_contents`);
+      if (dt === 'FP16' || !values)
+        throw errors.invalidArg(`${what}: ${dt} data must be in contents.${field} or raw_input_contents`);
       inputs[t.name] = tensorFromValues(dt, shape, values, what);
     }
   });
   const defaults = outputDefaults(params);
   const outputs = msg.outputs?.length
-    ? msg.outputs.map((o) => outputRequest(o.name, parameters(plainParameters(o.parameters), `output "${o.name}" parameters`), defaults))
+    ? msg.outputs.map((o) =>
+        outputRequest(o.name, parameters(plainParameters(o.parameters), `output "${o.name}" parameters`), defaults),
+      )
     : undefined;
-  return { ...(msg.id ? { id: msg.id } : {}), inputs, ...(sharedInputs.length ? { sharedInputs } : {}), outputs, ...defaults, ...timeout(params) };
+  return {
+    ...(msg.id ? { id: msg.id } : {}),
+    inputs,
+    ...(sharedInputs.length ? { sharedInputs } : {}),
+    outputs,
+    ...defaults,
+    ...timeout(params),
+  };
 }
 
 /**
@@ -96,7 +117,10 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
  * and a fresh message buffer living through the queue wait (see body-pool.ts). The handler gives
  * the buffers back with releaseRawInputs when the call has ended.
  */
-export function pooledRawInputs(deserialize: (b: Buffer) => GrpcInferRequest, pool: BodyPool): (b: Buffer) => GrpcInferRequest {
+export function pooledRawInputs(
+  deserialize: (b: Buffer) => GrpcInferRequest,
+  pool: BodyPool,
+): (b: Buffer) => GrpcInferRequest {
   return (buf) => {
     const msg = deserialize(buf);
     msg.raw_input_contents = (msg.raw_input_contents ?? []).map((raw) => {
@@ -119,7 +143,9 @@ export function encodeGrpcInfer(reply: InferReply) {
     model_version: reply.model_version,
     id: reply.id ?? '',
     outputs: reply.outputs.map((o) => ({
-      name: o.name, datatype: o.tensor.datatype, shape: o.tensor.shape,
+      name: o.name,
+      datatype: o.tensor.datatype,
+      shape: o.tensor.shape,
       ...(o.sharedMemory ? { parameters: grpcParameters(sharedMemoryParameters(o)) } : {}),
     })),
     // One entry per output, in order; an output in shared memory has an empty one.

@@ -27,13 +27,18 @@ export function refusedReason(msg: unknown): string | null {
 }
 
 /** Wraps a method's deserializer: `check` runs on the bytes first; any failure becomes a RefusedMessage. */
-export function guarded<T>(deserialize: (b: Buffer) => T, check?: (b: Buffer) => void): (b: Buffer) => T | RefusedMessage {
+export function guarded<T>(
+  deserialize: (b: Buffer) => T,
+  check?: (b: Buffer) => void,
+): (b: Buffer) => T | RefusedMessage {
   return (b) => {
     try {
       check?.(b);
       return deserialize(b);
     } catch (err) {
-      const why = isTenancyError(err) ? err.message : `the request message is not valid protobuf for this method: ${(err as Error).message}`;
+      const why = isTenancyError(err)
+        ? err.message
+        : `the request message is not valid protobuf for this method: ${(err as Error).message}`;
       return { [REFUSED]: why };
     }
   };
@@ -45,7 +50,12 @@ const LENGTH = 2;
 const FIXED32 = 5;
 
 /** Calls `field` for each field of the message in buf[start, end): its number, wire type and payload bounds. */
-function walk(buf: Buffer, start: number, end: number, field: (no: number, wireType: number, from: number, to: number) => void): void {
+function walk(
+  buf: Buffer,
+  start: number,
+  end: number,
+  field: (no: number, wireType: number, from: number, to: number) => void,
+): void {
   let pos = start;
   const varint = (): number => {
     let value = 0;
@@ -71,7 +81,10 @@ function walk(buf: Buffer, start: number, end: number, field: (no: number, wireT
       const length = varint();
       from = pos;
       pos += length;
-    } else throw errors.invalidArg(`the request message has field ${no} with wire type ${wireType}, which protobuf does not have`);
+    } else
+      throw errors.invalidArg(
+        `the request message has field ${no} with wire type ${wireType}, which protobuf does not have`,
+      );
     if (pos > end) throw errors.invalidArg(`the request message is truncated inside field ${no}`);
     field(no, wireType, from, pos);
   }
@@ -101,11 +114,15 @@ export function scanInferRequest(buf: Buffer): void {
       walk(buf, from, to, (n2, w2, f2, t2) => {
         if (n2 === 3) rank += scalarCount(buf, w2, f2, t2);
         else if (n2 === 4) params++;
-        else if (n2 === 5 && w2 === LENGTH) walk(buf, f2, t2, (n3) => {
-          if (n3 === 8) counts.bytes++;
-        });
+        else if (n2 === 5 && w2 === LENGTH)
+          walk(buf, f2, t2, (n3) => {
+            if (n3 === 8) counts.bytes++;
+          });
       });
-      if (rank > REQUEST_LIMITS.rank) throw errors.invalidArg(`inputs[${counts.inputs - 1}]: shape has ${rank} dimensions, more than this server accepts (at most ${REQUEST_LIMITS.rank})`);
+      if (rank > REQUEST_LIMITS.rank)
+        throw errors.invalidArg(
+          `inputs[${counts.inputs - 1}]: shape has ${rank} dimensions, more than this server accepts (at most ${REQUEST_LIMITS.rank})`,
+        );
       checkCount(params, REQUEST_LIMITS.parameters, `inputs[${counts.inputs - 1}] parameters`);
     } else if (no === 6 && wt === LENGTH) {
       counts.outputs++;

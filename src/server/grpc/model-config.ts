@@ -7,7 +7,13 @@
  * batcher's default_queue_policy carries it when batching is on), image_input, and each instance
  * group's host, threads and any device other than "gpu:N" (which becomes gpus: [N]).
  */
-import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, QueuePolicyConfig, TensorConfig } from '../../repository/model-config.js';
+import type {
+  DynamicBatchingConfig,
+  InstanceGroupConfig,
+  ModelConfig,
+  QueuePolicyConfig,
+  TensorConfig,
+} from '../../repository/model-config.js';
 
 const GPU_DEVICE = /^gpu:(\d+)$/;
 
@@ -19,23 +25,35 @@ function instanceGroup(g: InstanceGroupConfig) {
 }
 
 const queuePolicy = (p: QueuePolicyConfig) => ({
-  timeout_action: p.timeout_action, default_timeout_microseconds: p.default_timeout_microseconds,
-  allow_timeout_override: p.allow_timeout_override, max_queue_size: p.max_queue_size,
+  timeout_action: p.timeout_action,
+  default_timeout_microseconds: p.default_timeout_microseconds,
+  allow_timeout_override: p.allow_timeout_override,
+  max_queue_size: p.max_queue_size,
 });
 
 function dynamicBatching(d: DynamicBatchingConfig) {
-  const perLevel = Object.fromEntries(Object.entries(d.priority_queue_policy).map(([level, p]) => [level, queuePolicy(p)]));
+  const perLevel = Object.fromEntries(
+    Object.entries(d.priority_queue_policy).map(([level, p]) => [level, queuePolicy(p)]),
+  );
   return {
-    preferred_batch_size: d.preferred_batch_size, max_queue_delay_microseconds: d.max_queue_delay_microseconds,
-    preserve_ordering: d.preserve_ordering, priority_levels: d.priority_levels, default_priority_level: d.default_priority_level,
-    default_queue_policy: queuePolicy(d.default_queue_policy), priority_queue_policy: perLevel,
+    preferred_batch_size: d.preferred_batch_size,
+    max_queue_delay_microseconds: d.max_queue_delay_microseconds,
+    preserve_ordering: d.preserve_ordering,
+    priority_levels: d.priority_levels,
+    default_priority_level: d.default_priority_level,
+    default_queue_policy: queuePolicy(d.default_queue_policy),
+    priority_queue_policy: perLevel,
   };
 }
 
 /** The `config` of a ModelConfigResponse. Data types are already Triton's names (TYPE_FP32, ...). */
 export function grpcModelConfig(c: ModelConfig) {
   return {
-    name: c.name, platform: c.platform, backend: '', version_policy: c.version_policy, max_batch_size: c.max_batch_size,
+    name: c.name,
+    platform: c.platform,
+    backend: '',
+    version_policy: c.version_policy,
+    max_batch_size: c.max_batch_size,
     input: c.input.map(tensor),
     output: c.output.map((t) => ({ ...tensor(t), label_filename: t.label_filename ?? '' })),
     instance_group: c.instance_group.map(instanceGroup),

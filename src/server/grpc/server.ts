@@ -9,33 +9,48 @@ import { OpenStreams, streamInferHandler } from './stream-infer.js';
 import { guarded, scanInferRequest } from './message-scan.js';
 import { SHUTDOWN_GRACE_MS, type ServeContext } from '../context.js';
 
-
-export async function startGrpcServer(ctx: ServeContext, host: string, port: number, maxMessageBytes: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startGrpcServer(
+  ctx: ServeContext,
+  host: string,
+  port: number,
+  maxMessageBytes: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const service = loadInferenceService();
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': -1,
+  });
   widenFlowControl(server);
   const pool = new BodyPool();
   // Every method's message is decoded behind a guard (message-scan.ts): one that cannot be taken
   // reaches the handler as a refusal, answered INVALID_ARGUMENT. Both inference methods are
   // counted on the wire first, then decode raw inputs into pooled buffers.
-  const definition: grpc.ServiceDefinition = Object.fromEntries(Object.entries(service.service).map(([name, m]) => {
-    const infer = name === 'ModelInfer' || name === 'ModelStreamInfer';
-    const decode = infer ? pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool) : m.requestDeserialize;
-    return [name, { ...m, requestDeserialize: guarded(decode, infer ? scanInferRequest : undefined) }];
-  }));
+  const definition: grpc.ServiceDefinition = Object.fromEntries(
+    Object.entries(service.service).map(([name, m]) => {
+      const infer = name === 'ModelInfer' || name === 'ModelStreamInfer';
+      const decode = infer
+        ? pooledRawInputs(m.requestDeserialize as (b: Buffer) => GrpcInferRequest, pool)
+        : m.requestDeserialize;
+      return [name, { ...m, requestDeserialize: guarded(decode, infer ? scanInferRequest : undefined) }];
+    }),
+  );
   const streams = new OpenStreams();
-  server.addService(definition, { ...inferenceHandlers(ctx, pool), ModelStreamInfer: streamInferHandler(ctx, pool, streams) });
+  server.addService(definition, {
+    ...inferenceHandlers(ctx, pool),
+    ModelStreamInfer: streamInferHandler(ctx, pool, streams),
+  });
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  for (const h2 of http2Servers(server)) h2.on('session', (session: http2.Http2Session) => {
-    try {
-      session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
-    } catch {
-      // a session that is already closing keeps its window
-    }
-  });
+  for (const h2 of http2Servers(server))
+    h2.on('session', (session: http2.Http2Session) => {
+      try {
+        session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+      } catch {
+        // a session that is already closing keeps its window
+      }
+    });
   return {
     port: bound,
     close: () =>
@@ -68,7 +83,8 @@ interface GrpcServerInternals {
 
 function widenFlowControl(server: grpc.Server): void {
   const options = (server as unknown as GrpcServerInternals).commonServerOptions;
-  if (options) options.settings = { ...options.settings, initialWindowSize: FLOW_CONTROL_WINDOW, maxFrameSize: MAX_FRAME_SIZE };
+  if (options)
+    options.settings = { ...options.settings, initialWindowSize: FLOW_CONTROL_WINDOW, maxFrameSize: MAX_FRAME_SIZE };
 }
 
 function http2Servers(server: grpc.Server): http2.Http2Server[] {

@@ -69,10 +69,16 @@ export function streamInferHandler(ctx: ServeContext, pool: BodyPool, open: Open
     call.on('close', () => untrack());
     const answer = async (r: GrpcInferRequest): Promise<StreamAnswer> => {
       try {
-        const reply = await runInference(ctx.engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), { signal: ac.signal, shm: ctx.shm });
+        const reply = await runInference(ctx.engine, r.model_name, r.model_version || undefined, decodeGrpcInfer(r), {
+          signal: ac.signal,
+          shm: ctx.shm,
+        });
         return { error_message: '', infer_response: encodeGrpcInfer(reply) };
       } catch (err) {
-        return { error_message: toWire(err).message, infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id } };
+        return {
+          error_message: toWire(err).message,
+          infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id },
+        };
       } finally {
         // The request has ended: the scheduler's copy went to the instance, the input views are dead.
         releaseRawInputs(r, pool);
@@ -82,12 +88,17 @@ export function streamInferHandler(ctx: ServeContext, pool: BodyPool, open: Open
       const refused = refusedReason(r);
       if (refused !== null) {
         // A message that cannot be taken is answered like a failed request; the stream goes on.
-        if (!call.writableEnded) call.write({ error_message: refused, infer_response: { model_name: '', model_version: '', id: '' } });
+        if (!call.writableEnded)
+          call.write({ error_message: refused, infer_response: { model_name: '', model_version: '', id: '' } });
         return;
       }
       if (draining || call.writableEnded) {
         releaseRawInputs(r, pool);
-        if (!call.writableEnded) call.write({ error_message: SHUTTING_DOWN, infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id } });
+        if (!call.writableEnded)
+          call.write({
+            error_message: SHUTTING_DOWN,
+            infer_response: { model_name: r.model_name, model_version: r.model_version, id: r.id },
+          });
         return;
       }
       inflight++;

@@ -6,16 +6,16 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isTenancyError } from '../../errors.js';
 import { httpError } from '../error-status.js';
-import type { HttpContext } from './context.js';
+import type { HttpContext } from './http-context.js';
 import { bodyReader } from './body.js';
 import { BodyPool } from '../../protocol/body-pool.js';
-import { healthRoutes } from './health.js';
-import { metadataRoutes } from './metadata.js';
-import { inferRoutes } from './infer.js';
-import { repositoryRoutes } from './repository.js';
-import { statisticsRoutes } from './statistics.js';
-import { placementRoutes } from './placement.js';
-import { sharedMemoryRoutes } from './shared-memory.js';
+import { healthRoutes } from './health-routes.js';
+import { metadataRoutes } from './metadata-routes.js';
+import { inferRoutes } from './infer-routes.js';
+import { repositoryRoutes } from './repository-routes.js';
+import { statisticsRoutes } from './statistics-routes.js';
+import { placementRoutes } from './placement-routes.js';
+import { sharedMemoryRoutes } from './shm-routes.js';
 
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
@@ -47,14 +47,21 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /** Answers a request that arrives while the server drains. */
 const SHUTTING_DOWN = { error: 'the server is shutting down: it takes no new requests' };
 
-export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): FastifyInstance {
+export function buildHttpApp(
+  ctx: HttpContext,
+  bodyLimit = DEFAULT_BODY_LIMIT,
+  limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+): FastifyInstance {
   const app = Fastify({
     bodyLimit,
     logger: false,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks the header and request timeouts on this interval (30 s by default).
-    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) },
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
     // The drain is ours (startServers): fastify's close runs only once the requests in flight are done.
     return503OnClosing: false,
   });
@@ -69,19 +76,25 @@ export function buildHttpApp(ctx: HttpContext, bodyLimit = DEFAULT_BODY_LIMIT, l
       const { status, body } = httpError(err);
       return reply.code(status).send(body);
     }
-    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than the limit of ${bodyLimit} bytes` : err.message;
+    const message =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body is larger than the limit of ${bodyLimit} bytes`
+        : err.message;
     return reply.code(err.statusCode).send({ error: message });
   });
   // While the server drains, a request that arrives is answered 503 at once (health excepted:
   // live stays 200, ready turns 400), and every response closes its connection, so that no
   // keep-alive connection holds the exit up or takes a request that would then be reset.
   app.addHook('onRequest', async (req, reply) => {
-    if (ctx.closing() && !req.url.startsWith('/v2/health/')) return reply.code(503).header('connection', 'close').send(SHUTTING_DOWN);
+    if (ctx.closing() && !req.url.startsWith('/v2/health/'))
+      return reply.code(503).header('connection', 'close').send(SHUTTING_DOWN);
   });
   app.addHook('onSend', async (_req, reply) => {
     if (ctx.closing()) reply.header('connection', 'close');
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
+  );
 
   healthRoutes(app, ctx);
   metadataRoutes(app, ctx);

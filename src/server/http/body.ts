@@ -18,7 +18,13 @@ import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { HEADER_LENGTH } from '../../protocol/binary-data.js';
 import type { BodyPool } from '../../protocol/body-pool.js';
-import { badCompressedBody, inflated, inflatedTooLarge, requestCoding, type Coding } from '../../protocol/compression.js';
+import {
+  badCompressedBody,
+  inflated,
+  inflatedTooLarge,
+  requestCoding,
+  type Coding,
+} from '../../protocol/compression.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
 
@@ -51,7 +57,8 @@ export function bodyReader(limit: number, pool: BodyPool) {
     // A large declared length is not taken on trust: 1000 connections declaring 64 MiB each and
     // sending 10 bytes held the event loop ~5 s allocating. Above EAGER_BYTES the body is
     // collected as it arrives (Node's parser ends it at exactly Content-Length bytes).
-    if (!(Number.isSafeInteger(declared) && declared >= 0) || declared > EAGER_BYTES) return collect(payload, limit, headerLength, done, null);
+    if (!(Number.isSafeInteger(declared) && declared >= 0) || declared > EAGER_BYTES)
+      return collect(payload, limit, headerLength, done, null);
     readKnownLength(payload, declared, limit, pool, shiftFor(headerLength, declared), done);
   };
 }
@@ -84,7 +91,14 @@ function readStream(source: Readable, on: BodyEvents): void {
 }
 
 /** Known length: one pooled buffer, filled as the chunks arrive. */
-function readKnownLength(payload: IncomingMessage, declared: number, limit: number, pool: BodyPool, shift: number, done: Done): void {
+function readKnownLength(
+  payload: IncomingMessage,
+  declared: number,
+  limit: number,
+  pool: BodyPool,
+  shift: number,
+  done: Done,
+): void {
   const body = pool.take(declared, shift);
   let received = 0;
   readStream(payload, {
@@ -113,7 +127,13 @@ function readKnownLength(payload: IncomingMessage, declared: number, limit: numb
  * Unknown length (chunked, or inflated from a compressed body): collect the chunks up to the
  * limit, then place them once, aligned.
  */
-function collect(source: Readable, limit: number, headerLength: string | string[] | undefined, done: Done, coding: Coding | null): void {
+function collect(
+  source: Readable,
+  limit: number,
+  headerLength: string | string[] | undefined,
+  done: Done,
+  coding: Coding | null,
+): void {
   const chunks: Buffer[] = [];
   let received = 0;
   readStream(source, {

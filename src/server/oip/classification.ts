@@ -6,7 +6,13 @@
 import { errors } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 
-export function classify(t: Tensor, k: number, labels: readonly string[] | undefined, batched: boolean, what: string): Tensor {
+export function classify(
+  t: Tensor,
+  k: number,
+  labels: readonly string[] | undefined,
+  batched: boolean,
+  what: string,
+): Tensor {
   if (t.datatype === 'BYTES') throw errors.invalidArg(`${what}: classification needs a numeric output, it is BYTES`);
   const rows = batched ? (t.shape[0] ?? 1) : 1;
   const perRow = rows > 0 ? t.data.length / rows : 0;

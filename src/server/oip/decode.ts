@@ -10,7 +10,7 @@ import { BinaryReader, splitBody } from '../../protocol/binary-data.js';
 import { checkDataType, checkShape, flatValues, tensorFromRaw, tensorFromValues } from '../../protocol/tensor-wire.js';
 import type { DecodedRequest, OutputRequest, SharedMemoryInput } from './types.js';
 import type { Parameters } from '../../protocol/types.js';
-import { sharedMemoryRef } from './shared-memory.js';
+import { sharedMemoryRef } from './shm-registry.js';
 import { checkCount, checkName, REQUEST_LIMITS, uniqueNames } from '../../protocol/limits.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,11 +23,15 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
   try {
     req = JSON.parse(json.toString('utf8'));
   } catch (err) {
-    const hint = headerLength === undefined && body.includes(0) ? ' (binary data without an Inference-Header-Content-Length header?)' : '';
+    const hint =
+      headerLength === undefined && body.includes(0)
+        ? ' (binary data without an Inference-Header-Content-Length header?)'
+        : '';
     throw errors.invalidArg(`the request body is not valid JSON: ${(err as Error).message}${hint}`);
   }
   if (!isObj(req)) throw errors.invalidArg(`the request body must be a JSON object, got ${preview(req)}`);
-  if (req.id !== undefined && typeof req.id !== 'string') throw errors.invalidArg(`"id" must be a string, got ${preview(req.id)}`);
+  if (req.id !== undefined && typeof req.id !== 'string')
+    throw errors.invalidArg(`"id" must be a string, got ${preview(req.id)}`);
   const params = parameters(req.parameters, 'request parameters');
   if (!Array.isArray(req.inputs) || req.inputs.length === 0)
     throw errors.invalidArg(`"inputs" must be a non-empty list of tensors, got ${preview(req.inputs)}`);
@@ -48,13 +52,17 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
     const p = parameters(t.parameters, `${what} parameters`);
     const ref = sharedMemoryRef(p, what);
     if (ref) {
-      if (t.data !== undefined || p.binary_data_size !== undefined) throw errors.invalidArg(`${what} is in shared memory and also has ${t.data !== undefined ? '"data"' : 'binary_data_size'}; send one`);
+      if (t.data !== undefined || p.binary_data_size !== undefined)
+        throw errors.invalidArg(
+          `${what} is in shared memory and also has ${t.data !== undefined ? '"data"' : 'binary_data_size'}; send one`,
+        );
       sharedInputs.push({ name, datatype: dt, shape, ref });
     } else if (p.binary_data_size !== undefined) {
       if (t.data !== undefined) throw errors.invalidArg(`${what} has both "data" and binary_data_size; send one`);
       inputs[name] = tensorFromRaw(dt, shape, reader.take(p.binary_data_size, what), what);
     } else {
-      if (!Array.isArray(t.data)) throw errors.invalidArg(`${what} needs "data" (a list) or parameters.binary_data_size`);
+      if (!Array.isArray(t.data))
+        throw errors.invalidArg(`${what} needs "data" (a list) or parameters.binary_data_size`);
       inputs[name] = tensorFromValues(dt, shape, flatValues(t.data), what);
     }
   });
@@ -70,7 +78,14 @@ export function decodeHttpInfer(body: Buffer, headerLength: string | string[] | 
       return outputRequest(name, parameters(o.parameters, `output "${name}" parameters`), defaults);
     });
   }
-  return { id: req.id, inputs, ...(sharedInputs.length ? { sharedInputs } : {}), outputs, ...defaults, ...timeout(params) };
+  return {
+    id: req.id,
+    inputs,
+    ...(sharedInputs.length ? { sharedInputs } : {}),
+    outputs,
+    ...defaults,
+    ...timeout(params),
+  };
 }
 
 /** Parameters must be an object of strings, numbers and booleans. */
@@ -80,7 +95,8 @@ export function parameters(p: unknown, what: string): Parameters {
   const entries = Object.entries(p);
   checkCount(entries.length, REQUEST_LIMITS.parameters, what);
   for (const [k, v] of entries)
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw errors.invalidArg(`${what}: "${k}" must be a string, number or boolean, got ${preview(v)}`);
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw errors.invalidArg(`${what}: "${k}" must be a string, number or boolean, got ${preview(v)}`);
   return p as Parameters;
 }
 
@@ -91,11 +107,16 @@ export function outputDefaults(params: Parameters): { binaryOutputs: boolean; cl
   };
 }
 
-export function outputRequest(name: string, p: Parameters, defaults: { binaryOutputs: boolean; classification: number }): OutputRequest {
+export function outputRequest(
+  name: string,
+  p: Parameters,
+  defaults: { binaryOutputs: boolean; classification: number },
+): OutputRequest {
   return {
     name,
     binary: flag(p.binary_data, `output "${name}" parameter binary_data`) ?? defaults.binaryOutputs,
-    classification: classCount(p.classification, `output "${name}" parameter classification`) ?? defaults.classification,
+    classification:
+      classCount(p.classification, `output "${name}" parameter classification`) ?? defaults.classification,
     sharedMemory: sharedMemoryRef(p, `output "${name}"`),
   };
 }
@@ -104,7 +125,8 @@ export function outputRequest(name: string, p: Parameters, defaults: { binaryOut
 export function timeout(params: Parameters): { timeoutMs?: number } {
   const t = params.timeout;
   if (t === undefined) return {};
-  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw errors.invalidArg(`request parameter timeout must be microseconds (an integer >= 0), got ${preview(t)}`);
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0)
+    throw errors.invalidArg(`request parameter timeout must be microseconds (an integer >= 0), got ${preview(t)}`);
   return { timeoutMs: t / 1000 };
 }
 
@@ -116,6 +138,7 @@ function flag(v: unknown, what: string): boolean | undefined {
 
 function classCount(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.invalidArg(`${what} must be an integer >= 0 (top k), got ${preview(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw errors.invalidArg(`${what} must be an integer >= 0 (top k), got ${preview(v)}`);
   return v;
 }

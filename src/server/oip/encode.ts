@@ -23,7 +23,12 @@ export function encodeHttpInfer(reply: InferReply): HttpInferBody {
     chunks.push(raw);
     return { ...base, parameters: { binary_data_size: raw.length } };
   });
-  const json: JsonInferResponse = { model_name: reply.model_name, model_version: reply.model_version, ...(reply.id !== undefined ? { id: reply.id } : {}), outputs };
+  const json: JsonInferResponse = {
+    model_name: reply.model_name,
+    model_version: reply.model_version,
+    ...(reply.id !== undefined ? { id: reply.id } : {}),
+    outputs,
+  };
   const text = JSON.stringify(json);
   if (chunks.length === 0) return { body: text };
   const header = Buffer.from(text, 'utf8');

@@ -7,7 +7,7 @@ import { preview } from '../../preview.js';
 import type { Engine } from '../../engine/index.js';
 import type { Tensor, TensorMap } from '../../tensor.js';
 import { classify } from './classification.js';
-import { sharedMemoryOff, type SystemSharedMemory } from './shared-memory.js';
+import { sharedMemoryOff, type SystemSharedMemory } from './shm-registry.js';
 import { tensorFromRaw, tensorToRaw } from '../../protocol/tensor-wire.js';
 import type { DecodedRequest, SharedMemoryInput, SharedMemoryRef } from './types.js';
 import { elementBytes, elementCount } from '../../tensor.js';
@@ -39,11 +39,18 @@ export interface InferReply {
 /** Path or message version → number; empty means "the newest loaded". */
 export function parseVersion(version: string | undefined): number | undefined {
   if (version === undefined || version === '') return undefined;
-  if (!/^[1-9]\d*$/.test(version)) throw errors.invalidArg(`model version must be a positive integer, got ${preview(version)}`);
+  if (!/^[1-9]\d*$/.test(version))
+    throw errors.invalidArg(`model version must be a positive integer, got ${preview(version)}`);
   return Number(version);
 }
 
-export async function runInference(engine: Engine, name: string, version: string | undefined, req: DecodedRequest, { signal, shm }: InferOptions = {}): Promise<InferReply> {
+export async function runInference(
+  engine: Engine,
+  name: string,
+  version: string | undefined,
+  req: DecodedRequest,
+  { signal, shm }: InferOptions = {},
+): Promise<InferReply> {
   const v = parseVersion(version);
   const model = engine.model(name, v);
   const wanted = req.outputs;
@@ -63,20 +70,39 @@ export async function runInference(engine: Engine, name: string, version: string
       inputs[s.name] = tensorFromRaw(s.datatype, s.shape, bytes, what);
     }
     const result = await engine.infer(name, inputs, {
-      version: v, id: req.id, outputs: wanted?.map((o) => o.name), timeoutMs: req.timeoutMs, signal,
+      version: v,
+      id: req.id,
+      outputs: wanted?.map((o) => o.name),
+      timeoutMs: req.timeoutMs,
+      signal,
     });
-    const asked = wanted ?? Object.keys(result.outputs).map((n) => ({ name: n, binary: req.binaryOutputs, classification: req.classification, sharedMemory: undefined }));
+    const asked =
+      wanted ??
+      Object.keys(result.outputs).map((n) => ({
+        name: n,
+        binary: req.binaryOutputs,
+        classification: req.classification,
+        sharedMemory: undefined,
+      }));
     const outputs = asked.map((o): EncodedOutput => {
       const t = result.outputs[o.name];
       const what = `output "${o.name}"`;
       if (!t) throw errors.internal(`model "${name}" returned no output "${o.name}"`);
-      const tensor = o.classification > 0 ? classify(t, o.classification, model.labels[o.name], model.config.max_batch_size > 0, what) : t;
+      const tensor =
+        o.classification > 0
+          ? classify(t, o.classification, model.labels[o.name], model.config.max_batch_size > 0, what)
+          : t;
       if (!o.sharedMemory) return { name: o.name, tensor, binary: o.binary };
       const raw = tensorToRaw(tensor);
       shm!.write(o.sharedMemory, raw, what);
       return { name: o.name, tensor, binary: o.binary, sharedMemory: { ...o.sharedMemory, written: raw.byteLength } };
     });
-    return { model_name: result.model, model_version: String(result.version), ...(result.id !== undefined ? { id: result.id } : {}), outputs };
+    return {
+      model_name: result.model,
+      model_version: String(result.version),
+      ...(result.id !== undefined ? { id: result.id } : {}),
+      outputs,
+    };
   } finally {
     // The scheduler copied the inputs for the instance: these bytes are no longer read.
     for (const b of read) shm!.release(b);
@@ -93,18 +119,30 @@ function checkSharedInputs(model: Model, inputs: readonly SharedMemoryInput[], s
   let total = 0;
   for (const s of inputs) {
     const what = `input "${s.name}"`;
-    if (!model.table.inputs.has(s.name)) throw errors.invalidArg(`unexpected input "${s.name}" for model "${model.name}" (expected: ${[...model.table.inputs.keys()].join(', ')})`);
+    if (!model.table.inputs.has(s.name))
+      throw errors.invalidArg(
+        `unexpected input "${s.name}" for model "${model.name}" (expected: ${[...model.table.inputs.keys()].join(', ')})`,
+      );
     shm.check(s.ref, what);
     const n = elementCount(s.shape);
     if (s.datatype !== 'BYTES' && s.ref.byteSize !== n * elementBytes(s.datatype))
-      throw errors.invalidArg(`${what}: shared_memory_byte_size is ${s.ref.byteSize} bytes, but shape [${s.shape.join(', ')}] of ${s.datatype} needs ${n * elementBytes(s.datatype)} bytes`);
+      throw errors.invalidArg(
+        `${what}: shared_memory_byte_size is ${s.ref.byteSize} bytes, but shape [${s.shape.join(', ')}] of ${s.datatype} needs ${n * elementBytes(s.datatype)} bytes`,
+      );
     total += s.ref.byteSize;
   }
-  if (total > shm.maxReadBytes) throw errors.invalidArg(`the request's shared-memory inputs add up to ${total} bytes, more than this server reads for one request (${shm.maxReadBytes}, its body limit)`);
+  if (total > shm.maxReadBytes)
+    throw errors.invalidArg(
+      `the request's shared-memory inputs add up to ${total} bytes, more than this server reads for one request (${shm.maxReadBytes}, its body limit)`,
+    );
 }
 
 /** The parameters of an output that went into shared memory, as the response carries them. */
 export function sharedMemoryParameters(o: EncodedOutput): Record<string, string | number> {
   const s = o.sharedMemory!;
-  return { shared_memory_region: s.region, shared_memory_byte_size: s.written, ...(s.offset ? { shared_memory_offset: s.offset } : {}) };
+  return {
+    shared_memory_region: s.region,
+    shared_memory_byte_size: s.written,
+    ...(s.offset ? { shared_memory_offset: s.offset } : {}),
+  };
 }

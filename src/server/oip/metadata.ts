@@ -9,14 +9,25 @@ import { tensorDataType, type TensorConfig } from '../../repository/index.js';
 import { parseVersion } from './infer.js';
 
 /** The extensions this server implements, as Triton names them in GET /v2. */
-export const EXTENSIONS = ['classification', 'model_repository', 'model_configuration', 'binary_tensor_data', 'parameters', 'statistics'];
+export const EXTENSIONS = [
+  'classification',
+  'model_repository',
+  'model_configuration',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+];
 
 // package.json is three folders up from both src/server/oip and dist/server/oip.
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 /** `sharedMemory`: the server lets clients register system shared memory (--allow-client-shm). */
 export function serverMetadata(sharedMemory: boolean) {
-  return { name: 'tenancy', version: pkg.version, extensions: sharedMemory ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS };
+  return {
+    name: 'tenancy',
+    version: pkg.version,
+    extensions: sharedMemory ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS,
+  };
 }
 
 export interface TensorMetadata {
@@ -28,12 +39,22 @@ export interface TensorMetadata {
 export function modelMetadata(engine: Engine, name: string, version?: string) {
   const v = parseVersion(version);
   const model = engine.model(name, v);
-  const versions = engine.loaded().filter((m) => m.name === name).map((m) => String(m.version));
+  const versions = engine
+    .loaded()
+    .filter((m) => m.name === name)
+    .map((m) => String(m.version));
   const batch = model.config.max_batch_size > 0;
-  const tensor = (t: TensorConfig): TensorMetadata => ({ name: t.name, datatype: tensorDataType(t), shape: batch ? [-1, ...t.dims] : [...t.dims] });
+  const tensor = (t: TensorConfig): TensorMetadata => ({
+    name: t.name,
+    datatype: tensorDataType(t),
+    shape: batch ? [-1, ...t.dims] : [...t.dims],
+  });
   return {
-    name, versions: v === undefined ? versions : [String(v)], platform: model.config.platform,
-    inputs: model.config.input.map(tensor), outputs: model.config.output.map(tensor),
+    name,
+    versions: v === undefined ? versions : [String(v)],
+    platform: model.config.platform,
+    inputs: model.config.input.map(tensor),
+    outputs: model.config.output.map(tensor),
   };
 }
 
@@ -55,7 +76,10 @@ export function modelReady(engine: Engine, name: string, version?: string): bool
  * strict readiness); a model unloaded on purpose does not count against it.
  */
 export function serverReady(engine: Engine, closing: boolean): boolean {
-  return !closing && engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
+  return (
+    !closing &&
+    engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'))
+  );
 }
 
 export interface IndexRow {
@@ -67,7 +91,9 @@ export interface IndexRow {
 
 /** Models on disk joined with the engine's states; a model never loaded has its name only, as in Triton. */
 export async function repositoryIndex(engine: Engine, readyOnly = false): Promise<IndexRow[]> {
-  const rows: IndexRow[] = engine.index().map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}), state: r.state, reason: r.reason }));
+  const rows: IndexRow[] = engine
+    .index()
+    .map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}), state: r.state, reason: r.reason }));
   const known = new Set(rows.map((r) => r.name));
   for (const e of await scanRepository(engine.repository)) if (!known.has(e.name)) rows.push({ name: e.name });
   rows.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version ?? 0) - Number(b.version ?? 0));

@@ -3,7 +3,6 @@
  * sit in system shared memory. The JSON bodies themselves are protocol/types.ts.
  */
 import type { DataType, TensorMap } from '../../tensor.js';
-import type { Parameters } from '../../protocol/types.js';
 
 /** Where a tensor's bytes sit: a registered region, an offset into it, a length. */
 export interface SharedMemoryRef {

@@ -13,7 +13,8 @@ export function jsonObject(body: unknown, what: string): Record<string, unknown>
   } catch (err) {
     throw errors.invalidArg(`${what}: the body is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw errors.invalidArg(`${what}: the body must be a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw errors.invalidArg(`${what}: the body must be a JSON object`);
   return v as Record<string, unknown>;
 }
 

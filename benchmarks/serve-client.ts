@@ -1,6 +1,6 @@
 /**
  * The load generator of bench:serve, in its own process (as perf_analyzer is: the client never
- * runs inside the server). Forked by bench/serve.ts with the server's addresses in argv; it runs
+ * runs inside the server). Forked by benchmarks/serve.ts with the server's addresses in argv; it runs
  * one closed loop per IPC message ({mode, concurrency, seconds}) with the package's own
  * clients (HTTP keep-alive agent, one gRPC channel, one ModelStreamInfer stream on it) and answers with the measured Sample,
  * latencies included, and its own CPU use.
@@ -11,7 +11,7 @@ import { benchInputs, closedLoop, MODEL, type Infer, type LoadRequest, type Mode
 
 const [httpAddress, grpcAddress] = process.argv.slice(2);
 if (!httpAddress || !grpcAddress || !process.send) {
-  console.error('usage: forked by bench/serve.ts with <http url> <grpc address>');
+  console.error('usage: forked by benchmarks/serve.ts with <http url> <grpc address>');
   process.exit(2);
 }
 const http = new HttpClient(httpAddress);
@@ -43,7 +43,17 @@ function viaSharedMemory(send: (x: TensorMap, slot: number) => Promise<ClientInf
   };
 }
 const shmInput = (x: TensorMap, slot: number) => ({
-  sharedMemory: { inputs: { input: { datatype: x.input.datatype, shape: x.input.shape, region: 'bench-input', byteSize: slotBytes, offset: slot * slotBytes } } },
+  sharedMemory: {
+    inputs: {
+      input: {
+        datatype: x.input.datatype,
+        shape: x.input.shape,
+        region: 'bench-input',
+        byteSize: slotBytes,
+        offset: slot * slotBytes,
+      },
+    },
+  },
 });
 
 const loops: Record<Exclude<Mode, 'in-process'>, Infer> = {

@@ -45,16 +45,26 @@ export class SystemSharedMemory {
    * one request may read from shared memory (the server's body limit: a request is no larger
    * for passing its tensors this way).
    */
-  constructor(private readonly root = '/dev/shm', readonly maxReadBytes = Infinity) {}
+  constructor(
+    private readonly root = '/dev/shm',
+    readonly maxReadBytes = Infinity,
+  ) {}
 
   register(name: string, key: unknown, offset: unknown, byteSize: unknown): void {
-    if (typeof name !== 'string' || name === '') throw errors.invalidArg(`a shared memory region needs a name, got ${preview(name)}`);
-    if (this.regions.has(name)) throw errors.invalidArg(`shared memory region "${name}" is already registered; unregister it first`);
+    if (typeof name !== 'string' || name === '')
+      throw errors.invalidArg(`a shared memory region needs a name, got ${preview(name)}`);
+    if (this.regions.has(name))
+      throw errors.invalidArg(`shared memory region "${name}" is already registered; unregister it first`);
     // Each region holds an open file descriptor: without a cap, registrations could use them all up.
-    if (this.regions.size >= MAX_REGIONS) throw errors.invalidArg(`shared memory region "${name}": ${MAX_REGIONS} regions are registered, the most this server holds; unregister some first`);
+    if (this.regions.size >= MAX_REGIONS)
+      throw errors.invalidArg(
+        `shared memory region "${name}": ${MAX_REGIONS} regions are registered, the most this server holds; unregister some first`,
+      );
     const path = shmObjectPath(key, this.root);
     if (!path)
-      throw errors.invalidArg(`shared memory key must be a POSIX shared memory name such as "/input0" (no other slash), got ${preview(key)}`);
+      throw errors.invalidArg(
+        `shared memory key must be a POSIX shared memory name such as "/input0" (no other slash), got ${preview(key)}`,
+      );
     const off = count(offset, `"offset" of shared memory region "${name}"`, 0);
     const size = count(byteSize, `"byte_size" of shared memory region "${name}"`);
     if (size === 0) throw errors.invalidArg(`"byte_size" of shared memory region "${name}" must be > 0`);
@@ -64,13 +74,20 @@ export class SystemSharedMemory {
       fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such object (create it with shm_open first)' : code === 'ELOOP' ? 'it is a symbolic link, not a shared-memory object' : (err as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'no such object (create it with shm_open first)'
+          : code === 'ELOOP'
+            ? 'it is a symbolic link, not a shared-memory object'
+            : (err as Error).message;
       throw errors.invalidArg(`unable to open shared memory key ${preview(key)} for region "${name}": ${why}`);
     }
     const objectSize = fstatSync(fd).size;
     if (off + size > objectSize) {
       closeSync(fd);
-      throw errors.invalidArg(`shared memory region "${name}" (offset ${off}, byte_size ${size}) runs past the end of key ${preview(key)}, which holds ${objectSize} bytes`);
+      throw errors.invalidArg(
+        `shared memory region "${name}" (offset ${off}, byte_size ${size}) runs past the end of key ${preview(key)}, which holds ${objectSize} bytes`,
+      );
     }
     this.regions.set(name, { name, key: key as string, offset: off, byte_size: size, fd });
   }
@@ -97,7 +114,9 @@ export class SystemSharedMemory {
     const got = readFully(r.fd, buf, r.offset + ref.offset);
     if (got < ref.byteSize) {
       this.pool.give(buf);
-      throw errors.invalidArg(`${what}: shared memory key ${preview(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`);
+      throw errors.invalidArg(
+        `${what}: shared memory key ${preview(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`,
+      );
     }
     return buf;
   }
@@ -110,7 +129,9 @@ export class SystemSharedMemory {
   write(ref: SharedMemoryRef, data: Uint8Array, what: string): void {
     const r = this.locate(ref, what);
     if (data.byteLength > ref.byteSize)
-      throw errors.invalidArg(`${what} is ${data.byteLength} bytes, more than its shared_memory_byte_size of ${ref.byteSize}`);
+      throw errors.invalidArg(
+        `${what} is ${data.byteLength} bytes, more than its shared_memory_byte_size of ${ref.byteSize}`,
+      );
     writeFully(r.fd, data, r.offset + ref.offset);
   }
 
@@ -128,7 +149,9 @@ export class SystemSharedMemory {
     const r = this.regions.get(ref.region);
     if (!r) throw errors.invalidArg(`${what}: no shared memory region "${ref.region}" is registered`);
     if (ref.offset + ref.byteSize > r.byte_size)
-      throw errors.invalidArg(`${what}: shared_memory_offset ${ref.offset} + shared_memory_byte_size ${ref.byteSize} runs past the end of region "${r.name}" (${r.byte_size} bytes)`);
+      throw errors.invalidArg(
+        `${what}: shared_memory_offset ${ref.offset} + shared_memory_byte_size ${ref.byteSize} runs past the end of region "${r.name}" (${r.byte_size} bytes)`,
+      );
     return r;
   }
 }
@@ -140,13 +163,21 @@ export class SystemSharedMemory {
 export function sharedMemoryRef(p: Parameters, what: string): SharedMemoryRef | undefined {
   const { shared_memory_region: region, shared_memory_byte_size: size, shared_memory_offset: offset } = p;
   if (region === undefined && size === undefined) {
-    if (offset !== undefined) throw errors.invalidArg(`${what}: shared_memory_offset needs shared_memory_region and shared_memory_byte_size`);
+    if (offset !== undefined)
+      throw errors.invalidArg(`${what}: shared_memory_offset needs shared_memory_region and shared_memory_byte_size`);
     return undefined;
   }
   if (region === undefined || size === undefined)
-    throw errors.invalidArg(`${what}: shared_memory_region and shared_memory_byte_size go together; got only ${region === undefined ? 'shared_memory_byte_size' : 'shared_memory_region'}`);
-  if (typeof region !== 'string' || region === '') throw errors.invalidArg(`${what}: shared_memory_region must be a region name, got ${preview(region)}`);
-  return { region, byteSize: count(size, `${what}: shared_memory_byte_size`), offset: count(offset, `${what}: shared_memory_offset`, 0) };
+    throw errors.invalidArg(
+      `${what}: shared_memory_region and shared_memory_byte_size go together; got only ${region === undefined ? 'shared_memory_byte_size' : 'shared_memory_region'}`,
+    );
+  if (typeof region !== 'string' || region === '')
+    throw errors.invalidArg(`${what}: shared_memory_region must be a region name, got ${preview(region)}`);
+  return {
+    region,
+    byteSize: count(size, `${what}: shared_memory_byte_size`),
+    offset: count(offset, `${what}: shared_memory_offset`, 0),
+  };
 }
 
 /** The registry of a server that allows shared memory; the error that says how to allow it otherwise. */
@@ -157,13 +188,16 @@ export function allowedSharedMemory(shm: SystemSharedMemory | null): SystemShare
 
 /** The error for a server started without --allow-client-shm. */
 export function sharedMemoryOff(): TenancyError {
-  return errors.invalidArg('system shared memory is off on this server: start it with --allow-client-shm (ServerOptions.allowClientShm) to use it');
+  return errors.invalidArg(
+    'system shared memory is off on this server: start it with --allow-client-shm (ServerOptions.allowClientShm) to use it',
+  );
 }
 
 function count(v: unknown, what: string, fallback?: number): number {
   if (v === undefined && fallback !== undefined) return fallback;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw errors.invalidArg(`${what} must be an integer >= 0, got ${preview(v)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+    throw errors.invalidArg(`${what} must be an integer >= 0, got ${preview(v)}`);
   return n;
 }
 

@@ -10,14 +10,14 @@ import { encodeHttpInfer } from '../oip/encode.js';
 import { runInference } from '../oip/infer.js';
 import { HEADER_LENGTH } from '../../protocol/binary-data.js';
 import { compress, responseCoding } from '../../protocol/compression.js';
-import type { HttpContext, ModelParams } from './context.js';
+import type { HttpContext, ModelParams } from './http-context.js';
 import type { BodyPool } from '../../protocol/body-pool.js';
 
 const EMPTY = Buffer.alloc(0);
 
 export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPool): void {
   const handler = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    let out;
+    let out: ReturnType<typeof encodeHttpInfer>;
     try {
       const decoded = decodeHttpInfer((req.body as Buffer | undefined) ?? EMPTY, req.headers[HEADER_LENGTH]);
       const ac = new AbortController();
@@ -26,7 +26,12 @@ export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPo
       };
       reply.raw.once('close', onClose);
       try {
-        out = encodeHttpInfer(await runInference(ctx.engine, req.params.model, req.params.version, decoded, { signal: ac.signal, shm: ctx.shm }));
+        out = encodeHttpInfer(
+          await runInference(ctx.engine, req.params.model, req.params.version, decoded, {
+            signal: ac.signal,
+            shm: ctx.shm,
+          }),
+        );
       } finally {
         reply.raw.off('close', onClose);
       }
@@ -40,7 +45,10 @@ export function inferRoutes(app: FastifyInstance, ctx: HttpContext, pool: BodyPo
     reply.header('vary', 'accept-encoding');
     if (out.headerLength === undefined) return reply.type('application/json; charset=utf-8').send(body);
     // the uncompressed JSON header's length: the client inflates, then splits
-    return reply.header('Inference-Header-Content-Length', out.headerLength).type('application/octet-stream').send(body);
+    return reply
+      .header('Inference-Header-Content-Length', out.headerLength)
+      .type('application/octet-stream')
+      .send(body);
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', handler);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', handler);

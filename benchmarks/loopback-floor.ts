@@ -72,10 +72,20 @@ function grpcFrame(message: Buffer): Buffer {
 }
 
 const bytesMethod: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: METHOD, requestStream: false, responseStream: false,
-  requestSerialize: (b) => b, requestDeserialize: (b) => b, responseSerialize: (b) => b, responseDeserialize: (b) => b,
+  path: METHOD,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: (b) => b,
+  requestDeserialize: (b) => b,
+  responseSerialize: (b) => b,
+  responseDeserialize: (b) => b,
 };
-const streamMethod: grpc.MethodDefinition<Buffer, Buffer> = { ...bytesMethod, path: STREAM_METHOD, requestStream: true, responseStream: true };
+const streamMethod: grpc.MethodDefinition<Buffer, Buffer> = {
+  ...bytesMethod,
+  path: STREAM_METHOD,
+  requestStream: true,
+  responseStream: true,
+};
 
 function widenSession(session: http2.Http2Session): void {
   try {
@@ -89,36 +99,49 @@ async function startServer(stack: Stack): Promise<Server> {
   if (stack.startsWith('grpc-js')) {
     const server = new grpc.Server();
     // the same private hook the gRPC server uses to offer wide windows
-    const internals = server as unknown as { commonServerOptions?: { settings?: http2.Settings }; http2Servers?: Map<http2.Http2Server, unknown> };
+    const internals = server as unknown as {
+      commonServerOptions?: { settings?: http2.Settings };
+      http2Servers?: Map<http2.Http2Server, unknown>;
+    };
     if (internals.commonServerOptions) internals.commonServerOptions.settings = H2_SETTINGS;
-    server.addService({ Exchange: bytesMethod, Stream: streamMethod }, {
-      Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => later(() => done(null, REPLY)),
-      Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-        call.on('data', () => later(() => call.write(REPLY)));
-        call.on('end', () => call.end());
+    server.addService(
+      { Exchange: bytesMethod, Stream: streamMethod },
+      {
+        Exchange: (_call: unknown, done: grpc.sendUnaryData<Buffer>) => later(() => done(null, REPLY)),
+        Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+          call.on('data', () => later(() => call.write(REPLY)));
+          call.on('end', () => call.end());
+        },
       },
-    });
+    );
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
     for (const h2 of internals.http2Servers?.keys() ?? []) h2.on('session', widenSession);
     return { port, close: () => server.forceShutdown() };
   }
-  const server = stack === 'node:http'
-    ? http.createServer((req, res) => {
-      req.on('data', () => {});
-      req.on('end', () => later(() => res.end(REPLY)));
-    })
-    : http2.createServer({ settings: H2_SETTINGS }).on('session', widenSession).on('stream', (stream) => {
-      const reply = grpcFrame(REPLY);
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        later(() => {
-          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-          stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-          stream.end(reply);
-        });
-      });
-    });
+  const server =
+    stack === 'node:http'
+      ? http.createServer((req, res) => {
+          req.on('data', () => {});
+          req.on('end', () => later(() => res.end(REPLY)));
+        })
+      : http2
+          .createServer({ settings: H2_SETTINGS })
+          .on('session', widenSession)
+          .on('stream', (stream) => {
+            const reply = grpcFrame(REPLY);
+            stream.on('data', () => {});
+            stream.on('end', () => {
+              later(() => {
+                stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+                stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+                stream.end(reply);
+              });
+            });
+          });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
@@ -129,14 +152,18 @@ function clientFor(stack: Stack, port: number): { one(): Promise<void>; close():
   if (stack === 'node:http') {
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     return {
-      one: () => new Promise<void>((resolve, reject) => {
-        const req = http.request({ port, method: 'POST', agent, headers: { 'content-length': body.length } }, (res) => {
-          res.on('data', () => {});
-          res.on('end', resolve);
-        });
-        req.on('error', reject);
-        req.end(body);
-      }),
+      one: () =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.request(
+            { port, method: 'POST', agent, headers: { 'content-length': body.length } },
+            (res) => {
+              res.on('data', () => {});
+              res.on('end', resolve);
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        }),
       close: () => agent.destroy(),
     };
   }
@@ -144,28 +171,39 @@ function clientFor(stack: Stack, port: number): { one(): Promise<void>; close():
     const session = http2.connect(`http://127.0.0.1:${port}`, { settings: H2_SETTINGS });
     session.once('connect', () => widenSession(session));
     return {
-      one: () => new Promise<void>((resolve, reject) => {
-        const stream = session.request({ ':method': 'POST', ':path': METHOD, 'content-type': 'application/grpc', te: 'trailers' });
-        stream.on('data', () => {});
-        stream.on('end', resolve);
-        stream.on('error', reject);
-        stream.end(grpcFrame(body));
-      }),
+      one: () =>
+        new Promise<void>((resolve, reject) => {
+          const stream = session.request({
+            ':method': 'POST',
+            ':path': METHOD,
+            'content-type': 'application/grpc',
+            te: 'trailers',
+          });
+          stream.on('data', () => {});
+          stream.on('end', resolve);
+          stream.on('error', reject);
+          stream.end(grpcFrame(body));
+        }),
       close: () => session.close(),
     };
   }
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   if (stack === 'grpc-js stream') {
     // one call for the whole run, messages each way; answers come back in order
-    const call = client.makeBidiStreamRequest(STREAM_METHOD, streamMethod.requestSerialize, streamMethod.responseDeserialize);
+    const call = client.makeBidiStreamRequest(
+      STREAM_METHOD,
+      streamMethod.requestSerialize,
+      streamMethod.responseDeserialize,
+    );
     const waiting: (() => void)[] = [];
     call.on('data', () => waiting.shift()?.());
     call.on('error', () => {}); // the cancel at close
     return {
-      one: () => new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        call.write(body);
-      }),
+      one: () =>
+        new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          call.write(body);
+        }),
       close: () => {
         call.cancel();
         client.close();
@@ -173,9 +211,12 @@ function clientFor(stack: Stack, port: number): { one(): Promise<void>; close():
     };
   }
   return {
-    one: () => new Promise<void>((resolve, reject) => {
-      client.makeUnaryRequest(METHOD, bytesMethod.requestSerialize, bytesMethod.responseDeserialize, body, (err) => (err ? reject(err) : resolve()));
-    }),
+    one: () =>
+      new Promise<void>((resolve, reject) => {
+        client.makeUnaryRequest(METHOD, bytesMethod.requestSerialize, bytesMethod.responseDeserialize, body, (err) =>
+          err ? reject(err) : resolve(),
+        );
+      }),
     close: () => client.close(),
   };
 }
@@ -186,12 +227,14 @@ async function client(stack: Stack, port: number): Promise<void> {
   const cpu0 = process.cpuUsage();
   const until = Date.now() + SECONDS * 1000;
   let count = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (Date.now() < until) {
-      await one();
-      count++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        await one();
+        count++;
+      }
+    }),
+  );
   const cpu = process.cpuUsage(cpu0);
   close();
   process.send!({ count, userMs: cpu.user / 1000, sysMs: cpu.system / 1000 } satisfies ClientResult);
@@ -226,10 +269,18 @@ if (role === 'spin') {
 } else {
   const wanted = process.env.FLOOR_STACKS?.split(',').map((s) => s.trim()) ?? [...STACKS];
   const unknown = wanted.filter((s) => !(STACKS as readonly string[]).includes(s));
-  if (unknown.length) throw new Error(`FLOOR_STACKS: unknown stack ${unknown.map((s) => JSON.stringify(s)).join(', ')} (known: ${STACKS.join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `FLOOR_STACKS: unknown stack ${unknown.map((s) => JSON.stringify(s)).join(', ')} (known: ${STACKS.join(', ')})`,
+    );
   const missing = missingHeapFlags();
-  if (missing.length) console.log(`WARNING: started without ${missing.join(' ')} (use npm run bench:loopback-floor): figures include full collections a server does not run`);
-  console.log(`bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ${CONCURRENCY} in flight, ${HOLD_MS ? `held ${HOLD_MS} ms, ` : ''}${SECONDS} s each; ${os.cpus().length} cores, Node ${process.version}`);
+  if (missing.length)
+    console.log(
+      `WARNING: started without ${missing.join(' ')} (use npm run bench:loopback-floor): figures include full collections a server does not run`,
+    );
+  console.log(
+    `bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ${CONCURRENCY} in flight, ${HOLD_MS ? `held ${HOLD_MS} ms, ` : ''}${SECONDS} s each; ${os.cpus().length} cores, Node ${process.version}`,
+  );
   for (const stack of STACKS.filter((s) => wanted.includes(s))) {
     const server = await startServer(stack);
     console.log(stack);

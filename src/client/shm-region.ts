@@ -11,17 +11,31 @@ import { closeSync, constants, ftruncateSync, openSync, unlinkSync } from 'node:
 import { tensorFromRaw, tensorToRaw, checkDataType } from '../protocol/tensor-wire.js';
 import { readFully, shmObjectPath, writeFully } from '../protocol/shm-files.js';
 import type { Tensor } from '../tensor.js';
-import { bytesAsText, type SharedMemoryInput, type SharedMemoryOutput, type SharedMemoryPlace } from './types.js';
+import { bytesAsText, type SharedMemoryOutput, type SharedMemoryPlace } from './types.js';
 
 /** The protocol's parameters for a tensor in shared memory. */
 export function placeParameters(p: SharedMemoryPlace): Record<string, string | number> {
-  return { shared_memory_region: p.region, shared_memory_byte_size: p.byteSize, ...(p.offset ? { shared_memory_offset: p.offset } : {}) };
+  return {
+    shared_memory_region: p.region,
+    shared_memory_byte_size: p.byteSize,
+    ...(p.offset ? { shared_memory_offset: p.offset } : {}),
+  };
 }
 
 /** A response output's parameters → where the server put it; undefined when it is not in shared memory. */
-export function outputPlace(datatype: string, shape: number[], p: Record<string, unknown> | undefined): SharedMemoryOutput | undefined {
+export function outputPlace(
+  datatype: string,
+  shape: number[],
+  p: Record<string, unknown> | undefined,
+): SharedMemoryOutput | undefined {
   if (typeof p?.shared_memory_region !== 'string') return undefined;
-  return { datatype, shape, region: p.shared_memory_region, byteSize: Number(p.shared_memory_byte_size), offset: Number(p.shared_memory_offset ?? 0) };
+  return {
+    datatype,
+    shape,
+    region: p.shared_memory_region,
+    byteSize: Number(p.shared_memory_byte_size),
+    offset: Number(p.shared_memory_offset ?? 0),
+  };
 }
 
 export class SharedMemoryRegion {
@@ -35,8 +49,12 @@ export class SharedMemoryRegion {
   /** Creates (or opens and resizes) the shared-memory object `key` ("/name") with room for `byteSize` bytes. */
   static create(key: string, byteSize: number, root = '/dev/shm'): SharedMemoryRegion {
     const path = shmObjectPath(key, root);
-    if (!path) throw new RangeError(`shared memory key must be a POSIX shared memory name such as "/input0", got ${JSON.stringify(key)}`);
-    if (!Number.isSafeInteger(byteSize) || byteSize <= 0) throw new RangeError(`byteSize must be an integer > 0, got ${byteSize}`);
+    if (!path)
+      throw new RangeError(
+        `shared memory key must be a POSIX shared memory name such as "/input0", got ${JSON.stringify(key)}`,
+      );
+    if (!Number.isSafeInteger(byteSize) || byteSize <= 0)
+      throw new RangeError(`byteSize must be an integer > 0, got ${byteSize}`);
     // As shm_open(O_CREAT | O_RDWR) does, readable and writable by this user only.
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     ftruncateSync(fd, byteSize);
@@ -46,7 +64,10 @@ export class SharedMemoryRegion {
   /** Writes raw bytes, or a tensor as the protocol lays it out, at `offset`; returns the bytes written. */
   write(data: Uint8Array | Tensor, offset = 0): number {
     const bytes = data instanceof Uint8Array ? data : tensorToRaw(data);
-    if (offset + bytes.byteLength > this.byteSize) throw new RangeError(`${bytes.byteLength} bytes at offset ${offset} do not fit in ${this.key} (${this.byteSize} bytes)`);
+    if (offset + bytes.byteLength > this.byteSize)
+      throw new RangeError(
+        `${bytes.byteLength} bytes at offset ${offset} do not fit in ${this.key} (${this.byteSize} bytes)`,
+      );
     writeFully(this.handle(), bytes, offset);
     return bytes.byteLength;
   }
@@ -64,7 +85,14 @@ export class SharedMemoryRegion {
    */
   readOutput(o: SharedMemoryOutput, regionOffset = 0): Tensor {
     const what = `shared memory output in region "${o.region}"`;
-    return bytesAsText(tensorFromRaw(checkDataType(o.datatype, what), o.shape, this.read(regionOffset + (o.offset ?? 0), o.byteSize), what));
+    return bytesAsText(
+      tensorFromRaw(
+        checkDataType(o.datatype, what),
+        o.shape,
+        this.read(regionOffset + (o.offset ?? 0), o.byteSize),
+        what,
+      ),
+    );
   }
 
   /** Closes the object and removes it (unregister it from the server first). */

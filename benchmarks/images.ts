@@ -25,9 +25,9 @@ import { HttpClient } from '../src/client/index.js';
 import { startServers } from '../src/server/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { ImagePipeline } from '../src/preprocess/index.js';
-import type { ModelStatistics } from '../src/engine/stats.js';
+import type { ModelStatistics } from '../src/engine/model-stats.js';
 import type { TensorMap } from '../src/tensor.js';
-import { percentileOfSorted } from '../src/bench/stats.js';
+import { percentileOfSorted } from '../src/bench/latency-summary.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -47,12 +47,14 @@ async function cameraFrame(): Promise<Buffer> {
       s = (s * 1664525 + 1013904223) >>> 0;
       const n = (s >>> 24) % 32;
       const o = (y * w + x) * 3;
-      raw[o] = (x * 255) / w * 0.8 + n;
-      raw[o + 1] = (y * 255) / h * 0.8 + n;
+      raw[o] = ((x * 255) / w) * 0.8 + n;
+      raw[o + 1] = ((y * 255) / h) * 0.8 + n;
       raw[o + 2] = 128 + 60 * Math.sin(x / 37) * Math.cos(y / 23) + n / 2;
     }
   }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 interface Totals {
@@ -65,7 +67,10 @@ interface Totals {
   elu: number;
 }
 
-async function closedLoop(call: () => Promise<unknown>, seconds: number): Promise<Omit<Totals, 'inputNs' | 'inferNs' | 'statCount'>> {
+async function closedLoop(
+  call: () => Promise<unknown>,
+  seconds: number,
+): Promise<Omit<Totals, 'inputNs' | 'inferNs' | 'statCount'>> {
   const latencies: number[] = [];
   const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
@@ -79,13 +84,21 @@ async function closedLoop(call: () => Promise<unknown>, seconds: number): Promis
       }
     }),
   );
-  return { count: latencies.length, seconds: (performance.now() - start) / 1000, latencies, elu: performance.eventLoopUtilization(elu0).utilization };
+  return {
+    count: latencies.length,
+    seconds: (performance.now() - start) / 1000,
+    latencies,
+    elu: performance.eventLoopUtilization(elu0).utilization,
+  };
 }
 
 const repo = await mkdtemp(path.join(os.tmpdir(), 'tenancy-bench-images-'));
 const dir = await writeZooModel(repo, MODEL, { instanceCount: INSTANCES });
 const configFile = path.join(dir, 'config.json');
-await writeFile(configFile, JSON.stringify({ ...JSON.parse(await readFile(configFile, 'utf8')), image_input: IMAGE_INPUT }, null, 2));
+await writeFile(
+  configFile,
+  JSON.stringify({ ...JSON.parse(await readFile(configFile, 'utf8')), image_input: IMAGE_INPUT }, null, 2),
+);
 const engine = new Engine({ repository: repo });
 await engine.loadAll();
 const servers = await startServers(engine, { httpPort: 0, grpcPort: 0, metricsPort: null });
@@ -102,10 +115,16 @@ const modes: [string, () => Promise<unknown>, boolean][] = [
   ['image in', () => engine.infer(MODEL, imageInputs), true],
   ['HTTP binary', () => http.infer(MODEL, imageInputs), true],
 ];
-const totals = new Map<string, Totals>(modes.map(([m]) => [m, { count: 0, seconds: 0, latencies: [], inputNs: 0, inferNs: 0, statCount: 0, elu: 0 }]));
+const totals = new Map<string, Totals>(
+  modes.map(([m]) => [m, { count: 0, seconds: 0, latencies: [], inputNs: 0, inferNs: 0, statCount: 0, elu: 0 }]),
+);
 
-console.log(`bench:images: ${MODEL} 224x224, ${INSTANCES} instance(s), ${os.cpus().length} cores, one 640x480 JPEG (${jpeg.length} bytes)`);
-console.log(`closed loop at concurrency ${CONCURRENCY}, ${ROUNDS} round(s) of ${SECONDS} s per setting, settings interleaved\n`);
+console.log(
+  `bench:images: ${MODEL} 224x224, ${INSTANCES} instance(s), ${os.cpus().length} cores, one 640x480 JPEG (${jpeg.length} bytes)`,
+);
+console.log(
+  `closed loop at concurrency ${CONCURRENCY}, ${ROUNDS} round(s) of ${SECONDS} s per setting, settings interleaved\n`,
+);
 for (const [, call] of modes) await closedLoop(call, 0.5); // warm every path once
 for (let round = 0; round < ROUNDS; round++) {
   for (const [mode, call, counted] of modes) {
@@ -127,7 +146,19 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const q = (l: number[], p: number) => percentileOfSorted(l, p * 100);
 const base = totals.get('tensor in')!;
-const rows = [['MODE', 'IMAGES/S', 'P50 MS', 'P99 MS', 'VS TENSOR IN', 'COMPUTE_INPUT MS', 'COMPUTE_INFER MS', 'PREPROCESS SHARE', 'MAIN LOOP BUSY']];
+const rows = [
+  [
+    'MODE',
+    'IMAGES/S',
+    'P50 MS',
+    'P99 MS',
+    'VS TENSOR IN',
+    'COMPUTE_INPUT MS',
+    'COMPUTE_INFER MS',
+    'PREPROCESS SHARE',
+    'MAIN LOOP BUSY',
+  ],
+];
 for (const [mode, , counted] of modes) {
   const t = totals.get(mode)!;
   t.latencies.sort((a, b) => a - b);
@@ -135,13 +166,22 @@ for (const [mode, , counted] of modes) {
   const input = t.inputNs / 1e6 / t.statCount;
   const infer = t.inferNs / 1e6 / t.statCount;
   rows.push([
-    mode, rate.toFixed(1), q(t.latencies, 0.5).toFixed(2), q(t.latencies, 0.99).toFixed(2), (rate / (base.count / base.seconds)).toFixed(2),
-    counted ? input.toFixed(2) : '-', counted ? infer.toFixed(2) : '-', counted ? `${((100 * input) / (input + infer)).toFixed(1)}%` : '-', `${(100 * t.elu).toFixed(0)}%`,
+    mode,
+    rate.toFixed(1),
+    q(t.latencies, 0.5).toFixed(2),
+    q(t.latencies, 0.99).toFixed(2),
+    (rate / (base.count / base.seconds)).toFixed(2),
+    counted ? input.toFixed(2) : '-',
+    counted ? infer.toFixed(2) : '-',
+    counted ? `${((100 * input) / (input + infer)).toFixed(1)}%` : '-',
+    `${(100 * t.elu).toFixed(0)}%`,
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
-console.log('\ncompute_input includes handing the tensor to the instance (about the "tensor in" figure); the preprocessing share is');
+console.log(
+  '\ncompute_input includes handing the tensor to the instance (about the "tensor in" figure); the preprocessing share is',
+);
 console.log('compute_input / (compute_input + compute_infer), per request, from the statistics extension.');
 
 http.close();

@@ -55,8 +55,19 @@ export class ModelStats {
 
   constructor(name: string, version: number) {
     this.s = {
-      name, version: String(version), last_inference: 0, inference_count: 0, execution_count: 0,
-      inference_stats: { success: zero(), fail: zero(), queue: zero(), compute_input: zero(), compute_infer: zero(), compute_output: zero() },
+      name,
+      version: String(version),
+      last_inference: 0,
+      inference_count: 0,
+      execution_count: 0,
+      inference_stats: {
+        success: zero(),
+        fail: zero(),
+        queue: zero(),
+        compute_input: zero(),
+        compute_infer: zero(),
+        compute_output: zero(),
+      },
       batch_stats: [],
     };
   }
@@ -93,7 +104,9 @@ export class ModelStats {
 
   snapshot(): ModelStatistics {
     const copy = structuredClone(this.s);
-    copy.batch_stats = [...this.batches.values()].sort((a, b) => a.batch_size - b.batch_size).map((b) => structuredClone(b));
+    copy.batch_stats = [...this.batches.values()]
+      .sort((a, b) => a.batch_size - b.batch_size)
+      .map((b) => structuredClone(b));
     return copy;
   }
 }

@@ -4,7 +4,6 @@
  * reported with its reason, and the others load.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { preview } from '../preview.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { errors, TenancyError } from '../errors.js';
@@ -39,14 +38,15 @@ export interface ModelDefinition {
   versions: VersionDefinition[];
 }
 
-
 /** Lists the model folders of a repository. Throws only when the repository itself is missing. */
 export async function scanRepository(repoDir: string): Promise<RepositoryEntry[]> {
   let names: string[];
   try {
     names = (await readdir(repoDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch (err) {
-    throw errors.invalidArg(`model repository "${repoDir}" cannot be read: ${(err as Error).message}`, { repo: repoDir });
+    throw errors.invalidArg(`model repository "${repoDir}" cannot be read: ${(err as Error).message}`, {
+      repo: repoDir,
+    });
   }
   const entries: RepositoryEntry[] = [];
   for (const name of names.sort()) {
@@ -72,12 +72,19 @@ async function versionsOnDisk(dir: string): Promise<number[]> {
 export async function readModelDefinition(repoDir: string, name: string, override?: unknown): Promise<ModelDefinition> {
   checkModelName(name);
   const dir = path.join(repoDir, name);
-  if (!existsSync(dir)) throw errors.modelNotFound(name, (await scanRepository(repoDir)).map((e) => e.name));
+  if (!existsSync(dir))
+    throw errors.modelNotFound(
+      name,
+      (await scanRepository(repoDir)).map((e) => e.name),
+    );
   const configFile = path.join(dir, 'config.json');
   const raw = override !== undefined ? override : await readJson(configFile);
   const base = validateModelConfig(raw, override !== undefined ? `${name} (config override)` : configFile, name);
   const given = raw as Record<string, unknown>;
-  const leftOut = { instanceGroup: given.instance_group === undefined, dynamicBatching: given.dynamic_batching === undefined };
+  const leftOut = {
+    instanceGroup: given.instance_group === undefined,
+    dynamicBatching: given.dynamic_batching === undefined,
+  };
 
   const onDisk = await versionsOnDisk(dir);
   const withFile: number[] = [];
@@ -98,7 +105,10 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
 
 function selectVersions(config: ModelConfig, available: number[], name: string): number[] {
   if (available.length === 0)
-    throw errors.invalidArg(`model "${name}" has no version folder with ${config.default_model_filename} (expected ${name}/1/${config.default_model_filename})`, { model: name });
+    throw errors.invalidArg(
+      `model "${name}" has no version folder with ${config.default_model_filename} (expected ${name}/1/${config.default_model_filename})`,
+      { model: name },
+    );
   const p = config.version_policy;
   let chosen: number[];
   if ('latest' in p) chosen = available.slice(-p.latest.num_versions);
@@ -106,7 +116,10 @@ function selectVersions(config: ModelConfig, available: number[], name: string):
   else {
     const missing = p.specific.versions.filter((v) => !available.includes(v));
     if (missing.length)
-      throw errors.invalidArg(`model "${name}": version_policy.specific asks for version(s) ${missing.join(', ')}, which have no model file (on disk: ${available.join(', ')})`, { model: name });
+      throw errors.invalidArg(
+        `model "${name}": version_policy.specific asks for version(s) ${missing.join(', ')}, which have no model file (on disk: ${available.join(', ')})`,
+        { model: name },
+      );
     chosen = p.specific.versions;
   }
   return [...chosen].sort((a, b) => b - a);
@@ -117,7 +130,9 @@ async function labelsFor(dir: string, config: ModelConfig): Promise<Record<strin
   for (const out of config.output) {
     if (out.label_filename) {
       labels[out.name] = await readLabels(path.join(dir, out.label_filename)).catch((err) => {
-        throw errors.invalidArg(`model "${config.name}": output "${out.name}" label_filename cannot be read: ${(err as Error).message}`);
+        throw errors.invalidArg(
+          `model "${config.name}": output "${out.name}" label_filename cannot be read: ${(err as Error).message}`,
+        );
       });
     }
   }
@@ -143,5 +158,7 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 async function isFile(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isFile()).catch(() => false);
+  return stat(p)
+    .then((s) => s.isFile())
+    .catch(() => false);
 }

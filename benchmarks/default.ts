@@ -8,7 +8,7 @@
  * Served and plain runs alternate in rounds, so drift on this shared machine falls on both; the
  * figure is the median of the per-round ratios. Also in the same run: the raw in-process optimum
  * found by the grid searches here (2 sessions x 1 thread x batch 4 in worker threads,
- * bench/raw-ort-worker.mjs), and the time from starting `tenancy serve` to serving, first and
+ * benchmarks/raw-ort-worker.mjs), and the time from starting `tenancy serve` to serving, first and
  * second start. Before the rounds, the load runs until the live tuner has settled every model
  * (GET /v2/placement), and the bench prints how long that took; the second start must serve the
  * stored tuning (state "stored") from its first request.
@@ -25,7 +25,7 @@ import { textOrientationModelFile } from '../src/default-repository.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { HEAP_FLAGS } from '../src/server/heap-flags.js';
 import { PlainSession } from '../src/bench/plain-session.js';
-import { median } from '../src/bench/stats.js';
+import { median } from '../src/bench/latency-summary.js';
 import type { Tensor } from '../src/tensor.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -47,15 +47,37 @@ interface ModelCase {
 }
 
 // bin/tenancy.js runs dist/: build it from the sources this bench is run with.
-execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)),
+    '-p',
+    fileURLToPath(new URL('../tsconfig.build.json', import.meta.url)),
+  ],
+  { stdio: 'inherit' },
+);
 const work = await mkdtemp(path.join(os.tmpdir(), 'tenancy-bench-default-'));
 const zooDir = path.join(work, 'zoo');
 await writeZooModel(zooDir, 'mobilenet_v2');
 const MODELS: Record<string, ModelCase> = {
-  mobilenet_v2: { name: 'mobilenet_v2', inputName: 'input', file: path.join(zooDir, 'mobilenet_v2', '1', 'model.onnx'), input: randomInput([1, 3, 224, 224]) },
-  text_orientation: { name: 'text_orientation', inputName: 'x', file: textOrientationModelFile(), input: randomInput([1, 3, 48, 192]) },
+  mobilenet_v2: {
+    name: 'mobilenet_v2',
+    inputName: 'input',
+    file: path.join(zooDir, 'mobilenet_v2', '1', 'model.onnx'),
+    input: randomInput([1, 3, 224, 224]),
+  },
+  text_orientation: {
+    name: 'text_orientation',
+    inputName: 'x',
+    file: textOrientationModelFile(),
+    input: randomInput([1, 3, 48, 192]),
+  },
 };
-const CASE_MODELS: Record<string, string[]> = { mobilenet: ['mobilenet_v2'], classifier: ['text_orientation'], both: ['mobilenet_v2', 'text_orientation'] };
+const CASE_MODELS: Record<string, string[]> = {
+  mobilenet: ['mobilenet_v2'],
+  classifier: ['text_orientation'],
+  both: ['mobilenet_v2', 'text_orientation'],
+};
 
 function randomInput(shape: number[]): Tensor {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -79,7 +101,19 @@ async function bareRepository(models: string[]): Promise<string> {
 
 /** A binary-tensor-data request body (Triton's extension), written once for the load generator. */
 async function requestBody(m: ModelCase): Promise<{ file: string; headerLength: number }> {
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: m.inputName, datatype: 'FP32', shape: m.input.shape, parameters: { binary_data_size: (m.input.data as Float32Array).byteLength } }], outputs: [{ name: m.name === 'mobilenet_v2' ? 'logits' : 'softmax_0.tmp_0', parameters: { binary_data: true } }] }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: m.inputName,
+          datatype: 'FP32',
+          shape: m.input.shape,
+          parameters: { binary_data_size: (m.input.data as Float32Array).byteLength },
+        },
+      ],
+      outputs: [{ name: m.name === 'mobilenet_v2' ? 'logits' : 'softmax_0.tmp_0', parameters: { binary_data: true } }],
+    }),
+  );
   const file = path.join(work, `${m.name}.body`);
   const data = m.input.data as Float32Array;
   await writeFile(file, Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
@@ -96,9 +130,25 @@ interface Served {
 /** Starts `tenancy serve` (the real CLI, its own process) and waits until it says it serves. */
 async function serve(repo: string): Promise<Served> {
   const t0 = performance.now();
-  const args = ['serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--profiles', path.join(repo, '..', `${path.basename(repo)}.profiles.db`)];
+  const args = [
+    'serve',
+    '--repo',
+    repo,
+    '--http-port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--metrics-port',
+    '0',
+    '--profiles',
+    path.join(repo, '..', `${path.basename(repo)}.profiles.db`),
+  ];
   // The compiled CLI, as a user runs it (bin/tenancy.js): built from the current sources at the bench's start.
-  const child = spawn(process.execPath, [...HEAP_FLAGS, fileURLToPath(new URL('../bin/tenancy.js', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...HEAP_FLAGS, fileURLToPath(new URL('../bin/tenancy.js', import.meta.url)), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stderr!.setEncoding('utf8').on('data', (d) => (output += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -111,7 +161,14 @@ async function serve(repo: string): Promise<Served> {
   });
   const readyMs = performance.now() - t0;
   // What the server printed so far (its tuning lines keep coming).
-  return { child, url, readyMs, get output() { return output; } };
+  return {
+    child,
+    url,
+    readyMs,
+    get output() {
+      return output;
+    },
+  };
 }
 
 async function stop(s: Served): Promise<void> {
@@ -121,16 +178,34 @@ async function stop(s: Served): Promise<void> {
 }
 
 /** autocannon in its own process: inferences/s of batch-1 requests over `connections`. */
-async function autocannon(url: string, body: { file: string; headerLength: number }, connections: number, seconds: number): Promise<number> {
+async function autocannon(
+  url: string,
+  body: { file: string; headerLength: number },
+  connections: number,
+  seconds: number,
+): Promise<number> {
   const runner = fileURLToPath(new URL('./autocannon-run.mjs', import.meta.url));
-  const child = spawn(process.execPath, [runner, url, body.file, String(body.headerLength), String(connections), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [runner, url, body.file, String(body.headerLength), String(connections), String(seconds)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
   await new Promise((r) => child.once('exit', r));
-  const r = JSON.parse(out) as { requests: { total: number }; duration: number; non2xx: number; errors: number; '2xx': number };
-  if (r.non2xx || r.errors) throw new Error(`autocannon against ${url}: ${r.non2xx} non-2xx answers and ${r.errors} errors of ${r.requests.total}\n${err}`);
+  const r = JSON.parse(out) as {
+    requests: { total: number };
+    duration: number;
+    non2xx: number;
+    errors: number;
+    '2xx': number;
+  };
+  if (r.non2xx || r.errors)
+    throw new Error(
+      `autocannon against ${url}: ${r.non2xx} non-2xx answers and ${r.errors} errors of ${r.requests.total}\n${err}`,
+    );
   return r['2xx'] / r.duration;
 }
 
@@ -149,10 +224,28 @@ async function tuning(url: string): Promise<TuningRow[]> {
 }
 
 /** Runs the load on every model until the live tuner has settled them all (or `limitS`); the seconds it took. */
-async function untilTuned(url: string, models: string[], bodies: { file: string; headerLength: number }[], limitS: number): Promise<{ seconds: number; rows: TuningRow[] }> {
+async function untilTuned(
+  url: string,
+  models: string[],
+  bodies: { file: string; headerLength: number }[],
+  limitS: number,
+): Promise<{ seconds: number; rows: TuningRow[] }> {
   const runner = fileURLToPath(new URL('./autocannon-run.mjs', import.meta.url));
   const share = Math.max(1, Math.floor(CONNECTIONS / models.length));
-  const loads = models.map((m, i) => spawn(process.execPath, [runner, `${url}/v2/models/${m}/infer`, bodies[i].file, String(bodies[i].headerLength), String(share), String(limitS)], { stdio: 'ignore' }));
+  const loads = models.map((m, i) =>
+    spawn(
+      process.execPath,
+      [
+        runner,
+        `${url}/v2/models/${m}/infer`,
+        bodies[i].file,
+        String(bodies[i].headerLength),
+        String(share),
+        String(limitS),
+      ],
+      { stdio: 'ignore' },
+    ),
+  );
   const t0 = performance.now();
   let rows: TuningRow[] = [];
   try {
@@ -171,14 +264,22 @@ async function untilTuned(url: string, models: string[], bodies: { file: string;
 async function rawOptimum(m: ModelCase, seconds: number): Promise<number> {
   const url = new URL('./raw-ort-worker.mjs', import.meta.url);
   const dims = m.input.shape.slice(1);
-  const workers = Array.from({ length: 2 }, () => new Worker(url, { workerData: { file: m.file, threads: 1, batch: 4, inputName: m.inputName, dims } }));
+  const workers = Array.from(
+    { length: 2 },
+    () => new Worker(url, { workerData: { file: m.file, threads: 1, batch: 4, inputName: m.inputName, dims } }),
+  );
   try {
     await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
     const until = Date.now() + seconds * 1000;
-    const done = await Promise.all(workers.map((w) => new Promise<number>((r) => {
-      w.once('message', (msg: { inferences: number }) => r(msg.inferences));
-      w.postMessage({ until });
-    })));
+    const done = await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<number>((r) => {
+            w.once('message', (msg: { inferences: number }) => r(msg.inferences));
+            w.postMessage({ until });
+          }),
+      ),
+    );
     return done.reduce((a, b) => a + b, 0) / seconds;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -189,15 +290,20 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const results: string[] = [];
 const plain = new Map<string, PlainSession>();
 try {
-  for (const name of Object.keys(MODELS)) plain.set(name, await PlainSession.start(MODELS[name].file, [{ [MODELS[name].inputName]: MODELS[name].input }]));
-  console.log(`bench:default: ${ROUNDS} rounds of ${SECONDS} s per run, ${CONNECTIONS} connections, ${os.availableParallelism()} cores; models with no config.json`);
+  for (const name of Object.keys(MODELS))
+    plain.set(name, await PlainSession.start(MODELS[name].file, [{ [MODELS[name].inputName]: MODELS[name].input }]));
+  console.log(
+    `bench:default: ${ROUNDS} rounds of ${SECONDS} s per run, ${CONNECTIONS} connections, ${os.availableParallelism()} cores; models with no config.json`,
+  );
   for (const c of CASES) {
     const models = CASE_MODELS[c];
     const repo = await bareRepository(models);
     const bodies = await Promise.all(models.map((m) => requestBody(MODELS[m])));
     const first = await serve(repo);
     const chosen = first.output.split('\n').filter((l) => /^ {2}\S+: /.test(l));
-    console.log(`\n== ${c}: ${models.join(' + ')}; tenancy serve ready in ${fmt(first.readyMs, 0)} ms\n${chosen.join('\n')}`);
+    console.log(
+      `\n== ${c}: ${models.join(' + ')}; tenancy serve ready in ${fmt(first.readyMs, 0)} ms\n${chosen.join('\n')}`,
+    );
     const ratios: number[][] = models.map(() => []);
     const rawRatios: number[][] = models.map(() => []);
     let tuned: { seconds: number; rows: TuningRow[] } = { seconds: NaN, rows: [] };
@@ -205,19 +311,28 @@ try {
       tuned = await untilTuned(first.url, models, bodies, TUNING_LIMIT_S);
       const changes = first.output.split('\n').filter((l) => l.startsWith('tuning '));
       console.log(`the tuner's changes:\n${changes.map((l) => `  ${l}`).join('\n')}`);
-      console.log(`tuned under load in ${fmt(tuned.seconds, 1)} s:\n${tuned.rows.map((t) => `  ${t.model}: ${t.state}: ${t.configuration} (${t.why})`).join('\n')}`);
+      console.log(
+        `tuned under load in ${fmt(tuned.seconds, 1)} s:\n${tuned.rows.map((t) => `  ${t.model}: ${t.state}: ${t.configuration} (${t.why})`).join('\n')}`,
+      );
       for (let r = 0; r < ROUNDS; r++) {
         const plainRates: number[] = [];
-        for (const m of models) plainRates.push((await plain.get(m)!.measure(SECONDS * 1000, 1000, { threshold: 1, count: 1, maxWindows: 1 })).throughput);
+        for (const m of models)
+          plainRates.push(
+            (await plain.get(m)!.measure(SECONDS * 1000, 1000, { threshold: 1, count: 1, maxWindows: 1 })).throughput,
+          );
         // Both models served at once: each gets its share of the connections.
         const share = Math.max(1, Math.floor(CONNECTIONS / models.length));
-        const served = await Promise.all(models.map((m, i) => autocannon(`${first.url}/v2/models/${m}/infer`, bodies[i], share, SECONDS)));
+        const served = await Promise.all(
+          models.map((m, i) => autocannon(`${first.url}/v2/models/${m}/infer`, bodies[i], share, SECONDS)),
+        );
         const raw = models.length === 1 ? [await rawOptimum(MODELS[models[0]], SECONDS)] : [NaN];
-        models.forEach((m, i) => {
+        models.forEach((_m, i) => {
           ratios[i].push(served[i] / plainRates[i]);
           rawRatios[i].push(served[i] / raw[i]);
         });
-        console.log(`round ${r + 1}: ${models.map((m, i) => `${m} served ${fmt(served[i])} inf/s, plain ${fmt(plainRates[i])} = ${fmt(served[i] / plainRates[i], 2)}x${Number.isFinite(raw[i]) ? `, raw optimum ${fmt(raw[i])} (served = ${fmt(served[i] / raw[i], 2)})` : ''}`).join('; ')}`);
+        console.log(
+          `round ${r + 1}: ${models.map((m, i) => `${m} served ${fmt(served[i])} inf/s, plain ${fmt(plainRates[i])} = ${fmt(served[i] / plainRates[i], 2)}x${Number.isFinite(raw[i]) ? `, raw optimum ${fmt(raw[i])} (served = ${fmt(served[i] / raw[i], 2)})` : ''}`).join('; ')}`,
+        );
       }
     } finally {
       await stop(first);
@@ -228,12 +343,23 @@ try {
       const x = median(ratios[i]);
       const goal = models.length === 1 ? GOALS[m] : undefined;
       const raw = median(rawRatios[i]);
-      return `${c}: ${m} served / plain session median ${fmt(x, 2)}x (rounds ${ratios[i].map((v) => fmt(v, 2)).join(', ')})${goal ? ` goal >= ${goal}: ${x >= goal ? 'met' : 'NOT met'}` : ''}` +
-        (Number.isFinite(raw) ? `; served / raw in-process optimum ${fmt(raw, 2)} (goal >= ${RAW_GOAL}: ${raw >= RAW_GOAL ? 'met' : 'NOT met'})` : '');
+      return (
+        `${c}: ${m} served / plain session median ${fmt(x, 2)}x (rounds ${ratios[i].map((v) => fmt(v, 2)).join(', ')})${goal ? ` goal >= ${goal}: ${x >= goal ? 'met' : 'NOT met'}` : ''}` +
+        (Number.isFinite(raw)
+          ? `; served / raw in-process optimum ${fmt(raw, 2)} (goal >= ${RAW_GOAL}: ${raw >= RAW_GOAL ? 'met' : 'NOT met'})`
+          : '')
+      );
     });
-    if (models.length > 1) lines.push(`${c}: normalized total (sum of served / plain) median ${fmt(median(ratios[0].map((_, r) => ratios.reduce((s, list) => s + list[r], 0))), 2)} (1.0 = the models taking turns on plain sessions)`);
-    lines.push(`${c}: tuning settled ${fmt(tuned.seconds, 1)} s after the load began (goal <= 60 s per model: ${tuned.seconds <= 60 * models.length ? 'met' : 'NOT met'}); ${tuned.rows.map((t) => `${t.model} ${t.state} at ${t.configuration}${t.tuningMs ? ` in ${fmt(t.tuningMs / 1000, 1)} s` : ''}`).join('; ')}`);
-    lines.push(`${c}: time to serving: first start ${fmt(first.readyMs, 0)} ms, second start ${fmt(second.readyMs, 0)} ms (goal <= 2000 ms: ${second.readyMs <= 2000 ? 'met' : 'NOT met'}), serving ${again.map((t) => `${t.model} ${t.state}`).join(', ')} from the first request`);
+    if (models.length > 1)
+      lines.push(
+        `${c}: normalized total (sum of served / plain) median ${fmt(median(ratios[0].map((_, r) => ratios.reduce((s, list) => s + list[r], 0))), 2)} (1.0 = the models taking turns on plain sessions)`,
+      );
+    lines.push(
+      `${c}: tuning settled ${fmt(tuned.seconds, 1)} s after the load began (goal <= 60 s per model: ${tuned.seconds <= 60 * models.length ? 'met' : 'NOT met'}); ${tuned.rows.map((t) => `${t.model} ${t.state} at ${t.configuration}${t.tuningMs ? ` in ${fmt(t.tuningMs / 1000, 1)} s` : ''}`).join('; ')}`,
+    );
+    lines.push(
+      `${c}: time to serving: first start ${fmt(first.readyMs, 0)} ms, second start ${fmt(second.readyMs, 0)} ms (goal <= 2000 ms: ${second.readyMs <= 2000 ? 'met' : 'NOT met'}), serving ${again.map((t) => `${t.model} ${t.state}`).join(', ')} from the first request`,
+    );
     results.push(...lines);
   }
 } finally {

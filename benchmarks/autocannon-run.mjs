@@ -1,7 +1,7 @@
 // The external load generator of bench:default, in its own process: autocannon's library with the
 // request body as bytes (its command line reads a body file as UTF-8 text, which mangles binary
 // tensor data). Prints autocannon's result as JSON.
-// Usage: node bench/autocannon-run.mjs URL BODY_FILE HEADER_LENGTH CONNECTIONS SECONDS
+// Usage: node benchmarks/autocannon-run.mjs URL BODY_FILE HEADER_LENGTH CONNECTIONS SECONDS
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 

@@ -3,8 +3,8 @@
  * POST /v2/systemsharedmemory/region/{name}/register, POST /v2/systemsharedmemory[/region/{name}]/unregister.
  */
 import type { FastifyInstance } from 'fastify';
-import { allowedSharedMemory } from '../oip/shared-memory.js';
-import { jsonObject, type HttpContext } from './context.js';
+import { allowedSharedMemory } from '../oip/shm-registry.js';
+import { jsonObject, type HttpContext } from './http-context.js';
 
 export function sharedMemoryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const shm = () => allowedSharedMemory(ctx.shm);

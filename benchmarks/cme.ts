@@ -19,7 +19,7 @@ import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
 import { removeDir, tempDir, patchConfig } from '../src/bench/scratch-repo.js';
 import type { TensorMap } from '../src/tensor.js';
-import { percentileOfSorted } from '../src/bench/stats.js';
+import { percentileOfSorted } from '../src/bench/latency-summary.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,8 +30,16 @@ const ROUNDS = arg('rounds', 5);
 const CORES = os.availableParallelism();
 const MODELS = ['mobilenet_v2', TEXT_ORIENTATION];
 
-interface Sample { count: number; seconds: number; latencies: number[] }
-const merge = (a: Sample, b: Sample): Sample => ({ count: a.count + b.count, seconds: a.seconds + b.seconds, latencies: a.latencies.concat(b.latencies) });
+interface Sample {
+  count: number;
+  seconds: number;
+  latencies: number[];
+}
+const merge = (a: Sample, b: Sample): Sample => ({
+  count: a.count + b.count,
+  seconds: a.seconds + b.seconds,
+  latencies: a.latencies.concat(b.latencies),
+});
 const empty = (): Sample => ({ count: 0, seconds: 0, latencies: [] });
 
 function input(model: string): { name: string; shape: number[]; data: Float32Array } {
@@ -43,13 +51,15 @@ function input(model: string): { name: string; shape: number[]; data: Float32Arr
 async function closedLoop(run: () => Promise<unknown>, concurrency: number, ms: number): Promise<Sample> {
   const latencies: number[] = [];
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() - start < ms) {
-      const t = performance.now();
-      await run();
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() - start < ms) {
+        const t = performance.now();
+        await run();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   return { count: latencies.length, seconds: (performance.now() - start) / 1000, latencies };
 }
 
@@ -72,8 +82,12 @@ function pct(s: Sample, p: number): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:cme on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores), onnxruntime-node ${ort.env.versions?.common ?? ''}`);
-  console.log(`${ROUNDS} rounds x ${SECONDS} s per configuration per model, interleaved a, b, c; batch 1, random input\n`);
+  console.log(
+    `bench:cme on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores), onnxruntime-node ${ort.env.versions?.common ?? ''}`,
+  );
+  console.log(
+    `${ROUNDS} rounds x ${SECONDS} s per configuration per model, interleaved a, b, c; batch 1, random input\n`,
+  );
   const repoB = await repoWith(1);
   const repoC = await repoWith(CORES);
   const engineB = new Engine({ repository: repoB });
@@ -92,10 +106,12 @@ async function main(): Promise<void> {
         b: { run: () => engineB.infer(model, feeds), concurrency: 2 },
         c: { run: () => engineC.infer(model, feeds), concurrency: 2 * CORES },
       };
-      const r = (results[model] = { a: empty(), b: empty(), c: empty() });
+      const r = { a: empty(), b: empty(), c: empty() };
+      results[model] = r;
       for (const k of ['a', 'b', 'c'] as const) await closedLoop(runs[k].run, runs[k].concurrency, 500); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
-        for (const k of ['a', 'b', 'c'] as const) r[k] = merge(r[k], await closedLoop(runs[k].run, runs[k].concurrency, SECONDS * 1000));
+        for (const k of ['a', 'b', 'c'] as const)
+          r[k] = merge(r[k], await closedLoop(runs[k].run, runs[k].concurrency, SECONDS * 1000));
       }
       await session.release();
     }
@@ -109,20 +125,28 @@ async function main(): Promise<void> {
 }
 
 function report(results: Record<string, Record<'a' | 'b' | 'c', Sample>>): void {
-  const names = { a: 'a: 1 session, runtime defaults', b: 'b: engine, 1 instance x 1 thread', c: `c: engine, ${CORES} instances x 1 thread` };
+  const names = {
+    a: 'a: 1 session, runtime defaults',
+    b: 'b: engine, 1 instance x 1 thread',
+    c: `c: engine, ${CORES} instances x 1 thread`,
+  };
   let ok = true;
   console.log('model              configuration                       inf/s     p50 ms   p99 ms');
   for (const [model, r] of Object.entries(results)) {
     for (const k of ['a', 'b', 'c'] as const) {
       const s = r[k];
-      console.log(`${model.padEnd(18)} ${names[k].padEnd(34)} ${(s.count / s.seconds).toFixed(1).padStart(8)} ${pct(s, 0.5).toFixed(2).padStart(8)} ${pct(s, 0.99).toFixed(2).padStart(8)}`);
+      console.log(
+        `${model.padEnd(18)} ${names[k].padEnd(34)} ${(s.count / s.seconds).toFixed(1).padStart(8)} ${pct(s, 0.5).toFixed(2).padStart(8)} ${pct(s, 0.99).toFixed(2).padStart(8)}`,
+      );
     }
     const rate = (k: 'a' | 'b' | 'c') => r[k].count / r[k].seconds;
     const ca = rate('c') / rate('a');
     const cb = rate('c') / rate('b');
     const pass = ca >= 1.0 && cb >= 1.8;
     ok &&= pass;
-    console.log(`${model.padEnd(18)} ratios: c/a = ${ca.toFixed(2)} (goal >= 1.0), c/b = ${cb.toFixed(2)} (goal >= 1.8)  ${pass ? 'PASS' : 'FAIL'}\n`);
+    console.log(
+      `${model.padEnd(18)} ratios: c/a = ${ca.toFixed(2)} (goal >= 1.0), c/b = ${cb.toFixed(2)} (goal >= 1.8)  ${pass ? 'PASS' : 'FAIL'}\n`,
+    );
   }
   console.log(ok ? 'bench:cme: all goals met' : 'bench:cme: a goal was missed');
   process.exitCode = ok ? 0 : 1;

@@ -4,7 +4,7 @@
  * sizes to try, how much load keeps every instance busy.
  */
 import { errors } from '../errors.js';
-import { linearFit } from './stats.js';
+import { linearFit } from './latency-summary.js';
 
 /** One measured step of a sweep. */
 export interface SweepPoint {
@@ -42,21 +42,29 @@ export type SweepDecision = { next: number } | { stop: string };
  * than the best before them (gains add up across those steps, so a slow steady rise goes on).
  * Also stop at maxLevel, or when the next level would not fit the memory budget.
  */
-export function nextSweepStep(points: readonly SweepPoint[], memory: MemoryModel | null, rule: SweepRule): SweepDecision {
+export function nextSweepStep(
+  points: readonly SweepPoint[],
+  memory: MemoryModel | null,
+  rule: SweepRule,
+): SweepDecision {
   if (points.length === 0) return { next: 1 };
   const last = points[points.length - 1].level;
   if (points.length > rule.patience) {
     const before = Math.max(...points.slice(0, -rule.patience).map((p) => p.throughput));
     const recent = Math.max(...points.slice(-rule.patience).map((p) => p.throughput));
     if (!(recent >= before * (1 + rule.minGain)))
-      return { stop: `throughput did not improve by ${pct(rule.minGain)} over the last ${rule.patience} steps (best ${before.toFixed(1)} before them, ${recent.toFixed(1)} in them)` };
+      return {
+        stop: `throughput did not improve by ${pct(rule.minGain)} over the last ${rule.patience} steps (best ${before.toFixed(1)} before them, ${recent.toFixed(1)} in them)`,
+      };
   }
   if (last >= rule.maxLevel) return { stop: `reached the highest level to try (${rule.maxLevel})` };
   const next = last + 1;
   if (memory && Number.isFinite(rule.memoryBudgetBytes)) {
     const need = predictedBytes(memory, next);
     if (need > rule.memoryBudgetBytes)
-      return { stop: `level ${next} would need about ${mb(need)} MB, over the memory budget of ${mb(rule.memoryBudgetBytes)} MB` };
+      return {
+        stop: `level ${next} would need about ${mb(need)} MB, over the memory budget of ${mb(rule.memoryBudgetBytes)} MB`,
+      };
   }
   return { next };
 }
@@ -72,7 +80,10 @@ export function predictedBytes(memory: MemoryModel, level: number): number {
  * or memory not handed back to the system) falls back to the one-level estimate of the last point;
  * null when even that shows no growth (unknown, not free).
  */
-export function estimateMemory(points: readonly { level: number; bytes: number }[], idleBytes: number): MemoryModel | null {
+export function estimateMemory(
+  points: readonly { level: number; bytes: number }[],
+  idleBytes: number,
+): MemoryModel | null {
   if (points.length === 0) return null;
   const fit = linearFit(points.map((p) => ({ x: p.level, y: p.bytes })));
   if (fit && fit.slope > 0) return { baseBytes: fit.intercept, perInstanceBytes: fit.slope, method: 'fit' };
@@ -101,8 +112,10 @@ export function bestPoint<T extends SweepPoint>(points: readonly T[]): T | null 
  * running and `perInstance - 1` queued behind it, as the papers' clients kept every model busy.
  */
 export function outstandingFor(instances: number, perInstance = 2): number {
-  if (!Number.isInteger(instances) || instances < 1) throw errors.invalidArg(`instances must be an integer >= 1, got ${instances}`);
-  if (!Number.isInteger(perInstance) || perInstance < 1) throw errors.invalidArg(`requests per instance must be an integer >= 1, got ${perInstance}`);
+  if (!Number.isInteger(instances) || instances < 1)
+    throw errors.invalidArg(`instances must be an integer >= 1, got ${instances}`);
+  if (!Number.isInteger(perInstance) || perInstance < 1)
+    throw errors.invalidArg(`requests per instance must be an integer >= 1, got ${perInstance}`);
   return instances * perInstance;
 }
 
@@ -110,7 +123,8 @@ export const DEFAULT_BATCH_SIZES = [1, 2, 4, 8, 16, 32];
 
 /** The batch sizes a model can take: those within max_batch_size (only 1 when it does not batch). */
 export function batchSizesFor(maxBatchSize: number, wanted: readonly number[] = DEFAULT_BATCH_SIZES): number[] {
-  for (const b of wanted) if (!Number.isInteger(b) || b < 1) throw errors.invalidArg(`batch sizes must be integers >= 1, got ${b}`);
+  for (const b of wanted)
+    if (!Number.isInteger(b) || b < 1) throw errors.invalidArg(`batch sizes must be integers >= 1, got ${b}`);
   if (maxBatchSize === 0) return [1];
   return [...new Set(wanted)].filter((b) => b <= maxBatchSize).sort((a, b) => a - b);
 }

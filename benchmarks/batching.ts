@@ -22,7 +22,7 @@ import { Engine } from '../src/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repository.js';
 import { patchConfig, removeDir, tempDir } from '../src/bench/scratch-repo.js';
-import { median } from '../src/bench/stats.js';
+import { median } from '../src/bench/latency-summary.js';
 import type { TensorMap } from '../src/tensor.js';
 
 const argNum = (name: string, dflt: number) => {
@@ -41,7 +41,12 @@ const MODELS = [
 ];
 const GRID = { instances: [1, 2, 4], threads: [1, 2], batch: [1, 2, 4, 8] };
 
-interface Cell { instances: number; threads: number; batch: number; rate: number }
+interface Cell {
+  instances: number;
+  threads: number;
+  batch: number;
+  rate: number;
+}
 
 /** A setup kept loaded for the whole comparison, measured in slices. */
 interface Runner {
@@ -51,19 +56,34 @@ interface Runner {
   close(): Promise<void>;
 }
 
-/** Raw sessions in worker threads, each looping on its own batch (bench/raw-ort-worker.mjs). */
-async function rawRunner(file: string, m: (typeof MODELS)[number], cell: { instances: number; threads: number; batch: number }): Promise<Runner> {
+/** Raw sessions in worker threads, each looping on its own batch (benchmarks/raw-ort-worker.mjs). */
+async function rawRunner(
+  file: string,
+  m: (typeof MODELS)[number],
+  cell: { instances: number; threads: number; batch: number },
+): Promise<Runner> {
   const url = new URL('./raw-ort-worker.mjs', import.meta.url);
-  const workers = Array.from({ length: cell.instances }, () => new Worker(url, { workerData: { file, threads: cell.threads, batch: cell.batch, inputName: m.input, dims: m.dims } }));
+  const workers = Array.from(
+    { length: cell.instances },
+    () =>
+      new Worker(url, {
+        workerData: { file, threads: cell.threads, batch: cell.batch, inputName: m.input, dims: m.dims },
+      }),
+  );
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   return {
     async measure(ms) {
       const until = Date.now() + ms;
       const start = performance.now();
-      const done = await Promise.all(workers.map((w) => new Promise<number>((r) => {
-        w.once('message', (msg: { inferences: number }) => r(msg.inferences));
-        w.postMessage({ until });
-      })));
+      const done = await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<number>((r) => {
+              w.once('message', (msg: { inferences: number }) => r(msg.inferences));
+              w.postMessage({ until });
+            }),
+        ),
+      );
       return { count: done.reduce((a, b) => a + b, 0), seconds: (performance.now() - start) / 1000 };
     },
     avgBatch: () => cell.batch,
@@ -72,7 +92,12 @@ async function rawRunner(file: string, m: (typeof MODELS)[number], cell: { insta
 }
 
 /** An engine over its own copy of the model folder, driven by batch-1 clients at CONCURRENCY. */
-async function engineRunner(repo: string, m: (typeof MODELS)[number], setup: { instances: number; threads: number }, batching: Record<string, unknown> | null): Promise<Runner> {
+async function engineRunner(
+  repo: string,
+  m: (typeof MODELS)[number],
+  setup: { instances: number; threads: number },
+  batching: Record<string, unknown> | null,
+): Promise<Runner> {
   const own = await tempDir('tenancy-bench-batching-engine-');
   await cp(path.join(repo, m.name), path.join(own, m.name), { recursive: true });
   await patchConfig(own, m.name, {
@@ -88,12 +113,14 @@ async function engineRunner(repo: string, m: (typeof MODELS)[number], setup: { i
   const measure = async (ms: number) => {
     const start = performance.now();
     let count = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() - start < ms) {
-        await engine.infer(m.name, feeds);
-        count++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() - start < ms) {
+          await engine.infer(m.name, feeds);
+          count++;
+        }
+      }),
+    );
     return { count, seconds: (performance.now() - start) / 1000 };
   };
   await measure(500);
@@ -124,7 +151,12 @@ async function screen(make: () => Promise<Runner>): Promise<{ rate: number; avgB
   }
 }
 
-interface Candidate { instances: number; threads: number; preferred: number; d: number }
+interface Candidate {
+  instances: number;
+  threads: number;
+  preferred: number;
+  d: number;
+}
 const batchingOf = (c: Candidate) => ({ max_queue_delay_microseconds: c.d, preferred_batch_size: [c.preferred] });
 const describe = (c: Candidate) => `${c.instances} x ${c.threads}, preferred ${c.preferred}, delay ${c.d} us`;
 
@@ -136,7 +168,12 @@ const describe = (c: Candidate) => `${c.instances} x ${c.threads}, preferred ${c
 function candidates(best: Cell): Candidate[] {
   const list: Candidate[] = [
     ...[0, 1000, 4000].map((d) => ({ instances: best.instances, threads: best.threads, preferred: best.batch, d })),
-    { instances: best.instances, threads: best.threads, preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * best.instances))), d: 1000 },
+    {
+      instances: best.instances,
+      threads: best.threads,
+      preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * best.instances))),
+      d: 1000,
+    },
     { instances: CORES + 1, threads: 1, preferred: 2, d: 1000 },
     { instances: 2 * CORES, threads: 1, preferred: Math.max(1, Math.floor(CONCURRENCY / (2 * CORES))), d: 1000 },
   ];
@@ -144,7 +181,9 @@ function candidates(best: Cell): Candidate[] {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ${SECONDS} s per measurement, ${ROUNDS} paired rounds; batch-1 clients at concurrency ${CONCURRENCY}\n`);
+  console.log(
+    `bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ${SECONDS} s per measurement, ${ROUNDS} paired rounds; batch-1 clients at concurrency ${CONCURRENCY}\n`,
+  );
   const repo = await tempDir('tenancy-bench-batching-');
   await writeTextOrientationModel(repo);
   await writeZooModel(repo, 'mobilenet_v2');
@@ -153,26 +192,38 @@ async function main(): Promise<void> {
     for (const m of MODELS) {
       const file = path.join(repo, m.name, '1', 'model.onnx');
       const cells: Cell[] = [];
-      for (const instances of GRID.instances) for (const threads of GRID.threads) {
-        if (instances * threads > Math.max(CORES, 4)) continue;
-        for (const batch of GRID.batch) {
-          if (instances * batch <= CONCURRENCY) cells.push({ instances, threads, batch, rate: (await screen(() => rawRunner(file, m, { instances, threads, batch }))).rate });
+      for (const instances of GRID.instances)
+        for (const threads of GRID.threads) {
+          if (instances * threads > Math.max(CORES, 4)) continue;
+          for (const batch of GRID.batch) {
+            if (instances * batch <= CONCURRENCY)
+              cells.push({
+                instances,
+                threads,
+                batch,
+                rate: (await screen(() => rawRunner(file, m, { instances, threads, batch }))).rate,
+              });
+          }
         }
-      }
       cells.sort((a, b) => b.rate - a.rate);
       const best = cells[0];
       console.log(`${m.name}: screening. Raw grid (instances x threads x batch -> inferences/s), best first:`);
-      for (const c of cells.slice(0, 5)) console.log(`  ${c.instances} x ${c.threads} x ${String(c.batch).padEnd(2)} ${c.rate.toFixed(1).padStart(8)}`);
+      for (const c of cells.slice(0, 5))
+        console.log(`  ${c.instances} x ${c.threads} x ${String(c.batch).padEnd(2)} ${c.rate.toFixed(1).padStart(8)}`);
       const plainCell = { instances: best.instances, threads: best.threads };
       const screened = [];
       for (const c of candidates(best)) {
         const r = await screen(() => engineRunner(repo, m, c, batchingOf(c)));
         screened.push({ c, ...r });
-        console.log(`  tenancy ${describe(c).padEnd(36)} ${r.rate.toFixed(1).padStart(8)}  (average batch ${r.avgBatch.toFixed(2)})`);
+        console.log(
+          `  tenancy ${describe(c).padEnd(36)} ${r.rate.toFixed(1).padStart(8)}  (average batch ${r.avgBatch.toFixed(2)})`,
+        );
       }
       screened.sort((a, b) => b.rate - a.rate);
       const chosen = screened[0].c;
-      console.log(`${m.name}: paired rounds. Raw ${best.instances} x ${best.threads} x ${best.batch} | tenancy ${best.instances} x ${best.threads} no batching | tenancy ${describe(chosen)}`);
+      console.log(
+        `${m.name}: paired rounds. Raw ${best.instances} x ${best.threads} x ${best.batch} | tenancy ${best.instances} x ${best.threads} no batching | tenancy ${describe(chosen)}`,
+      );
       const ratios: number[] = [];
       const plainRatios: number[] = [];
       // All three stay loaded (idle ones use no CPU) and take turns in slices of SLICE_MS, so that
@@ -182,9 +233,17 @@ async function main(): Promise<void> {
       const batched = await engineRunner(repo, m, chosen, batchingOf(chosen));
       try {
         for (let round = 1; round <= ROUNDS; round++) {
-          const sum = { raw: { count: 0, seconds: 0 }, plain: { count: 0, seconds: 0 }, batched: { count: 0, seconds: 0 } };
+          const sum = {
+            raw: { count: 0, seconds: 0 },
+            plain: { count: 0, seconds: 0 },
+            batched: { count: 0, seconds: 0 },
+          };
           for (let slice = 0; slice < Math.max(1, Math.round((SECONDS * 1000) / SLICE_MS)); slice++) {
-            for (const [k, r] of [['raw', raw], ['plain', plain], ['batched', batched]] as const) {
+            for (const [k, r] of [
+              ['raw', raw],
+              ['plain', plain],
+              ['batched', batched],
+            ] as const) {
               const x = await r.measure(SLICE_MS);
               sum[k].count += x.count;
               sum[k].seconds += x.seconds;
@@ -193,7 +252,9 @@ async function main(): Promise<void> {
           const [rr, pr, br] = [rateOf(sum.raw), rateOf(sum.plain), rateOf(sum.batched)];
           ratios.push(br / rr);
           plainRatios.push(pr / rr);
-          console.log(`  round ${round}: raw ${rr.toFixed(1).padStart(7)} | no batching ${pr.toFixed(1).padStart(7)} (${(pr / rr).toFixed(2)}) | dynamic batching ${br.toFixed(1).padStart(7)} (${(br / rr).toFixed(2)})`);
+          console.log(
+            `  round ${round}: raw ${rr.toFixed(1).padStart(7)} | no batching ${pr.toFixed(1).padStart(7)} (${(pr / rr).toFixed(2)}) | dynamic batching ${br.toFixed(1).padStart(7)} (${(br / rr).toFixed(2)})`,
+          );
         }
         console.log(`  average batch with dynamic batching: ${batched.avgBatch().toFixed(2)}`);
       } finally {
@@ -202,7 +263,9 @@ async function main(): Promise<void> {
       const ratio = median(ratios);
       const pass = ratio >= 0.9;
       ok &&= pass;
-      console.log(`  median of rounds: dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ${pass ? 'PASS' : 'FAIL'}; without batching ${median(plainRatios).toFixed(2)}\n`);
+      console.log(
+        `  median of rounds: dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ${pass ? 'PASS' : 'FAIL'}; without batching ${median(plainRatios).toFixed(2)}\n`,
+      );
     }
   } finally {
     await removeDir(repo);

@@ -35,7 +35,12 @@ export interface LoadRequest {
 
 export type Infer = (inputs: TensorMap) => Promise<unknown>;
 
-export async function closedLoop(infer: Infer, inputs: TensorMap, concurrency: number, seconds: number): Promise<Sample> {
+export async function closedLoop(
+  infer: Infer,
+  inputs: TensorMap,
+  concurrency: number,
+  seconds: number,
+): Promise<Sample> {
   const latencies: number[] = [];
   let errors = 0;
   let error: string | undefined;
@@ -43,22 +48,27 @@ export async function closedLoop(infer: Infer, inputs: TensorMap, concurrency: n
   const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
   const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      try {
-        await infer(inputs);
-        latencies.push(performance.now() - t);
-      } catch (err) {
-        errors++;
-        error ??= (err as Error).message;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await infer(inputs);
+          latencies.push(performance.now() - t);
+        } catch (err) {
+          errors++;
+          error ??= (err as Error).message;
+        }
       }
-    }
-  }));
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
-    count: latencies.length, errors, seconds: elapsed, latencies,
+    count: latencies.length,
+    errors,
+    seconds: elapsed,
+    latencies,
     cpuCores: (cpu.user + cpu.system) / 1e6 / elapsed,
     elu: performance.eventLoopUtilization(elu0).utilization,
     ...(error ? { error } : {}),
