@@ -17,7 +17,8 @@ import {
 import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Model, type DeviceResolver, type ModelState } from './model.js';
+import { Model, type DeviceResolver, type ModelView } from './model.js';
+import { ModelRecord, type ModelIndexEntry } from './model-record.js';
 import { admitAccelerator, admitMemory, estimateInstanceBytes } from './admission.js';
 import { applyServingDefaults, type DefaultsInput, type ServingDefaults } from './serving-defaults.js';
 import { buildInputTable } from './validate.js';
@@ -49,13 +50,7 @@ export type StoredTuningLookup = (
   shapes: string | null,
 ) => Promise<DefaultsInput['stored']>;
 
-/** One row of the repository index, as the repository extension reports it. */
-export interface ModelIndexEntry {
-  name: string;
-  version: string;
-  state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
-  reason: string;
-}
+export type { ModelIndexEntry };
 
 /** A model definition with the engine's defaults applied to each version's config. */
 type ServedDefinition = Omit<ModelDefinition, 'versions'> & {
@@ -65,22 +60,6 @@ type ServedDefinition = Omit<ModelDefinition, 'versions'> & {
   })[];
 };
 
-interface Entry {
-  versions: Model[]; // newest first
-  state: ModelState;
-  reason: string;
-  busy: Promise<void>; // serializes load/unload of this model
-  /** Where the serving versions' files are when a load sent them (removed when they stop). */
-  upload?: UploadedModel;
-}
-
-const STATE_NAMES: Record<ModelState, ModelIndexEntry['state']> = {
-  loading: 'LOADING',
-  ready: 'READY',
-  unloading: 'UNLOADING',
-  unavailable: 'UNAVAILABLE',
-};
-
 export class Engine {
   readonly repository: string;
   readonly cores: number;
@@ -88,7 +67,7 @@ export class Engine {
   readonly devices: Device[];
   private readonly storedTuning?: StoredTuningLookup;
   private readonly shapes: Record<string, number[]>;
-  private readonly entries = new Map<string, Entry>();
+  private readonly records = new Map<string, ModelRecord>();
   private readonly resolver: DeviceResolver = {
     resolve: (id) => {
       const d = this.devices.find((x) => x.id === id);
@@ -118,7 +97,7 @@ export class Engine {
       try {
         defs.push(await this.withDefaults(await readModelDefinition(this.repository, name)));
       } catch (err) {
-        this.markFailed(name, err);
+        this.record(name).failed(err);
       }
     }
     const plan = splitThreads(
@@ -126,7 +105,9 @@ export class Engine {
       defs.flatMap((d) => d.versions.map((v) => threadRequest(`${d.name}:${v.version}`, v.config))),
     );
     // A model that fails to start is marked with its reason by start(); the others go on.
-    await Promise.all(defs.map((d) => this.serialize(d.name, () => this.start(d, plan)).catch(() => {})));
+    await Promise.all(
+      defs.map((d) => this.serialize(d.name, () => this.start(d, plan).then(() => {})).catch(() => {})),
+    );
   }
 
   /**
@@ -137,11 +118,11 @@ export class Engine {
    */
   async load(name: string, configOverride?: unknown, files?: Record<string, Uint8Array>): Promise<void> {
     checkModelName(name);
-    const known = this.entries.has(name);
+    const known = this.records.has(name);
     // A load refused before any model was read (files that cannot be written, a model the
     // repository does not have) leaves no trace: no index row, no effect on readiness.
     const forget = () => {
-      if (!known && this.entries.get(name)?.versions.length === 0) this.entries.delete(name);
+      if (!known && this.records.get(name)?.versions.length === 0) this.records.delete(name);
     };
     await this.serialize(name, async () => {
       const upload = files
@@ -164,10 +145,7 @@ export class Engine {
         throw err;
       }
       // The versions now serving come from this upload (or from the repository): the one before goes.
-      const entry = this.entry(name);
-      const previous = entry.upload;
-      entry.upload = upload;
-      if (previous && previous !== upload) await previous.remove();
+      await this.record(name).adopt(upload)?.remove();
     });
   }
 
@@ -181,13 +159,13 @@ export class Engine {
    */
   async reconfigure(name: string, config: unknown, chosen?: ServingDefaults): Promise<void> {
     await this.serialize(name, async () => {
-      if (chosen && !this.entries.get(name)?.versions[0]?.defaults)
+      if (chosen && !this.records.get(name)?.versions[0]?.defaults)
         throw errors.modelNotReady(
           name,
           'placed',
           "placed or loaded with a stated config meanwhile; the engine's change is dropped",
         );
-      await this.loadFrom(this.entries.get(name)?.upload?.repository ?? this.repository, name, config, chosen);
+      await this.loadFrom(this.records.get(name)?.upload?.repository ?? this.repository, name, config, chosen);
     });
   }
 
@@ -200,7 +178,7 @@ export class Engine {
     const def = await this.withDefaults(
       await readModelDefinition(repository, name, configOverride).catch((err) => {
         // A model that is not there is not a model that failed: its state (if any) stays as it was.
-        if (!this.entries.get(name)?.versions.length && !isTenancyError(err, 'NOT_FOUND')) this.markFailed(name, err);
+        if (!isTenancyError(err, 'NOT_FOUND')) this.record(name).failed(err);
         throw err;
       }),
       chosen,
@@ -211,8 +189,8 @@ export class Engine {
       def.versions.map((v) => threadRequest(`${name}:${v.version}`, v.config)),
       used,
     );
-    const old = this.entries.get(name)?.versions ?? [];
-    if (this.entries.get(name)?.state === 'ready' && onlyGroupsDiffer(old, def)) {
+    const old = this.records.get(name)?.versions ?? [];
+    if (onlyGroupsDiffer(old, def)) {
       // Same model files and settings: change the running versions' instances in place, no reload.
       for (const [i, m] of old.entries())
         admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
@@ -228,28 +206,29 @@ export class Engine {
       );
       return;
     }
-    await this.start(def, plan, old.length > 0);
-    await Promise.all(old.map((m) => m.unload()));
+    const replaced = await this.start(def, plan);
+    await Promise.all(replaced.map((m) => m.unload()));
   }
 
   async unload(name: string): Promise<void> {
-    if (!this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
+    const record = this.records.get(name);
+    if (!record) throw errors.modelNotFound(name, [...this.records.keys()]);
     // New requests are refused from this moment; accepted ones finish before the instances stop.
-    const entry = this.entries.get(name)!;
-    entry.state = 'unloading';
-    const draining = entry.versions.map((m) => m.unload());
-    await this.serialize(name, async () => {
-      await Promise.all([...draining, ...entry.versions.map((m) => m.unload())]); // a load may have run meanwhile
-      entry.versions = [];
-      entry.state = 'unavailable';
-      entry.reason = 'unloaded';
-      await entry.upload?.remove();
-      entry.upload = undefined;
+    record.unloading();
+    const draining = record.versions.map((m) => m.unload());
+    await record.serialize(async () => {
+      await Promise.all([...draining, ...record.versions.map((m) => m.unload())]); // a load may have run meanwhile
+      await record.unloaded();
     });
   }
 
-  private async start(def: ServedDefinition, plan: Map<string, number[]>, keepOldOnFailure = false): Promise<void> {
-    const entry = this.entry(def.name);
+  /**
+   * Starts the versions of `def` and serves them; returns the versions they replace (to unload).
+   * On failure the versions serving before (if any) stay, and a name with none is unavailable.
+   */
+  private async start(def: ServedDefinition, plan: Map<string, number[]>): Promise<readonly Model[]> {
+    const record = this.record(def.name);
+    const keepOldOnFailure = record.versions.length > 0;
     try {
       for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
       this.admitAccelerators(
@@ -258,7 +237,7 @@ export class Engine {
         keepOldOnFailure ? def.name : undefined,
       );
     } catch (err) {
-      if (!keepOldOnFailure) this.markFailed(def.name, err);
+      record.failed(err);
       throw err;
     }
     const models = def.versions.map(
@@ -270,18 +249,17 @@ export class Engine {
           this.resolver,
         ),
     );
-    if (!keepOldOnFailure) entry.state = 'loading';
-    try {
-      await Promise.all(models.map((m) => m.load()));
-    } catch (err) {
+    record.loading();
+    // Every version's load ends before any is undone: none keeps starting instances after its unload.
+    const loads = await Promise.allSettled(models.map((m) => m.load()));
+    const failed = loads.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
       await Promise.all(models.map((m) => m.unload().catch(() => {})));
-      if (!keepOldOnFailure) this.markFailed(def.name, err);
-      this.log.error({ model: def.name, err: (err as Error).message }, 'model failed to load');
-      throw err;
+      record.failed(failed.reason);
+      this.log.error({ model: def.name, err: (failed.reason as Error).message }, 'model failed to load');
+      throw failed.reason;
     }
-    entry.versions = models;
-    entry.state = 'ready';
-    entry.reason = '';
+    return record.serve(models);
   }
 
   /**
@@ -318,123 +296,101 @@ export class Engine {
     for (const d of this.devices.filter((x) => x.kind === 'sim')) {
       const adding = groups.filter((g) => g.device === d.id).reduce((n, g) => n + g.count, 0);
       let already = 0;
-      for (const [name, e] of this.entries)
-        if (name !== replacing)
-          for (const m of e.versions) already += m.instances.filter((i) => i.device === d.id).length;
+      for (const m of this.loaded())
+        if (m.name !== replacing) already += m.instances.filter((i) => i.device === d.id).length;
       admitAccelerator(model, d, already, adding);
     }
   }
 
   private threadsInUse(except: string): number {
     let n = 0;
-    for (const [name, e] of this.entries)
-      if (name !== except) for (const m of e.versions) for (const i of m.instances) n += i.threads;
+    for (const m of this.loaded()) if (m.name !== except) for (const i of m.instances) n += i.threads;
     return n;
   }
 
-  private entry(name: string): Entry {
-    let e = this.entries.get(name);
-    if (!e) {
-      e = { versions: [], state: 'loading', reason: '', busy: Promise.resolve() };
-      this.entries.set(name, e);
+  /** The record of `name`, made on first use (its first load). */
+  private record(name: string): ModelRecord {
+    let r = this.records.get(name);
+    if (!r) {
+      r = new ModelRecord(name);
+      this.records.set(name, r);
     }
-    return e;
-  }
-
-  private markFailed(name: string, err: unknown): void {
-    const e = this.entry(name);
-    e.state = 'unavailable';
-    e.reason = err instanceof Error ? err.message : String(err);
+    return r;
   }
 
   private serialize(name: string, work: () => Promise<void>): Promise<void> {
-    const e = this.entry(name);
-    const run = e.busy.then(work, work);
-    e.busy = run.catch(() => {});
-    return run;
+    return this.record(name).serialize(work);
   }
 
-  /** The model version that serves a request: the given version or the newest loaded. */
-  model(name: string, version?: number): Model {
-    const e = this.entries.get(name);
-    if (!e) throw errors.modelNotFound(name, [...this.entries.keys()]);
-    if (e.state !== 'ready' && e.versions.length === 0) throw errors.modelNotReady(name, e.state, e.reason);
-    if (version === undefined) return e.versions[0];
-    const m = e.versions.find((v) => v.version === version);
-    if (!m)
-      throw errors.versionNotFound(
-        name,
-        version,
-        e.versions.map((v) => v.version),
-      );
-    return m;
+  private serving(name: string, version?: number): Model {
+    const r = this.records.get(name);
+    if (!r) throw errors.modelNotFound(name, [...this.records.keys()]);
+    return r.pick(version);
+  }
+
+  /** The model version that serves a request (the given version or the newest loaded), read only. */
+  model(name: string, version?: number): ModelView {
+    return this.serving(name, version);
   }
 
   /** Runs one inference. Rejects with a TenancyError whose code says what went wrong. */
   async infer(name: string, inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
-    return this.model(name, options.version).infer(inputs, options);
+    return this.serving(name, options.version).infer(inputs, options);
   }
 
   /** Every model the engine knows, with its state and why it is not ready. */
   index(): ModelIndexEntry[] {
-    const rows: ModelIndexEntry[] = [];
-    for (const [name, e] of [...this.entries].sort(([a], [b]) => a.localeCompare(b))) {
-      if (e.versions.length === 0) rows.push({ name, version: '', state: STATE_NAMES[e.state], reason: e.reason });
-      for (const m of e.versions)
-        rows.push({ name, version: String(m.version), state: STATE_NAMES[m.state], reason: m.reason || e.reason });
-    }
-    return rows;
+    return [...this.records.values()].sort((a, b) => a.name.localeCompare(b.name)).flatMap((r) => r.rows());
   }
 
   /** Statistics of every loaded model version (or one model's versions). */
   stats(name?: string): ModelStatistics[] {
-    if (name !== undefined && !this.entries.has(name)) throw errors.modelNotFound(name, [...this.entries.keys()]);
-    const out: ModelStatistics[] = [];
-    for (const [n, e] of this.entries)
-      if (name === undefined || n === name) for (const m of e.versions) out.push(m.stats.snapshot());
-    return out;
+    if (name !== undefined && !this.records.has(name)) throw errors.modelNotFound(name, [...this.records.keys()]);
+    return this.versions(name).map((m) => m.stats.snapshot());
   }
 
-  /** Loaded model versions, for front ends that describe placement and instances. */
-  loaded(): Model[] {
-    return [...this.entries.values()].flatMap((e) => e.versions);
+  /** Loaded model versions, read only, for front ends that describe placement and instances. */
+  loaded(): readonly ModelView[] {
+    return this.versions();
+  }
+
+  private versions(name?: string): Model[] {
+    const records =
+      name === undefined ? [...this.records.values()] : [this.records.get(name)].filter((r) => r !== undefined);
+    return records.flatMap((r) => r.versions);
   }
 
   /** Requests received per model so far (all versions), for the placement controller. */
   arrivals(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [name, e] of this.entries)
-      out.set(
-        name,
-        e.versions.reduce((n, m) => n + m.received, 0),
-      );
-    return out;
+    return this.perModel((m) => m.received);
   }
 
   /** Requests waiting per model now. */
   queued(): Map<string, number> {
+    return this.perModel((m) => m.queued);
+  }
+
+  private perModel(figure: (m: Model) => number): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [name, e] of this.entries)
+    for (const [name, r] of this.records)
       out.set(
         name,
-        e.versions.reduce((n, m) => n + m.queued, 0),
+        r.versions.reduce((n, m) => n + figure(m), 0),
       );
     return out;
   }
 
-  /** Unloads everything, letting accepted requests finish. */
   /**
    * Every model sends the partial batches it holds for fuller ones now: a server that is shutting
    * down finishes its requests without waiting out max_queue_delay.
    */
   flushQueues(): void {
-    for (const m of this.loaded()) m.flush();
+    for (const m of this.versions()) m.flush();
   }
 
+  /** Unloads everything, letting accepted requests finish. */
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.entries.keys()].map((n) => (this.entries.get(n)!.versions.length ? this.unload(n) : undefined)),
-    );
+    await Promise.all([...this.records.values()].map((r) => (r.versions.length ? this.unload(r.name) : undefined)));
   }
 }
 
@@ -442,7 +398,7 @@ export class Engine {
  * True when `def` is the loaded versions again with only the placement changed: instance_group
  * (counts, devices, threads, hosts) and the dynamic batcher's sizes and queue delay.
  */
-function onlyGroupsDiffer(old: Model[], def: ServedDefinition): boolean {
+function onlyGroupsDiffer(old: readonly Model[], def: ServedDefinition): boolean {
   if (old.length === 0 || old.length !== def.versions.length) return false;
   const withoutGroups = (c: Model['config']) =>
     JSON.stringify({

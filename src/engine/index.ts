@@ -1,5 +1,5 @@
 export { Engine, type EngineOptions, type ModelIndexEntry } from './engine.js';
-export { Model, type ModelState } from './model.js';
+export type { ModelView, InstanceView, ModelState } from './model.js';
 export type { InferOptions, InferResult } from './request.js';
 export type { ModelStatistics, Duration } from './model-stats.js';
 export { buildInputTable, validateInputs, type InputTable, type InputSpec } from './validate.js';

@@ -25,25 +25,71 @@ import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
 import { configShapesKey, shapesKey, withGivenShapes } from './shapes-key.js';
+import { Lifecycle, UNLOADED, type ModelState } from './lifecycle.js';
 
-export type ModelState = 'loading' | 'ready' | 'unloading' | 'unavailable';
+export type { ModelState };
+
+/** What front ends may read of an instance (metrics, placement, describe): no handle to stop or run it. */
+export type InstanceView = Readonly<
+  Pick<
+    ModelInstance,
+    | 'name'
+    | 'device'
+    | 'threads'
+    | 'hostKind'
+    | 'hostLabel'
+    | 'pid'
+    | 'state'
+    | 'reason'
+    | 'memoryBytes'
+    | 'busy'
+    | 'inflight'
+    | 'ready'
+  >
+>;
+
+/**
+ * A loaded model version as front ends and the engine's policies (tuner, placement) see it: read
+ * only. Changes go through the Engine (load, reconfigure, unload), which serializes them per model.
+ */
+export interface ModelView {
+  readonly name: string;
+  readonly version: number;
+  readonly file: string;
+  readonly labels: Record<string, string[]>;
+  readonly table: InputTable;
+  readonly config: Readonly<ModelConfig>;
+  readonly state: ModelState;
+  readonly reason: string;
+  readonly instances: readonly InstanceView[];
+  /** What the engine chose where the config was silent (serving-defaults.ts); null: all from the config. */
+  readonly defaults: ServingDefaults | null;
+  /** Requests received, accepted or not: the controller's measure of demand. */
+  readonly received: number;
+  /** Inferences completed (a request of batch n counts n): the live tuner's measure of throughput. */
+  readonly completed: number;
+  readonly queued: number;
+  readonly inflight: number;
+  readonly shapes: string | null;
+}
 
 /** A replacement that fails this many times in a row is not tried again (no restart loops). */
 const MAX_CONSECUTIVE_RESTART_FAILURES = 3;
 let nextSeq = 1;
 
-export class Model {
+export class Model implements ModelView {
   readonly name: string;
   readonly version: number;
-  /** Replaced only by applyInstanceGroups (a config that differs in instance groups and batch sizes alone). */
-  config: ModelConfig;
   readonly labels: Record<string, string[]>;
   readonly file: string;
   readonly table: InputTable;
   readonly stats: ModelStats;
-  state: ModelState = 'loading';
-  reason = '';
-  instances: ModelInstance[] = [];
+  /** Replaced only by applyInstanceGroups (a config that differs in instance groups and batch sizes alone). */
+  private current: ModelConfig;
+  private chosen: ServingDefaults | null;
+  private readonly life: Lifecycle;
+  /** Every instance started and not stopped, ready or starting: the scheduler picks among the ready ones. */
+  private pool: ModelInstance[] = [];
   private readonly scheduler: Scheduler;
   /** Encoded images → the input tensor, for a model whose config has image_input. */
   private readonly images: ImagePipeline | null;
@@ -51,18 +97,14 @@ export class Model {
   private restartFailures = 0;
   private starting = 0;
   private unloading?: Promise<void>;
-  /** Requests received, accepted or not: the controller's measure of demand. */
-  received = 0;
-  /** Inferences completed (a request of batch n counts n): the live tuner's measure of throughput. */
-  completed = 0;
+  private receivedCount = 0;
+  private completedCount = 0;
   private readonly configShapes: string | null;
   /** The input table with the sizes `serve --shape` gave for dynamic dims (warm-up, tuning key). */
   private readonly sized: InputTable;
   /** With dynamic dims: the last request's input shapes, by the table's input order (the key is made when asked). */
   private lastShapes: (readonly number[] | undefined)[] | null = null;
   private readonly inputNames: string[];
-  /** What the engine chose where the config was silent (serving-defaults.ts); null: all from the config. */
-  defaults: ServingDefaults | null;
 
   constructor(
     def: VersionDefinition & { defaults?: ServingDefaults | null; shapes?: Record<string, number[]> },
@@ -72,36 +114,67 @@ export class Model {
   ) {
     this.name = def.config.name;
     this.version = def.version;
-    this.config = def.config;
+    this.current = def.config;
+    this.life = new Lifecycle(`model "${this.name}" version ${this.version}`);
     this.labels = def.labels;
     this.file = def.file;
-    this.defaults = def.defaults ?? null;
+    this.chosen = def.defaults ?? null;
     this.table = buildInputTable(def.config);
     this.sized = withGivenShapes(this.table, def.shapes ?? {});
     this.configShapes = configShapesKey(this.sized);
     this.inputNames = [...this.table.inputs.keys()];
     this.images = ImagePipeline.fromConfig(def.config);
     this.stats = new ModelStats(this.name, this.version);
-    this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.instances, {
+    this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.pool, {
       settled: (req, result, error, instance) => this.settled(req, result, error, instance),
       executed: (rows, result) => this.stats.execution(rows, result),
     });
   }
 
-  /** Starts every instance; fails (and stops the rest) if any cannot load. */
+  get config(): Readonly<ModelConfig> {
+    return this.current;
+  }
+
+  get defaults(): ServingDefaults | null {
+    return this.chosen;
+  }
+
+  get state(): ModelState {
+    return this.life.state;
+  }
+
+  get reason(): string {
+    return this.life.reason;
+  }
+
+  get instances(): readonly InstanceView[] {
+    return this.pool;
+  }
+
+  get received(): number {
+    return this.receivedCount;
+  }
+
+  get completed(): number {
+    return this.completedCount;
+  }
+
+  /**
+   * Starts every instance; fails (and stops the rest) if any cannot load. An unload that begins
+   * meanwhile wins: it stops what started, and the load ends with the model not ready.
+   */
   async load(): Promise<void> {
-    const specs = instanceSpecs(this.config, this.threads);
-    const started = specs.map((spec) => this.startInstance(spec));
-    const results = await Promise.allSettled(started);
+    const specs = instanceSpecs(this.current, this.threads);
+    const results = await Promise.allSettled(specs.map((spec) => this.startInstance(spec)));
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) {
-      await Promise.all(this.instances.map((i) => i.stop().catch(() => {})));
-      this.instances = [];
-      this.state = 'unavailable';
-      this.reason = (failed.reason as Error).message;
+      const pool = this.pool;
+      this.pool = [];
+      await Promise.all(pool.map((i) => i.stop().catch(() => {})));
+      this.life.tryMove('unavailable', (failed.reason as Error).message);
       throw failed.reason;
     }
-    this.state = 'ready';
+    if (!this.life.tryMove('ready')) throw errors.modelNotReady(this.name, this.life.state, this.life.reason);
   }
 
   private async startInstance(spec: InstanceSpec): Promise<ModelInstance> {
@@ -120,11 +193,16 @@ export class Model {
       simulated: device.kind === 'sim' ? this.simulation(device) : undefined,
       warmup: this.warmupInputs(),
     });
-    this.instances.push(instance);
+    this.pool.push(instance);
     instance.on('crash', (why) => this.onCrash(instance, why));
     this.starting++;
     try {
       await instance.start();
+      // An unload began while it started: it is not wanted (drainAndStop may have stopped the pool already).
+      if (this.life.state === 'unloading' || this.life.state === 'unavailable') {
+        await instance.stop().catch(() => {});
+        throw errors.modelNotReady(this.name, this.life.state, this.life.reason);
+      }
       this.log.info(
         {
           instance: instance.name,
@@ -137,7 +215,7 @@ export class Model {
         'instance ready',
       );
     } catch (err) {
-      this.instances = this.instances.filter((i) => i !== instance);
+      this.pool = this.pool.filter((i) => i !== instance);
       throw err;
     } finally {
       this.starting--;
@@ -147,7 +225,7 @@ export class Model {
   }
 
   private sessionOptions(threads: number, executionProviders: string[]): SessionOptions {
-    const p = runtimeParameters(this.config);
+    const p = runtimeParameters(this.current);
     return {
       intraOpThreads: threads,
       interOpThreads: p.interOpThreads ?? 1,
@@ -171,9 +249,9 @@ export class Model {
     });
     return {
       latencyMs,
-      inputs: this.config.input.map(info),
-      outputs: this.config.output.map(info),
-      batches: this.config.max_batch_size > 0,
+      inputs: this.current.input.map(info),
+      outputs: this.current.output.map(info),
+      batches: this.current.max_batch_size > 0,
     };
   }
 
@@ -191,7 +269,7 @@ export class Model {
   /** A crashed instance's own request has already failed; start a replacement for the rest. */
   private onCrash(instance: ModelInstance, why: string): void {
     const spec: InstanceSpec = { threads: instance.threads, host: instance.hostKind, device: instance.device };
-    this.instances = this.instances.filter((i) => i !== instance);
+    this.pool = this.pool.filter((i) => i !== instance);
     this.log.warn({ instance: instance.name, why }, 'instance crashed');
     if (this.state === 'unloading') return;
     if (this.restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) return this.giveUpIfEmpty();
@@ -207,14 +285,14 @@ export class Model {
   }
 
   private giveUpIfEmpty(): void {
-    if (this.instances.some((i) => i.state === 'ready') || this.starting > 0) return;
-    this.state = 'unavailable';
-    this.reason = `every instance failed and ${MAX_CONSECUTIVE_RESTART_FAILURES} replacements in a row could not start`;
+    if (this.pool.some((i) => i.state === 'ready') || this.starting > 0) return;
+    const why = `every instance failed and ${MAX_CONSECUTIVE_RESTART_FAILURES} replacements in a row could not start`;
+    if (!this.life.tryMove('unavailable', why)) return; // unloading meanwhile: the unload ends it
     this.scheduler.failQueued(errors.modelNotReady(this.name, this.state, this.reason));
   }
 
   async infer(inputs: TensorMap, options: InferOptions = {}): Promise<InferResult> {
-    this.received++;
+    this.receivedCount++;
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
     let preprocessMs = 0;
     if (this.images?.applies(inputs)) {
@@ -226,8 +304,8 @@ export class Model {
     }
     const batchSize = validateInputs(this.table, inputs, options.outputs);
     if (this.configShapes === null) this.lastShapes = this.inputNames.map((n) => inputs[n]?.shape);
-    const level = requestLevel(this.config, options.priority);
-    const timeoutMs = requestTimeoutMs(this.config, level, options.timeoutMs);
+    const level = requestLevel(this.current, options.priority);
+    const timeoutMs = requestTimeoutMs(this.current, level, options.timeoutMs);
     const now = preciseNow();
     return new Promise<InferResult>((resolve, reject) => {
       const req: InferenceRequest = {
@@ -238,7 +316,7 @@ export class Model {
         inputs,
         outputs: options.outputs,
         batchSize,
-        batchKey: this.config.dynamic_batching ? batchKey(inputs, options.outputs) : '',
+        batchKey: this.current.dynamic_batching ? batchKey(inputs, options.outputs) : '',
         level,
         timeoutMs,
         deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
@@ -261,7 +339,7 @@ export class Model {
       return;
     }
     this.stats.success(req, r, doneAt);
-    this.completed += req.batchSize;
+    this.completedCount += req.batchSize;
     req.resolve({
       model: this.name,
       version: this.version,
@@ -292,7 +370,7 @@ export class Model {
     defaults: ServingDefaults | null = null,
   ): Promise<void> {
     if (this.state !== 'ready') throw errors.modelNotReady(this.name, this.state, this.reason);
-    const pool = [...this.instances].sort((a, b) => Number(a.busy) - Number(b.busy));
+    const pool = [...this.pool].sort((a, b) => Number(a.busy) - Number(b.busy));
     const missing: InstanceSpec[] = [];
     for (const spec of instanceSpecs(config, threads)) {
       const i = pool.findIndex(
@@ -306,17 +384,17 @@ export class Model {
     const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) {
       const extra = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      this.instances = this.instances.filter((i) => !extra.includes(i));
+      this.pool = this.pool.filter((i) => !extra.includes(i));
       await Promise.all(extra.map((i) => i.stop().catch(() => {})));
       throw failed.reason;
     }
     const surplus = pool; // what no wanted spec claimed
-    this.instances = this.instances.filter((i) => !surplus.includes(i));
+    this.pool = this.pool.filter((i) => !surplus.includes(i));
     this.scheduler.setBatching(schedulerOptions(config).batching);
     await Promise.all(surplus.map((i) => i.stop()));
-    this.config = config;
-    this.defaults = defaults;
-    this.log.info({ instances: this.instances.length }, 'instance count changed in place');
+    this.current = config;
+    this.chosen = defaults;
+    this.log.info({ instances: this.pool.length }, 'instance count changed in place');
   }
 
   get queued(): number {
@@ -349,13 +427,15 @@ export class Model {
   }
 
   private async drainAndStop(): Promise<void> {
-    this.state = 'unloading';
-    if (!this.instances.some((i) => i.state === 'ready'))
+    this.life.move('unloading');
+    if (!this.pool.some((i) => i.state === 'ready'))
       this.scheduler.failQueued(errors.modelNotReady(this.name, 'unloading'));
     this.scheduler.flush();
     await this.scheduler.idle();
-    await Promise.all(this.instances.map((i) => i.stop()));
-    this.instances = [];
+    const pool = this.pool;
+    this.pool = [];
+    await Promise.all(pool.map((i) => i.stop()));
+    this.life.move('unavailable', UNLOADED);
   }
 }
 

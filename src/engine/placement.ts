@@ -7,7 +7,7 @@ import { errors } from '../errors.js';
 import { preview } from '../preview.js';
 import type { PlacementEntry } from '../placement/index.js';
 import type { Engine } from './engine.js';
-import type { Model } from './model.js';
+import type { ModelView } from './model.js';
 
 /** Where each loaded model's instances run now (newest version of each model). */
 export function currentPlacement(engine: Engine): PlacementEntry[] {
@@ -82,7 +82,7 @@ export async function applyPlacement(engine: Engine, entries: PlacementEntry[]):
   }
 }
 
-function newestVersions(engine: Engine): Model[] {
+function newestVersions(engine: Engine): ModelView[] {
   const seen = new Set<string>();
   return engine.loaded().filter((m) => {
     if (seen.has(m.name)) return false;
@@ -92,7 +92,7 @@ function newestVersions(engine: Engine): Model[] {
 }
 
 /** A placement's batching is the batch the dynamic batcher forms: its largest preferred size, else max_batch_size. */
-function batchingOf(m: Model): PlacementEntry['batching'] {
+function batchingOf(m: ModelView): PlacementEntry['batching'] {
   const db = m.config.dynamic_batching;
   return db
     ? {
@@ -103,12 +103,12 @@ function batchingOf(m: Model): PlacementEntry['batching'] {
 }
 
 /** The model's config with the entry's batching (as preferred batch size and queue delay); unchanged when the entry has none. */
-function withBatching(config: Model['config'], batching: PlacementEntry['batching']): Model['config'] {
+function withBatching(config: ModelView['config'], batching: PlacementEntry['batching']): ModelView['config'] {
   if (!batching || config.max_batch_size === 0) return config;
   const db = config.dynamic_batching;
   const same =
     db &&
-    batchingOf({ config } as Model)?.maxBatchSize === batching.maxBatchSize &&
+    batchingOf({ config } as ModelView)?.maxBatchSize === batching.maxBatchSize &&
     db.max_queue_delay_microseconds === batching.delayUs;
   if (same) return config;
   const preferred = Math.min(batching.maxBatchSize, config.max_batch_size);
@@ -118,6 +118,6 @@ function withBatching(config: Model['config'], batching: PlacementEntry['batchin
       ...(db ?? {}),
       preferred_batch_size: [preferred],
       max_queue_delay_microseconds: batching.delayUs,
-    } as NonNullable<Model['config']['dynamic_batching']>,
+    } as NonNullable<ModelView['config']['dynamic_batching']>,
   };
 }

@@ -24,7 +24,7 @@
  * PUT /v2/placement ends tuning for that model.
  */
 import type { Engine } from './engine.js';
-import type { Model } from './model.js';
+import type { ModelView } from './model.js';
 import type { ServingDefaults } from './serving-defaults.js';
 import type { TuningMemory } from './tuning-memory.js';
 import { estimateInstanceBytes } from './admission.js';
@@ -93,7 +93,7 @@ export interface TunerOptions {
 }
 
 interface Tracked {
-  model: Model;
+  model: ModelView;
   view: ModelTuning;
   space: TuningSpace;
 }
@@ -166,7 +166,7 @@ export class LiveTuner {
 
   /** Starts tracking new or reloaded models; notices a model someone else placed. */
   private refresh(): void {
-    const newest = new Map<string, Model>();
+    const newest = new Map<string, ModelView>();
     for (const m of this.engine.loaded()) if (!newest.has(m.name)) newest.set(m.name, m);
     for (const name of this.tracked.keys()) if (!newest.has(name)) this.tracked.delete(name);
     for (const [name, m] of newest) {
@@ -189,7 +189,7 @@ export class LiveTuner {
     }
   }
 
-  private track(m: Model): Tracked {
+  private track(m: ModelView): Tracked {
     const d = m.defaults;
     const space: TuningSpace = {
       cores: this.engine.cores,
@@ -450,7 +450,7 @@ export class LiveTuner {
     this.o.onChange?.(structuredClone(t.view));
   }
 
-  private maxInstances(m: Model): number {
+  private maxInstances(m: ModelView): number {
     const each = estimateInstanceBytes(m.file);
     const byMemory = each > 0 ? m.instances.length + Math.floor((os.freemem() * 0.5) / each) : Infinity;
     return Math.max(1, Math.min(byMemory, this.engine.cores * TUNING_LIMITS.threadsPerCoreOversubscription));
@@ -458,7 +458,7 @@ export class LiveTuner {
 }
 
 /** Where a model serves now, as a tuning point. */
-export function pointOf(m: Model): TuningPoint {
+export function pointOf(m: ModelView): TuningPoint {
   const db = m.config.dynamic_batching;
   return {
     instances: Math.max(1, m.instances.length || m.config.instance_group.reduce((n, g) => n + g.count, 0)),
@@ -494,8 +494,8 @@ function compare(c: Window, incumbent: Window, refs: Map<string, number>): numbe
 }
 
 /** Completed inferences per model name, with the model objects they came from (a reload restarts the count). */
-function completions(engine: Engine): Map<string, { count: number; models: Model[] }> {
-  const out = new Map<string, { count: number; models: Model[] }>();
+function completions(engine: Engine): Map<string, { count: number; models: ModelView[] }> {
+  const out = new Map<string, { count: number; models: ModelView[] }>();
   for (const m of engine.loaded()) {
     const e = out.get(m.name) ?? { count: 0, models: [] };
     e.count += m.completed;
@@ -505,6 +505,6 @@ function completions(engine: Engine): Map<string, { count: number; models: Model
   return out;
 }
 
-const sameModels = (a: Model[], b: Model[]) => a.length === b.length && a.every((m, i) => m === b[i]);
+const sameModels = (a: ModelView[], b: ModelView[]) => a.length === b.length && a.every((m, i) => m === b[i]);
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -184,15 +184,6 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     this.setState('stopped');
   }
 
-  /**
-   * Ends the host abruptly, as a crash would. Safe for process hosts at any time; a worker thread
-   * terminated in the middle of session.run() can abort the whole process (onnxruntime-node throws
-   * a native exception during teardown), which is why isolation needs process hosts.
-   */
-  kill(): Promise<void> {
-    return this.host.kill();
-  }
-
   private fail(reason: string): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     this.reason = reason;

@@ -11,7 +11,7 @@ import { sharedMemoryOff, type SystemSharedMemory } from './shm-registry.js';
 import { tensorFromRaw, tensorToRaw } from '../../protocol/tensor-wire.js';
 import type { DecodedRequest, SharedMemoryInput, SharedMemoryRef } from './types.js';
 import { elementBytes, elementCount } from '../../tensor.js';
-import type { Model } from '../../engine/index.js';
+import type { ModelView } from '../../engine/index.js';
 import { uniqueNames } from '../../protocol/limits.js';
 
 export interface EncodedOutput {
@@ -115,7 +115,7 @@ export async function runInference(
  * the server's read limit. Reading first (into a buffer of the declared size) let a 417-byte
  * request make the server read gigabytes before it was told the input was unknown.
  */
-function checkSharedInputs(model: Model, inputs: readonly SharedMemoryInput[], shm: SystemSharedMemory): void {
+function checkSharedInputs(model: ModelView, inputs: readonly SharedMemoryInput[], shm: SystemSharedMemory): void {
   let total = 0;
   for (const s of inputs) {
     const what = `input "${s.name}"`;
