@@ -20,6 +20,7 @@ import { writeTextOrientationModel, TEXT_ORIENTATION } from '../src/default-repo
 import { removeDir, tempDir, patchConfig } from '../src/bench/scratch-repo.js';
 import type { TensorMap } from '../src/tensor.js';
 import { percentileOfSorted } from '../src/bench/latency-summary.js';
+import { runClosedLoop } from '../src/bench/closed-loop.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,19 +49,11 @@ function input(model: string): { name: string; shape: number[]; data: Float32Arr
   return { name: model === TEXT_ORIENTATION ? 'x' : 'input', shape, data };
 }
 
-async function closedLoop(run: () => Promise<unknown>, concurrency: number, ms: number): Promise<Sample> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() - start < ms) {
-        const t = performance.now();
-        await run();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { count: latencies.length, seconds: (performance.now() - start) / 1000, latencies };
+/** One closed loop for `ms` (src/bench/closed-loop.ts); a failed request ends the benchmark. */
+async function measure(run: () => Promise<unknown>, concurrency: number, ms: number): Promise<Sample> {
+  const r = await runClosedLoop(run, { concurrency, durationMs: ms });
+  if (r.failed > 0) throw r.firstError;
+  return { count: r.ok, seconds: r.seconds, latencies: r.latencies };
 }
 
 async function repoWith(instances: number): Promise<string> {
@@ -108,10 +101,10 @@ async function main(): Promise<void> {
       };
       const r = { a: empty(), b: empty(), c: empty() };
       results[model] = r;
-      for (const k of ['a', 'b', 'c'] as const) await closedLoop(runs[k].run, runs[k].concurrency, 500); // warm-up
+      for (const k of ['a', 'b', 'c'] as const) await measure(runs[k].run, runs[k].concurrency, 500); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         for (const k of ['a', 'b', 'c'] as const)
-          r[k] = merge(r[k], await closedLoop(runs[k].run, runs[k].concurrency, SECONDS * 1000));
+          r[k] = merge(r[k], await measure(runs[k].run, runs[k].concurrency, SECONDS * 1000));
       }
       await session.release();
     }

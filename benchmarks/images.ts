@@ -28,6 +28,7 @@ import { ImagePipeline } from '../src/preprocess/index.js';
 import type { ModelStatistics } from '../src/engine/model-stats.js';
 import type { TensorMap } from '../src/tensor.js';
 import { percentileOfSorted } from '../src/bench/latency-summary.js';
+import { runClosedLoop } from '../src/bench/closed-loop.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -67,27 +68,21 @@ interface Totals {
   elu: number;
 }
 
-async function closedLoop(
+/**
+ * One closed loop at CONCURRENCY for `seconds` (src/bench/closed-loop.ts), with the main thread's
+ * event-loop utilization; a failed request ends the benchmark.
+ */
+async function measure(
   call: () => Promise<unknown>,
   seconds: number,
 ): Promise<Omit<Totals, 'inputNs' | 'inferNs' | 'statCount'>> {
-  const latencies: number[] = [];
   const elu0 = performance.eventLoopUtilization();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
+  const r = await runClosedLoop(call, { concurrency: CONCURRENCY, durationMs: seconds * 1000 });
+  if (r.failed > 0) throw r.firstError;
   return {
-    count: latencies.length,
-    seconds: (performance.now() - start) / 1000,
-    latencies,
+    count: r.ok,
+    seconds: r.seconds,
+    latencies: r.latencies,
     elu: performance.eventLoopUtilization(elu0).utilization,
   };
 }
@@ -125,11 +120,11 @@ console.log(
 console.log(
   `closed loop at concurrency ${CONCURRENCY}, ${ROUNDS} round(s) of ${SECONDS} s per setting, settings interleaved\n`,
 );
-for (const [, call] of modes) await closedLoop(call, 0.5); // warm every path once
+for (const [, call] of modes) await measure(call, 0.5); // warm every path once
 for (let round = 0; round < ROUNDS; round++) {
   for (const [mode, call, counted] of modes) {
     const before = stats();
-    const r = await closedLoop(call, SECONDS);
+    const r = await measure(call, SECONDS);
     const after = stats();
     const t = totals.get(mode)!;
     t.count += r.count;

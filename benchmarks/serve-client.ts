@@ -1,13 +1,21 @@
 /**
  * The load generator of bench:serve, in its own process (as perf_analyzer is: the client never
  * runs inside the server). Forked by benchmarks/serve.ts with the server's addresses in argv; it runs
- * one closed loop per IPC message ({mode, concurrency, seconds}) with the package's own
+ * one closed loop (measureClosedLoop) per IPC message ({mode, concurrency, seconds}) with the package's own
  * clients (HTTP keep-alive agent, one gRPC channel, one ModelStreamInfer stream on it) and answers with the measured Sample,
  * latencies included, and its own CPU use.
  */
 import { GrpcClient, HttpClient, SharedMemoryRegion, type ClientInferResult } from '../src/client/index.js';
 import type { TensorMap } from '../src/tensor.js';
-import { benchInputs, closedLoop, MODEL, type Infer, type LoadRequest, type Mode, type Sample } from './serve-load.js';
+import {
+  benchInputs,
+  measureClosedLoop,
+  MODEL,
+  type Infer,
+  type LoadRequest,
+  type Mode,
+  type Sample,
+} from './serve-load.js';
 
 const [httpAddress, grpcAddress] = process.argv.slice(2);
 if (!httpAddress || !grpcAddress || !process.send) {
@@ -79,7 +87,7 @@ process.on('message', (msg: LoadRequest | { stop: true }) => {
     let sample: Sample | { error: string };
     try {
       if (!infer) throw new Error(`the client does not run mode ${msg.mode}`);
-      sample = await closedLoop(infer, inputs, msg.concurrency, msg.seconds);
+      sample = await measureClosedLoop(infer, inputs, msg.concurrency, msg.seconds);
     } catch (err) {
       sample = { error: (err as Error).message };
     }

@@ -1,11 +1,12 @@
 /**
- * The closed loop both halves of bench:serve use, and what it measures: N requests always
- * outstanding for a number of seconds; throughput, latency percentiles, and the CPU time and
- * event-loop utilization of the process that ran the loop.
+ * What both halves of bench:serve measure: the shared closed loop (src/bench/closed-loop.ts), N
+ * requests always outstanding for a number of seconds; throughput, latency percentiles, and the
+ * CPU time and event-loop utilization of the process that ran the loop.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runClosedLoop } from '../src/bench/closed-loop.js';
 import type { TensorMap } from '../src/tensor.js';
 
 export const MODEL = 'mobilenet_v2';
@@ -35,41 +36,24 @@ export interface LoadRequest {
 
 export type Infer = (inputs: TensorMap) => Promise<unknown>;
 
-export async function closedLoop(
+/** Runs one closed loop of `infer` and measures this process's CPU and event loop around it. */
+export async function measureClosedLoop(
   infer: Infer,
   inputs: TensorMap,
   concurrency: number,
   seconds: number,
 ): Promise<Sample> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let error: string | undefined;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        try {
-          await infer(inputs);
-          latencies.push(performance.now() - t);
-        } catch (err) {
-          errors++;
-          error ??= (err as Error).message;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
+  const r = await runClosedLoop(() => infer(inputs), { concurrency, durationMs: seconds * 1000 });
   const cpu = process.cpuUsage(cpu0);
+  const error = r.failed > 0 ? (r.firstError as Error).message : undefined;
   return {
-    count: latencies.length,
-    errors,
-    seconds: elapsed,
-    latencies,
-    cpuCores: (cpu.user + cpu.system) / 1e6 / elapsed,
+    count: r.ok,
+    errors: r.failed,
+    seconds: r.seconds,
+    latencies: r.latencies,
+    cpuCores: (cpu.user + cpu.system) / 1e6 / r.seconds,
     elu: performance.eventLoopUtilization(elu0).utilization,
     ...(error ? { error } : {}),
   };

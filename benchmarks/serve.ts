@@ -41,7 +41,7 @@ import { writeZooModel } from '../src/zoo/index.js';
 import { median, percentileOfSorted } from '../src/bench/latency-summary.js';
 import {
   benchInputs,
-  closedLoop,
+  measureClosedLoop,
   machineBusySeconds,
   mainThreadCpuSeconds,
   MODEL,
@@ -147,7 +147,7 @@ async function measure(
 > {
   const run = (seconds: number) =>
     mode === 'in-process'
-      ? closedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds)
+      ? measureClosedLoop((x) => engine.infer(MODEL, x), inputs, concurrency, seconds)
       : remote({ mode, concurrency, seconds });
   await run(WARMUP);
   const cpu0 = process.cpuUsage();

@@ -1,25 +1,21 @@
 /**
  * Load generators, after perf_analyzer: a closed loop keeps `concurrency` requests outstanding
- * (each one sends its next request as soon as its last one returns); an open loop sends requests
- * at their scheduled times (constant or Poisson arrivals) whatever the answers, so queueing shows.
- * Each completion is recorded with its latency; the measurement cuts the records into windows.
+ * (each one sends its next request as soon as its last one returns; closed-loop.ts); an open loop
+ * sends requests at their scheduled times (constant or Poisson arrivals) whatever the answers, so
+ * queueing shows. Each completion is recorded with its latency; the measurement cuts the records
+ * into windows.
  */
 import { errors } from '../errors.js';
 import { arrivalTimes, type ArrivalDistribution } from './arrivals.js';
+import { checkConcurrency, runClosedLoop, timeRequest, type Completion } from './closed-loop.js';
 import type { InputSource } from './inputs.js';
 import type { Target } from './target.js';
+
+export type { Completion };
 
 export type LoadSpec =
   | { mode: 'concurrency'; concurrency: number }
   | { mode: 'rate'; rate: number; distribution: ArrivalDistribution; seed?: number };
-
-/** One finished request. */
-export interface Completion {
-  /** performance.now() when it ended. */
-  endMs: number;
-  latencyMs: number;
-  ok: boolean;
-}
 
 /** An open loop never lets more than this many requests pile up: beyond it, sends are delayed. */
 export const MAX_OUTSTANDING = 4096;
@@ -31,8 +27,7 @@ export function describeLoad(load: LoadSpec): string {
 }
 
 export function checkLoad(load: LoadSpec): void {
-  if (load.mode === 'concurrency' && !(Number.isInteger(load.concurrency) && load.concurrency >= 1))
-    throw errors.invalidArg(`concurrency must be an integer >= 1, got ${load.concurrency}`);
+  if (load.mode === 'concurrency') checkConcurrency(load.concurrency);
   if (load.mode === 'rate' && !(load.rate > 0))
     throw errors.invalidArg(`request rate must be a number > 0 (requests/s), got ${load.rate}`);
 }
@@ -77,34 +72,35 @@ export class LoadGenerator {
     await this.running;
   }
 
-  private async send(): Promise<void> {
-    const t0 = performance.now();
+  /** One request of this generator's model, counted as sent. */
+  private request(): Promise<unknown> {
     this.sent++;
-    this.outstanding++;
-    let ok = true;
-    try {
-      await this.target.infer(this.model, this.inputs.next());
-    } catch (err) {
-      ok = false;
+    return this.target.infer(this.model, this.inputs.next());
+  }
+
+  private record(completion: Completion, error?: unknown): void {
+    if (!completion.ok) {
       this.failed++;
-      this.firstError ??= (err as Error).message;
-    } finally {
-      this.outstanding--;
-      this.slotFreed?.();
+      this.firstError ??= (error as Error).message;
     }
-    const endMs = performance.now();
-    this.records.push({ endMs, latencyMs: endMs - t0, ok });
+    this.records.push(completion);
   }
 
   private async closedLoop(concurrency: number): Promise<void> {
-    const worker = async () => {
-      while (!this.stopped) {
-        await this.send();
-        // A target that fails at once would otherwise spin this loop without yielding.
-        if (this.failed > 0) await new Promise((r) => setImmediate(r));
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await runClosedLoop(() => this.request(), {
+      concurrency,
+      until: () => this.stopped,
+      onCompletion: (c, error) => this.record(c, error),
+      keepLatencies: false,
+    });
+  }
+
+  private async send(): Promise<void> {
+    this.outstanding++;
+    const { completion, error } = await timeRequest(() => this.request());
+    this.outstanding--;
+    this.slotFreed?.();
+    this.record(completion, error);
   }
 
   private async openLoop(load: Extract<LoadSpec, { mode: 'rate' }>): Promise<void> {

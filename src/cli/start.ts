@@ -20,6 +20,7 @@ import { createLogger } from '../log.js';
 import { zeros, elementCount, type TensorMap } from '../tensor.js';
 import { describeLoaded, printDefaults, printTuning, table } from './describe.js';
 import { percentileOfSorted } from '../bench/latency-summary.js';
+import { runClosedLoop } from '../bench/closed-loop.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
 import { liveTuner, openTuningMemory, printUrls, untilSignal } from './serve.js';
 
@@ -122,24 +123,9 @@ function sampleInputs(t: InputTable): TensorMap {
 }
 
 async function selfCheck(engine: Engine, model: string, inputs: TensorMap, concurrency: number, ms: number) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const worker = async () => {
-    while (performance.now() - start < ms) {
-      const t = performance.now();
-      try {
-        await engine.infer(model, inputs);
-        latencies.push(performance.now() - t);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
+  const r = await runClosedLoop(() => engine.infer(model, inputs), { concurrency, durationMs: ms });
+  const latencies = r.latencies.sort((a, b) => a - b);
   // Nearest rank, as `tenancy bench` and perf_analyzer report it.
   const q = (p: number) => percentileOfSorted(latencies, p * 100);
-  return { rate: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
+  return { rate: r.ok / r.seconds, p50: q(0.5), p99: q(0.99), count: r.ok, errors: r.failed };
 }
