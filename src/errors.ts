@@ -10,6 +10,7 @@ import { preview } from './preview.js';
 export type ErrorCode =
   | 'INVALID_ARG' // the request, a config or a command-line argument is wrong: 400, INVALID_ARGUMENT
   | 'NOT_FOUND' // unknown model or version: 404, NOT_FOUND
+  | 'FORBIDDEN' // a restricted API without its key header: 403, UNAVAILABLE (as Triton)
   | 'UNAVAILABLE' // model not ready (loading, unloading, failed) or the server is closing: 503, UNAVAILABLE
   | 'QUEUE_FULL' // the model's bounded queue is at its limit: 503, UNAVAILABLE (as Triton)
   | 'TIMEOUT' // the request's deadline passed, queued or running: 503, UNAVAILABLE (as Triton)

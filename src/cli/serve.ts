@@ -23,11 +23,12 @@ import {
 } from '../server/index.js';
 import { describeLoaded, printDefaults, printTuning } from './describe.js';
 import { parseShape } from './arguments.js';
+import { addSecurityOptions, securityOptions, type SecurityFlags } from './serve-security.js';
 
 export const PLACEMENT_MODES = ['tune', 'manual', 'auto'] as const;
 export type PlacementMode = (typeof PLACEMENT_MODES)[number];
 
-export interface ServeCommandOptions {
+export interface ServeCommandOptions extends SecurityFlags {
   repo?: string;
   host: string;
   httpPort: number;
@@ -79,7 +80,7 @@ function positive(what: string) {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serveCommand = program
     .command('serve')
     .description(
       'serve a model repository over the Open Inference Protocol (HTTP/REST and gRPC) with Prometheus metrics',
@@ -153,20 +154,22 @@ export function registerServeCommand(program: Command): void {
       '--profiles <file>',
       'SQLite file where tunings and profiles are stored ("none": remember nothing)',
       DEFAULT_PROFILE_DB,
-    )
-    .action(async (opts: ServeCommandOptions, cmd: Command) => {
-      if (opts.loadModel.length && opts.modelControlMode !== 'explicit')
-        cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
-      if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
-        cmd.error(
-          `error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`,
-          { exitCode: 2 },
-        );
-      await serve(opts);
-    });
+    );
+  addSecurityOptions(serveCommand).action(async (opts: ServeCommandOptions, cmd: Command) => {
+    if (opts.loadModel.length && opts.modelControlMode !== 'explicit')
+      cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
+    if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
+      cmd.error(
+        `error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`,
+        { exitCode: 2 },
+      );
+    await serve(opts);
+  });
 }
 
 export async function serve(opts: ServeCommandOptions): Promise<void> {
+  // Read before any model loads: a wrong certificate path ends the command at once.
+  const security = await securityOptions(opts);
   const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
   const devices = await inventory({
     file: opts.devices ? await readDevicesFile(opts.devices) : undefined,
@@ -193,8 +196,8 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
-  const servers = await startServers(engine, { ...serverOptions(opts), placement });
-  printUrls(servers);
+  const servers = await startServers(engine, { ...serverOptions(opts), ...security, placement });
+  printUrls(servers, security);
   tuner?.start();
   await untilSignal(engine, servers);
 }
@@ -261,11 +264,22 @@ export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadMode
   };
 }
 
-export function printUrls(s: RunningServers): void {
+export function printUrls(s: RunningServers, security: Partial<ServerOptions> = {}): void {
   const h = s.host.includes(':') ? `[${s.host}]` : s.host;
+  const scheme = security.httpTls ? 'https' : 'http';
   if (s.httpPort !== null)
-    console.log(`HTTP/REST  http://${h}:${s.httpPort}/v2   (e.g. curl http://${h}:${s.httpPort}/v2/health/ready)`);
-  if (s.grpcPort !== null) console.log(`gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService)`);
+    console.log(
+      `HTTP/REST  ${scheme}://${h}:${s.httpPort}/v2   (e.g. curl ${scheme}://${h}:${s.httpPort}/v2/health/ready)`,
+    );
+  if (s.grpcPort !== null)
+    console.log(
+      `gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService${security.grpcTls ? `, TLS${security.grpcTls.mutual ? ', client certificates' : ''}` : ''})`,
+    );
+  for (const [transport, list] of [
+    ['HTTP', security.restrictedHttp],
+    ['gRPC', security.restrictedGrpc],
+  ] as const)
+    for (const r of list ?? []) console.log(`restricted ${transport} ${r.groups.join(', ')}: key header "${r.key}"`);
   if (s.metricsPort !== null) console.log(`metrics    http://${h}:${s.metricsPort}/metrics`);
   const missing = missingHeapFlags();
   if (missing.length)

@@ -20,6 +20,35 @@ import {
   type ModelMetadata,
 } from './types.js';
 
+/** How a GrpcClient reaches its server beyond the address. */
+export interface GrpcClientOptions {
+  /** TLS (a server started with --grpc-use-ssl); `true` trusts the system's CAs. */
+  ssl?: true | { rootCert?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  /**
+   * Metadata sent with every call. A restricted group's key goes as Triton's clients send it:
+   * `{ 'triton-grpc-protocol-<key>': value }`.
+   */
+  metadata?: Record<string, string>;
+}
+
+function channelCredentials(ssl: GrpcClientOptions['ssl']): grpc.ChannelCredentials {
+  if (!ssl) return grpc.credentials.createInsecure();
+  if (ssl === true) return grpc.credentials.createSsl();
+  const buf = (v?: string | Buffer) => (v === undefined ? null : Buffer.from(v));
+  return grpc.credentials.createSsl(buf(ssl.rootCert), buf(ssl.key), buf(ssl.cert));
+}
+
+/** An interceptor that adds `entries` to the metadata of every call. */
+function withMetadata(entries: Record<string, string>): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        for (const [k, v] of Object.entries(entries)) metadata.set(k, v);
+        next(metadata, listener);
+      },
+    });
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: grpc-js's generated client methods are untyped
 type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 
@@ -30,11 +59,12 @@ export class GrpcClient implements InferenceClient {
   private readonly inferRequests: InferRequestEncoder;
 
   /** `address` like "127.0.0.1:8001". */
-  constructor(address: string) {
+  constructor(address: string, options: GrpcClientOptions = {}) {
     const Service = loadInferenceService();
-    this.client = new Service(address.replace(/^grpc:\/\//, ''), grpc.credentials.createInsecure(), {
+    this.client = new Service(address.replace(/^grpc:\/\//, ''), channelCredentials(options.ssl), {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
+      ...(options.metadata ? { interceptors: [withMetadata(options.metadata)] } : {}),
     }) as grpc.Client & Record<string, Unary>;
     this.inferMethod = Service.service.ModelInfer;
     this.streamMethod = Service.service.ModelStreamInfer;

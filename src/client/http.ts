@@ -4,6 +4,7 @@
  * deflate, either way). Errors come back as ServerError with the server's status and message.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { BytesElement, TensorMap } from '../tensor.js';
 import { bytesToJson } from './images.js';
 import { HEADER_LENGTH } from '../protocol/binary-data.js';
@@ -30,13 +31,26 @@ import {
   type ModelMetadata,
 } from './types.js';
 
+/** How an HttpClient reaches its server beyond the URL. */
+export interface HttpClientOptions {
+  /** Sent with every request, e.g. the key of a restricted API group (--http-restricted-api). */
+  headers?: Record<string, string>;
+  /** For https:// URLs: CA certificates (PEM) to trust, for a server with a private CA. */
+  ca?: string | Buffer;
+}
+
 export class HttpClient implements InferenceClient {
   readonly url: string;
-  private readonly agent = new http.Agent({ keepAlive: true });
+  private readonly agent: http.Agent;
+  private readonly headers: Record<string, string>;
 
-  /** `url` like "http://127.0.0.1:8000" (a bare "host:port" gets http://). */
-  constructor(url: string) {
+  /** `url` like "http://127.0.0.1:8000" or "https://box:8000" (a bare "host:port" gets http://). */
+  constructor(url: string, options: HttpClientOptions = {}) {
     this.url = (/^https?:\/\//.test(url) ? url : `http://${url}`).replace(/\/+$/, '');
+    this.agent = this.url.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) })
+      : new http.Agent({ keepAlive: true });
+    this.headers = options.headers ?? {};
   }
 
   private modelPath(model: string, version?: number): string {
@@ -49,7 +63,7 @@ export class HttpClient implements InferenceClient {
     body?: string | Buffer | Buffer[],
     headers: Record<string, string> = {},
   ): Promise<Reply> {
-    const res = await send(this.agent, this.url + path, method, body, headers);
+    const res = await send(this.agent, this.url + path, method, body, { ...this.headers, ...headers });
     try {
       res.body = await decodeBody(res.body, res.headers['content-encoding']);
     } catch (err) {
@@ -212,7 +226,7 @@ function send(
   const parts = body === undefined ? [] : Array.isArray(body) ? body : [Buffer.from(body)];
   const length = parts.reduce((n, p) => n + p.length, 0);
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = (url.startsWith('https:') ? https : http).request(
       url,
       { method, agent, headers: { ...headers, 'content-length': String(length) } },
       (res) => {

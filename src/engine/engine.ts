@@ -14,7 +14,7 @@ import {
   runtimeParameters,
   type ModelDefinition,
 } from '../repository/index.js';
-import { writeUploadedModel, type UploadedModel } from '../repository/uploaded-files.js';
+import { writeUploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelView } from './model.js';
@@ -39,7 +39,10 @@ export interface EngineOptions {
    * placement/tuning-store.ts): served instead of the defaults where the config is silent.
    */
   storedTuning?: StoredTuningLookup;
-  /** Sizes for dynamic input dims, by input name, without the batch dim (`serve --shape`): warm-up and the tuning key. */
+  /**
+   * Sizes for dynamic input dims, by input name, without the batch dim (`serve --shape`): warm-up and
+   * the tuning key.
+   */
   shapes?: Record<string, number[]>;
 }
 
@@ -291,7 +294,10 @@ export class Engine {
     return { ...def, versions };
   }
 
-  /** Instances asked for on simulated accelerators must fit their max_concurrent, with what runs there (but `replacing`'s own). */
+  /**
+   * Instances asked for on simulated accelerators must fit their max_concurrent, with what runs there
+   * (but `replacing`'s own).
+   */
   private admitAccelerators(model: string, groups: { count: number; device: string }[], replacing?: string): void {
     for (const d of this.devices.filter((x) => x.kind === 'sim')) {
       const adding = groups.filter((g) => g.device === d.id).reduce((n, g) => n + g.count, 0);

@@ -2,6 +2,7 @@
 import type { Engine, PlacementManager } from '../engine/index.js';
 import type { ModelControlMode } from './oip/model-control.js';
 import type { SystemSharedMemory } from './oip/shm-registry.js';
+import type { RestrictedApis } from './restricted-apis.js';
 
 export interface ServeContext {
   engine: Engine;
@@ -11,6 +12,8 @@ export interface ServeContext {
   placement?: PlacementManager;
   /** The system shared-memory regions clients registered; null when --allow-client-shm is off. */
   shm: SystemSharedMemory | null;
+  /** The API groups of this transport that need a key header (restricted-apis.ts); empty: all open. */
+  restricted: RestrictedApis;
 }
 
 /** After this long a graceful shutdown stops waiting for requests in flight (Triton's --exit-timeout-secs is 30 too). */

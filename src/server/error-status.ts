@@ -1,7 +1,7 @@
 /**
  * The one mapping from tenancy's ErrorCode to HTTP and gRPC status codes, after Triton's
  * (http_server.cc HttpCodeFromError, grpc_utils GrpcStatusCodeFromError): invalid and cancelled
- * requests are 400, unknown models 404, anything the server cannot do now 503 (Triton reports a
+ * requests are 400, a restricted API without its key 403, unknown models 404, anything the server cannot do now 503 (Triton reports a
  * queue timeout and a full queue as UNAVAILABLE), internal failures 500.
  */
 import { toWire, type ErrorCode } from '../errors.js';
@@ -12,6 +12,7 @@ const GrpcStatus = { CANCELLED: 1, INVALID_ARGUMENT: 3, NOT_FOUND: 5, INTERNAL: 
 const HTTP: Record<ErrorCode, number> = {
   INVALID_ARG: 400,
   NOT_FOUND: 404,
+  FORBIDDEN: 403,
   UNAVAILABLE: 503,
   QUEUE_FULL: 503,
   TIMEOUT: 503,
@@ -23,6 +24,7 @@ const HTTP: Record<ErrorCode, number> = {
 export const GRPC_STATUS: Record<ErrorCode, number> = {
   INVALID_ARG: GrpcStatus.INVALID_ARGUMENT,
   NOT_FOUND: GrpcStatus.NOT_FOUND,
+  FORBIDDEN: GrpcStatus.UNAVAILABLE,
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   QUEUE_FULL: GrpcStatus.UNAVAILABLE,
   TIMEOUT: GrpcStatus.UNAVAILABLE,

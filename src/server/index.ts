@@ -12,10 +12,16 @@ import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ModelControlMode } from './oip/model-control.js';
 import { SystemSharedMemory } from './oip/shm-registry.js';
+import { RestrictedApis, TRANSPORTS, type Restriction } from './restricted-apis.js';
+import type { TlsFiles } from './http/app.js';
+import type { GrpcTls } from './grpc/server.js';
 
 export { DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
 export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/model-control.js';
 export { httpError, grpcError } from './error-status.js';
+export { API_GROUPS, parseRestriction, type ApiGroup, type Restriction } from './restricted-apis.js';
+export type { TlsFiles } from './http/app.js';
+export type { GrpcTls } from './grpc/server.js';
 
 export interface ServerOptions {
   /** Interface to listen on; default 127.0.0.1 (use 0.0.0.0 to serve other machines). */
@@ -40,6 +46,16 @@ export interface ServerOptions {
   allowClientShm?: boolean;
   /** HTTP connection timeouts and the connection cap; default DEFAULT_CONNECTION_LIMITS. */
   connections?: Partial<ConnectionLimits>;
+  /**
+   * API groups that answer only requests carrying a key header (Triton's --http-restricted-api and
+   * --grpc-restricted-protocol): a group in none is open to anyone who reaches the port.
+   */
+  restrictedHttp?: Restriction[];
+  restrictedGrpc?: Restriction[];
+  /** Serve HTTPS with this certificate and key (default: plain HTTP). */
+  httpTls?: TlsFiles;
+  /** Serve gRPC over TLS (Triton's --grpc-use-ssl and friends; default: insecure). */
+  grpcTls?: GrpcTls;
   /** How long a closing HTTP server keeps reading idle connections to answer them 503; default 200 ms (http/drain.ts). */
   drainLingerMs?: number;
 }
@@ -63,14 +79,18 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const shm = options.allowClientShm ? new SystemSharedMemory('/dev/shm', bodyLimit) : null;
   const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const closers: (() => Promise<void>)[] = [];
+  // Checked before a port opens: a flag with a group restricted twice stops the start.
+  const restrictedHttp = new RestrictedApis(options.restrictedHttp, TRANSPORTS.http, '--http-restricted-api');
+  const restrictedGrpc = new RestrictedApis(options.restrictedGrpc, TRANSPORTS.grpc, '--grpc-restricted-protocol');
   const result: RunningServers = { httpPort: null, grpcPort: null, metricsPort: null, host, close: async () => {} };
   try {
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
       const app = buildHttpApp(
-        { engine, modelControlMode, closing: () => closing, placement, shm },
+        { engine, modelControlMode, closing: () => closing, placement, shm, restricted: restrictedHttp },
         bodyLimit,
         connections,
+        options.httpTls ?? null,
       );
       const drain = drainHttp(app, options.drainLingerMs);
       await app.listen({ host, port: httpPort });
@@ -80,10 +100,11 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
       const grpc = await startGrpcServer(
-        { engine, modelControlMode, closing: () => closing, placement, shm },
+        { engine, modelControlMode, closing: () => closing, placement, shm, restricted: restrictedGrpc },
         host,
         grpcPort,
         bodyLimit,
+        options.grpcTls ?? null,
       );
       result.grpcPort = grpc.port;
       closers.push(() => grpc.close());

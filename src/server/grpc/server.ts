@@ -8,12 +8,26 @@ import { inferenceHandlers } from './service.js';
 import { OpenStreams, streamInferHandler } from './stream-infer.js';
 import { guarded, scanInferRequest } from './message-scan.js';
 import { SHUTDOWN_GRACE_MS, type ServeContext } from '../context.js';
+import { GRPC_API_GROUPS, type RestrictedApis } from '../restricted-apis.js';
+import { grpcError } from '../error-status.js';
+
+/** TLS for the gRPC server, as tritonserver's --grpc-server-cert, --grpc-server-key, --grpc-root-cert. */
+export interface GrpcTls {
+  /** Certificate chain and private key, PEM. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CA certificates that client certificates are checked against (mutual TLS). */
+  rootCert?: string | Buffer;
+  /** Require and check a client certificate (--grpc-use-ssl-mutual). */
+  mutual?: boolean;
+}
 
 export async function startGrpcServer(
   ctx: ServeContext,
   host: string,
   port: number,
   maxMessageBytes: number,
+  tls: GrpcTls | null = null,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const service = loadInferenceService();
   const server = new grpc.Server({
@@ -35,13 +49,16 @@ export async function startGrpcServer(
     }),
   );
   const streams = new OpenStreams();
-  server.addService(definition, {
-    ...inferenceHandlers(ctx, pool),
-    ModelStreamInfer: streamInferHandler(ctx, pool, streams),
-  });
+  server.addService(
+    definition,
+    restrict(ctx.restricted, {
+      ...inferenceHandlers(ctx, pool),
+      ModelStreamInfer: streamInferHandler(ctx, pool, streams),
+    }),
+  );
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, credentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   for (const h2 of http2Servers(server))
     h2.on('session', (session: http2.Http2Session) => {
@@ -90,4 +107,43 @@ function widenFlowControl(server: grpc.Server): void {
 function http2Servers(server: grpc.Server): http2.Http2Server[] {
   const servers = (server as unknown as GrpcServerInternals).http2Servers;
   return servers instanceof Map ? [...servers.keys()] : [];
+}
+
+function credentials(tls: GrpcTls | null): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  const root = tls.rootCert === undefined ? null : Buffer.from(tls.rootCert);
+  const pair = { private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) };
+  return grpc.ServerCredentials.createSsl(root, [pair], tls.mutual ?? false);
+}
+
+/**
+ * Wraps each method whose API group is restricted: a call without the key in its metadata ends
+ * at once with Triton's UNAVAILABLE "This protocol is restricted", before its handler runs.
+ */
+function restrict(restricted: RestrictedApis, handlers: Record<string, grpc.UntypedHandleCall>) {
+  if (restricted.empty) return handlers;
+  const wrapped: Record<string, grpc.UntypedHandleCall> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    const group = GRPC_API_GROUPS[name];
+    if (!group) throw new Error(`gRPC method ${name} has no API group (restricted-apis.ts)`);
+    if (!restricted.required(group)) {
+      wrapped[name] = handler;
+      continue;
+    }
+    wrapped[name] = (
+      call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+      ...rest: unknown[]
+    ) => {
+      const refused = restricted.refusal(group, (key) => {
+        const v = call.metadata.get(key)[0];
+        return v === undefined ? undefined : String(v);
+      });
+      if (!refused) return (handler as (...a: unknown[]) => void)(call, ...rest);
+      const status = grpcError(refused);
+      const callback = rest[0] as grpc.sendUnaryData<unknown> | undefined;
+      if (typeof callback === 'function') return callback(status);
+      (call as grpc.ServerDuplexStream<unknown, unknown>).emit('error', status);
+    };
+  }
+  return wrapped;
 }

@@ -16,6 +16,7 @@ import { repositoryRoutes } from './repository-routes.js';
 import { statisticsRoutes } from './statistics-routes.js';
 import { placementRoutes } from './placement-routes.js';
 import { sharedMemoryRoutes } from './shm-routes.js';
+import { httpApiGroup } from '../restricted-apis.js';
 
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
@@ -47,12 +48,21 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /** Answers a request that arrives while the server drains. */
 const SHUTTING_DOWN = { error: 'the server is shutting down: it takes no new requests' };
 
+/** A certificate chain and its private key, PEM. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export function buildHttpApp(
   ctx: HttpContext,
   bodyLimit = DEFAULT_BODY_LIMIT,
   limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  tls: TlsFiles | null = null,
 ): FastifyInstance {
   const app = Fastify({
+    // HTTPS when a certificate is given; the server is then an https.Server with the same API.
+    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
     bodyLimit,
     logger: false,
     requestTimeout: limits.requestTimeoutMs,
@@ -88,6 +98,17 @@ export function buildHttpApp(
   app.addHook('onRequest', async (req, reply) => {
     if (ctx.closing() && !req.url.startsWith('/v2/health/'))
       return reply.code(503).header('connection', 'close').send(SHUTTING_DOWN);
+    if (ctx.restricted.empty) return;
+    const group = httpApiGroup(req.url);
+    if (group === null) return; // no such endpoint: the 404 follows
+    const refused = ctx.restricted.refusal(group, (key) => {
+      const v = req.headers[key];
+      return Array.isArray(v) ? v[0] : v;
+    });
+    if (refused) {
+      const { status, body } = httpError(refused);
+      return reply.code(status).send(body);
+    }
   });
   app.addHook('onSend', async (_req, reply) => {
     if (ctx.closing()) reply.header('connection', 'close');
@@ -96,6 +117,9 @@ export function buildHttpApp(
     reply.code(404).send({ error: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  app.addHook('onRoute', (route) => {
+    if (httpApiGroup(route.url) === null) throw new Error(`route ${route.url} has no API group (restricted-apis.ts)`);
+  });
   healthRoutes(app, ctx);
   metadataRoutes(app, ctx);
   inferRoutes(app, ctx, pool);
