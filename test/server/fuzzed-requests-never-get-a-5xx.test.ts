@@ -12,8 +12,9 @@ import { serveClassifier, post, jsonInput, TEXT_ORIENTATION, type Served } from 
 // answered within a bound, a client's mistake is a 4xx or INVALID_ARGUMENT (never a 5xx,
 // INTERNAL or UNKNOWN), and the server then answers a good request correctly. A failure prints
 // the seed and the shrunk request that broke it.
-const SEED = 23;
-const RUNS = 120;
+// npm test runs the bounded corpus; bench:soak runs a longer one through FUZZ_RUNS and FUZZ_SEED.
+const SEED = Number(process.env.FUZZ_SEED ?? 23);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 const ANSWER_WITHIN_MS = 15_000;
 
 let s: Served;
