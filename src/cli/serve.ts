@@ -55,6 +55,8 @@ export interface ServeCommandOptions extends SecurityFlags {
   httpRequestTimeout: number;
   httpKeepAliveTimeout: number;
   httpMaxConnections: number;
+  grpcIdleTimeout: number;
+  grpcMaxConnections: number;
 }
 
 function port(v: string): number {
@@ -93,7 +95,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         '--model-control-mode <mode>',
-        'none: serve every model of the repository, fixed; explicit: load only --load-model ones, and allow the repository extension to load and unload',
+        'none: serve every model of the repository, fixed; ' +
+          'explicit: load only --load-model ones, and allow the repository extension to load and unload',
       )
         .choices(MODEL_CONTROL_MODES)
         .default('none'),
@@ -108,7 +111,8 @@ export function registerServeCommand(program: Command): void {
     .option('--devices <file>', 'devices file: core sets and simulated accelerators (see examples/devices.json)')
     .option(
       '--allow-client-shm',
-      "let local clients pass tensors through system shared memory (Triton's extension); they may then read any shared-memory object of this user",
+      "let local clients pass tensors through system shared memory (Triton's extension); " +
+        'they may then read any shared-memory object of this user',
     )
     .option(
       '--http-header-timeout <ms>',
@@ -134,10 +138,25 @@ export function registerServeCommand(program: Command): void {
       positive('a number of connections'),
       DEFAULT_CONNECTION_LIMITS.maxConnections,
     )
+    .option(
+      '--grpc-idle-timeout <ms>',
+      'how long a gRPC connection with no call stays open (then GOAWAY; clients reconnect on their next call)',
+      positive('milliseconds'),
+      DEFAULT_CONNECTION_LIMITS.grpcIdleTimeoutMs,
+    )
+    .option(
+      '--grpc-max-connections <n>',
+      'open gRPC connections at most; more are closed as they arrive',
+      positive('a number of connections'),
+      DEFAULT_CONNECTION_LIMITS.grpcMaxConnections,
+    )
     .addOption(
       new Option(
         '--placement <mode>',
-        'tune: where a config is silent on instances or batching, serve measured defaults at once, tune them under the live load and remember the result; manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts',
+        'tune: where a config is silent on instances or batching, serve measured defaults at once, ' +
+          'tune them under the live load and remember the result; ' +
+          'manual: as the configs say (and the defaults where silent), moved only by PUT /v2/placement; ' +
+          'auto: planned from measured profiles (profiling what is missing) and re-planned live as the load shifts',
       )
         .choices(PLACEMENT_MODES)
         .default('tune'),
@@ -145,7 +164,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         '--shape <name:dims>',
-        "size of an input's dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable): models with dynamic dims warm up at it and start on the tuning stored for it; requests may still carry any shape",
+        "size of an input's dynamic dimensions without the batch dimension, e.g. x:3,48,192 (repeatable): " +
+          'models with dynamic dims warm up at it and start on the tuning stored for it; ' +
+          'requests may still carry any shape',
       )
         .argParser(parseShape)
         .default({}, 'none'),
@@ -160,7 +181,8 @@ export function registerServeCommand(program: Command): void {
       cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
     if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
       cmd.error(
-        `error: --http-header-timeout (${opts.httpHeaderTimeout} ms) must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`,
+        `error: --http-header-timeout (${opts.httpHeaderTimeout} ms) ` +
+          `must not exceed --http-request-timeout (${opts.httpRequestTimeout} ms): the headers are part of the request`,
         { exitCode: 2 },
       );
     await serve(opts);
@@ -260,6 +282,8 @@ export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadMode
       requestTimeoutMs: opts.httpRequestTimeout,
       keepAliveTimeoutMs: opts.httpKeepAliveTimeout,
       maxConnections: opts.httpMaxConnections,
+      grpcIdleTimeoutMs: opts.grpcIdleTimeout,
+      grpcMaxConnections: opts.grpcMaxConnections,
     },
   };
 }
@@ -273,7 +297,8 @@ export function printUrls(s: RunningServers, security: Partial<ServerOptions> = 
     );
   if (s.grpcPort !== null)
     console.log(
-      `gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService${security.grpcTls ? `, TLS${security.grpcTls.mutual ? ', client certificates' : ''}` : ''})`,
+      `gRPC       ${h}:${s.grpcPort}   (inference.GRPCInferenceService` +
+        `${security.grpcTls ? `, TLS${security.grpcTls.mutual ? ', client certificates' : ''}` : ''})`,
     );
   for (const [transport, list] of [
     ['HTTP', security.restrictedHttp],
@@ -284,7 +309,9 @@ export function printUrls(s: RunningServers, security: Partial<ServerOptions> = 
   const missing = missingHeapFlags();
   if (missing.length)
     console.log(
-      `note: node runs without ${missing.join(' ')}: under load expect full garbage collections several times a second (bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)`,
+      `note: node runs without ${missing.join(' ')}: ` +
+        'under load expect full garbage collections several times a second ' +
+        '(bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)',
     );
   console.log('serving; Ctrl-C or SIGTERM stops after the requests in flight');
 }

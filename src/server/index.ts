@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { PlacementManager, type Engine } from '../engine/index.js';
-import { buildHttpApp, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
+import { buildHttpApp, DEFAULT_BODY_LIMIT } from './http/app.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 import { drainHttp } from './http/drain.js';
 import { createMetricsRegistry, createMetricsServer } from './metrics.js';
 import { startGrpcServer } from './grpc/server.js';
@@ -16,7 +17,8 @@ import { RestrictedApis, TRANSPORTS, type Restriction } from './restricted-apis.
 import type { TlsFiles } from './http/app.js';
 import type { GrpcTls } from './grpc/server.js';
 
-export { DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './http/app.js';
+export { DEFAULT_BODY_LIMIT } from './http/app.js';
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 export { MODEL_CONTROL_MODES, type ModelControlMode } from './oip/model-control.js';
 export { httpError, grpcError } from './error-status.js';
 export { API_GROUPS, parseRestriction, type ApiGroup, type Restriction } from './restricted-apis.js';
@@ -56,7 +58,10 @@ export interface ServerOptions {
   httpTls?: TlsFiles;
   /** Serve gRPC over TLS (Triton's --grpc-use-ssl and friends; default: insecure). */
   grpcTls?: GrpcTls;
-  /** How long a closing HTTP server keeps reading idle connections to answer them 503; default 200 ms (http/drain.ts). */
+  /**
+   * How long a closing HTTP server keeps reading idle connections to answer them 503; default 200
+   * ms (http/drain.ts).
+   */
   drainLingerMs?: number;
 }
 
@@ -105,6 +110,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
         grpcPort,
         bodyLimit,
         options.grpcTls ?? null,
+        connections,
       );
       result.grpcPort = grpc.port;
       closers.push(() => grpc.close());

@@ -4,7 +4,7 @@
  * (stats(), loaded()) when scraped: the inference path is not instrumented twice.
  */
 import http from 'node:http';
-import type { ConnectionLimits } from './http/app.js';
+import type { ConnectionLimits } from './connection-limits.js';
 import os from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Engine, LiveTuner, ModelStatistics } from '../engine/index.js';
@@ -132,7 +132,10 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
   );
   gauge(
     'tenancy_model_configuration',
-    'Who chose a model version\'s instances and batching: source "config" (as its config states or a placement set it), "defaults" (the engine, where the config is silent), "stored" (the live tuner, at an earlier start) or "tuner" (the live tuner, now)',
+    "Who chose a model version's instances and batching: " +
+      'source "config" (as its config states or a placement set it), ' +
+      '"defaults" (the engine, where the config is silent), ' +
+      '"stored" (the live tuner, at an earlier start) or "tuner" (the live tuner, now)',
     ['model', 'version', 'source'],
     (g) => {
       for (const m of engine.loaded()) g.set({ ...labels(m), source: m.defaults?.source ?? 'config' }, 1);
@@ -196,7 +199,10 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
   return registry;
 }
 
-/** Serves GET /metrics from the registry on its own port, as Triton does (8002), under the HTTP server's connection limits. */
+/**
+ * Serves GET /metrics from the registry on its own port, as Triton does (8002), under the HTTP
+ * server's connection limits.
+ */
 export function createMetricsServer(registry: Registry, limits: ConnectionLimits): http.Server {
   const server = http.createServer(
     {

@@ -2,6 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
+import http2 from 'node:http2';
+import { GrpcClient } from '../../src/client/index.js';
 import { serveClassifier, post, jsonInput, TEXT_ORIENTATION, type Served } from './serve-fixture.js';
 import { classifierInput } from '../fixtures/repo.js';
 
@@ -10,7 +12,14 @@ import { classifierInput } from '../fixtures/repo.js';
 // (ServerOptions.connections; `tenancy serve --http-*`). The bounds below are far above the
 // settings: they say "cut off", not how fast.
 let s: Served;
-const LIMITS = { headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300, maxConnections: 6 };
+const LIMITS = {
+  headersTimeoutMs: 300,
+  requestTimeoutMs: 600,
+  keepAliveTimeoutMs: 300,
+  maxConnections: 6,
+  grpcIdleTimeoutMs: 400,
+  grpcMaxConnections: 6,
+};
 before(async () => (s = await serveClassifier({ connections: LIMITS })));
 after(() => s.close());
 
@@ -20,10 +29,10 @@ interface Ending {
 }
 
 /** Opens a raw connection, writes `parts` one every `everyMs`, and resolves when the server closes it. */
-function trickle(parts: string[], everyMs: number, giveUpMs = 10_000): Promise<Ending> {
+function trickle(parts: string[], everyMs: number, giveUpMs = 10_000, port = s.servers.httpPort!): Promise<Ending> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const socket = net.connect(s.servers.httpPort!, '127.0.0.1');
+    const socket = net.connect(port, '127.0.0.1');
     let reply = '';
     let i = 0;
     const timer = setInterval(() => {
@@ -94,6 +103,43 @@ test('connections past the cap are closed as they arrive, and the server serves 
   await new Promise((r) => setTimeout(r, 50));
   const ok = await post(`${s.http}${path}`, { inputs: [jsonInput(classifierInput(1))] });
   assert.equal(ok.status, 200);
+});
+
+test('gRPC: a connection that never opens its HTTP/2 session is closed after the header timeout', async () => {
+  const end = await trickle([], 1, 10_000, s.servers.grpcPort!);
+  assert.ok(end.ms < 5000, `closed after ${end.ms} ms`);
+});
+
+test('gRPC: a connection with no call gets GOAWAY after the idle timeout; a client reconnects on its next call', async () => {
+  const t0 = Date.now();
+  const session = http2.connect(`http://127.0.0.1:${s.servers.grpcPort}`);
+  session.on('error', () => {});
+  await new Promise((resolve) => session.once('goaway', resolve));
+  assert.ok(Date.now() - t0 < 5000, `GOAWAY after ${Date.now() - t0} ms`);
+  session.destroy();
+  const client = new GrpcClient(s.grpc);
+  try {
+    assert.equal(await client.ready(), true);
+    await new Promise((r) => setTimeout(r, LIMITS.grpcIdleTimeoutMs * 3));
+    assert.equal(await client.ready(), true, 'the next call after an idle close is served');
+  } finally {
+    client.close();
+  }
+});
+
+test('gRPC: connections past the cap are closed as they arrive', async () => {
+  const held = Array.from({ length: LIMITS.grpcMaxConnections }, () => {
+    const c = http2.connect(`http://127.0.0.1:${s.servers.grpcPort}`);
+    c.on('error', () => {});
+    return c;
+  });
+  try {
+    await Promise.all(held.map((c) => new Promise((r) => c.once('remoteSettings', r))));
+    const extra = await trickle([], 1, 3000, s.servers.grpcPort!);
+    assert.equal(extra.reply, '', 'the surplus connection is closed without an answer');
+  } finally {
+    for (const c of held) c.destroy();
+  }
 });
 
 test('tenancy serve refuses connection settings that cannot work, with one error line and no stack trace', () => {

@@ -10,6 +10,7 @@ import { guarded, scanInferRequest } from './message-scan.js';
 import { SHUTDOWN_GRACE_MS, type ServeContext } from '../context.js';
 import { GRPC_API_GROUPS, type RestrictedApis } from '../restricted-apis.js';
 import { grpcError } from '../error-status.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../connection-limits.js';
 
 /** TLS for the gRPC server, as tritonserver's --grpc-server-cert, --grpc-server-key, --grpc-root-cert. */
 export interface GrpcTls {
@@ -28,11 +29,13 @@ export async function startGrpcServer(
   port: number,
   maxMessageBytes: number,
   tls: GrpcTls | null = null,
+  limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const service = loadInferenceService();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    'grpc.max_connection_idle_ms': limits.grpcIdleTimeoutMs,
   });
   widenFlowControl(server);
   const pool = new BodyPool();
@@ -60,14 +63,20 @@ export async function startGrpcServer(
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, credentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  for (const h2 of http2Servers(server))
+  for (const h2 of http2Servers(server)) {
+    h2.maxConnections = limits.grpcMaxConnections;
     h2.on('session', (session: http2.Http2Session) => {
       try {
         session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
       } catch {
         // a session that is already closing keeps its window
       }
+      // A client that never sends the HTTP/2 preface and SETTINGS is not a client: cut it off.
+      const handshake = setTimeout(() => session.destroy(), limits.headersTimeoutMs);
+      session.once('remoteSettings', () => clearTimeout(handshake));
+      session.once('close', () => clearTimeout(handshake));
     });
+  }
   return {
     port: bound,
     close: () =>

@@ -17,33 +17,10 @@ import { statisticsRoutes } from './statistics-routes.js';
 import { placementRoutes } from './placement-routes.js';
 import { sharedMemoryRoutes } from './shm-routes.js';
 import { httpApiGroup } from '../restricted-apis.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../connection-limits.js';
 
 /** Default request body limit: room for a batch of large images as JSON. */
 export const DEFAULT_BODY_LIMIT = 64 * 2 ** 20;
-
-/**
- * How long a connection may take over each part of its life, and how many may be open. Node's
- * defaults suit a server behind a proxy, not one exposed on a LAN: a client sending its headers
- * slowly held its connection ~76 s (60 s, plus up to 30 s before the check ran), and one sending
- * its body slowly held it forever (fastify turns the request timeout off).
- */
-export interface ConnectionLimits {
-  /** Time to receive a request's headers, ms; then 408 and the connection closes. */
-  headersTimeoutMs: number;
-  /** Time to receive a whole request, headers and body, ms (the inference after it is not counted). */
-  requestTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open, ms. */
-  keepAliveTimeoutMs: number;
-  /** Open connections at most; more are closed as they arrive. */
-  maxConnections: number;
-}
-
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
-};
 
 /** Answers a request that arrives while the server drains. */
 const SHUTTING_DOWN = { error: 'the server is shutting down: it takes no new requests' };
