@@ -3,25 +3,45 @@
  * (24.8 days) to 1 ms, so a request with `timeout` 2^31 ms or more (2147483648000 us) timed out at
  * once. This one waits in steps of at most that delay and fires only when the moment has come.
  */
+import { preciseNow } from '../runtime/index.js';
+
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-export class DeadlineTimer {
-  private handle: NodeJS.Timeout | null = null;
+/**
+ * The time and timers the scheduler runs on. Always the real ones when serving (`realClock`); a
+ * test gives a fake one (SchedulerOptions.clock) to step through deadlines and queue delays
+ * without waiting for them.
+ */
+export interface Clock {
+  /** Epoch ms with sub-millisecond precision, as preciseNow(). */
+  now(): number;
+  setTimeout(fire: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
-  /** Calls `fire` once `now()` reaches `at` (both in ms on the same clock). */
+export const realClock: Clock = {
+  now: preciseNow,
+  setTimeout: (fire, ms) => setTimeout(fire, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export class DeadlineTimer {
+  private handle: unknown = null;
+
+  /** Calls `fire` once `clock.now()` reaches `at` (ms on that clock). */
   constructor(
     private readonly at: number,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly fire: () => void,
   ) {
     this.arm();
   }
 
   private arm(): void {
-    const wait = Math.max(0, this.at - this.now());
-    this.handle = setTimeout(
+    const wait = Math.max(0, this.at - this.clock.now());
+    this.handle = this.clock.setTimeout(
       () => {
-        if (this.at - this.now() > 0) return this.arm(); // a step of a longer wait (or a timer that woke early)
+        if (this.at - this.clock.now() > 0) return this.arm(); // a step of a longer wait (or a timer that woke early)
         this.handle = null;
         this.fire();
       },
@@ -30,7 +50,7 @@ export class DeadlineTimer {
   }
 
   clear(): void {
-    if (this.handle) clearTimeout(this.handle);
+    if (this.handle !== null) this.clock.clearTimeout(this.handle);
     this.handle = null;
   }
 }

@@ -9,17 +9,31 @@ export interface Queued {
   queued: boolean;
   /** Priority level index: 0 is served first. */
   level: number;
+  /** Which push put it here: set by the queue. */
+  ticket?: number;
 }
-
-/** An item moved to another level (timeout_action DELAY) leaves a stale entry behind: not here. */
-const isHere = (item: Queued | undefined, level: number) => !!item && item.queued && item.level === level;
 
 class Level<T> {
   items: (T | undefined)[] = [];
+  /** The ticket of each entry: an entry is the item's live one only while the tickets match. */
+  tickets: number[] = [];
   head = 0;
   live = 0;
   constructor(readonly limit: number) {}
 }
+
+/**
+ * Whether entry `i` of a level is where its item waits now. An item pushed again (moved to another
+ * level by timeout_action DELAY, or sent back after its instance died before running it) leaves a
+ * stale entry behind; without the ticket a request sent back before the head passed its old entry
+ * was yielded twice and ran twice in one batch.
+ */
+function isHere<T extends Queued>(l: Level<T>, i: number, level: number): boolean {
+  const item = l.items[i];
+  return !!item && item.queued && item.level === level && item.ticket === l.tickets[i];
+}
+
+let nextTicket = 1;
 
 export class RequestQueue<T extends Queued> {
   private readonly levels: Level<T>[];
@@ -52,7 +66,9 @@ export class RequestQueue<T extends Queued> {
     const l = this.levels[level];
     item.level = level;
     item.queued = true;
+    item.ticket = nextTicket++;
     l.items.push(item);
+    l.tickets.push(item.ticket);
     l.live++;
     this.total++;
   }
@@ -78,10 +94,7 @@ export class RequestQueue<T extends Queued> {
   *waiting(): Generator<T> {
     for (const [index, l] of this.levels.entries()) {
       this.skipGone(l, index);
-      for (let i = l.head; i < l.items.length; i++) {
-        const item = l.items[i];
-        if (item && isHere(item, index)) yield item;
-      }
+      for (let i = l.head; i < l.items.length; i++) if (isHere(l, i, index)) yield l.items[i]!;
     }
   }
 
@@ -93,9 +106,10 @@ export class RequestQueue<T extends Queued> {
   }
 
   private skipGone(l: Level<T>, index: number): void {
-    while (l.head < l.items.length && !isHere(l.items[l.head], index)) l.items[l.head++] = undefined;
+    while (l.head < l.items.length && !isHere(l, l.head, index)) l.items[l.head++] = undefined;
     if (l.head > 1024 && l.head * 2 > l.items.length) {
       l.items = l.items.slice(l.head);
+      l.tickets = l.tickets.slice(l.head);
       l.head = 0;
     }
   }

@@ -12,13 +12,23 @@
  */
 import { errors, isTenancyError, RunNotStartedError, type TenancyError } from '../errors.js';
 import type { InferenceRequest } from '../engine/request.js';
-import type { ModelInstance, RunResult } from '../runtime/index.js';
-import { preciseNow } from '../runtime/index.js';
+import type { RunResult } from '../runtime/index.js';
+import type { TensorMap } from '../tensor.js';
 import { RequestQueue } from './request-queue.js';
-import { DeadlineTimer } from './deadline-timer.js';
-import { pickInstance } from './pick-instance.js';
+import { DeadlineTimer, realClock, type Clock } from './deadline-timer.js';
+import { pickInstance, type Pickable } from './pick-instance.js';
 import { formBatch, type BatchPolicy } from './form-batch.js';
 import { exactCopies, mergeInputs, ownedBuffers, splitOutputs } from './batch-tensors.js';
+
+/**
+ * What the scheduler uses of an instance (runtime's ModelInstance is one): its state, its runs in
+ * flight and idle time (pick-instance.ts), and run(), which counts the run in `inflight` from the
+ * call until it settles, and rejects with RunNotStartedError for a run its host never started.
+ */
+export interface SchedulerInstance extends Pickable {
+  readonly name: string;
+  run(inputs: TensorMap, outputs?: string[], transfer?: ArrayBuffer[]): Promise<RunResult>;
+}
 
 export interface SchedulerHooks {
   /** Once per request when it ends, with its result (its own rows) or error. */
@@ -41,6 +51,8 @@ export interface SchedulerOptions {
   batching?: BatchPolicy & { preserveOrdering: boolean };
   /** Most runs sent to one instance at a time; 1 = none ahead. Default 2. */
   pipelineDepth?: number;
+  /** Time and timers; default the real ones. Only tests give another (deadline-timer.ts). */
+  clock?: Clock;
 }
 
 const DEFAULT_PIPELINE_DEPTH = 2;
@@ -63,12 +75,14 @@ export class Scheduler {
   private flushBefore = -Infinity;
   private ordered: (Tracked | undefined)[] = [];
   private orderedHead = 0;
+  private readonly clock: Clock;
 
   constructor(
     private options: SchedulerOptions,
-    private readonly instances: () => readonly ModelInstance[],
+    private readonly instances: () => readonly SchedulerInstance[],
     private readonly hooks: SchedulerHooks,
   ) {
+    this.clock = options.clock ?? realClock;
     // The last level holds requests whose deadline passed under timeout_action DELAY: served after all others.
     this.queue = new RequestQueue([...options.levels.map((l) => l.maxQueueSize), 0]);
   }
@@ -104,7 +118,7 @@ export class Scheduler {
     this.queue.push(req, req.level);
     if (this.options.batching?.preserveOrdering) this.ordered.push(req);
     if (Number.isFinite(req.deadline)) {
-      req.timer = new DeadlineTimer(req.deadline, preciseNow, () => this.onDeadline(req));
+      req.timer = new DeadlineTimer(req.deadline, this.clock, () => this.onDeadline(req));
     }
     if (req.signal) {
       req.onAbort = () => this.end(req, errors.cancelled(model));
@@ -133,7 +147,7 @@ export class Scheduler {
    * Requests that arrive later wait as usual.
    */
   flush(): void {
-    this.flushBefore = preciseNow();
+    this.flushBefore = this.clock.now();
     this.dispatch();
   }
 
@@ -150,7 +164,7 @@ export class Scheduler {
       break;
     }
     const flushing = head !== undefined && head.receivedAt <= this.flushBefore;
-    const decision = formBatch(this.queue.waiting(), flushing ? { ...policy, delayMs: 0 } : policy, preciseNow());
+    const decision = formBatch(this.queue.waiting(), flushing ? { ...policy, delayMs: 0 } : policy, this.clock.now());
     if (!decision) return null;
     if ('send' in decision) return decision.full || !ahead ? decision.send : null;
     this.wakeAt(decision.waitUntil);
@@ -162,7 +176,7 @@ export class Scheduler {
     if (this.delayTimer && at >= this.delayUntil) return;
     this.delayTimer?.clear();
     this.delayUntil = at;
-    this.delayTimer = new DeadlineTimer(at, preciseNow, () => {
+    this.delayTimer = new DeadlineTimer(at, this.clock, () => {
       this.delayTimer = null;
       this.delayUntil = Infinity;
       this.dispatch();
@@ -177,9 +191,9 @@ export class Scheduler {
     this.delayUntil = Infinity;
   }
 
-  private async execute(instance: ModelInstance, batch: Tracked[]): Promise<void> {
+  private async execute(instance: SchedulerInstance, batch: Tracked[]): Promise<void> {
     this.running += batch.length;
-    const dispatchedAt = preciseNow();
+    const dispatchedAt = this.clock.now();
     for (const r of batch) r.dispatchedAt = dispatchedAt;
     try {
       // Exactly one copy of the inputs goes to the instance, and is moved there (not cloned): a merged
