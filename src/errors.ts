@@ -79,7 +79,8 @@ export const errors = {
   modelNotFound: (model: string, known: string[]) =>
     new TenancyError(
       'NOT_FOUND',
-      `unknown model ${show(model)}${known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'}`,
+      `unknown model ${show(model)}` +
+        `${known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'}`,
       { model },
     ),
   versionNotFound: (model: string, version: number | string, loaded: number[]) =>

@@ -1,7 +1,8 @@
 /**
  * Tensors as tenancy passes them around: Open Inference Protocol datatype names, a concrete shape,
- * and data as a typed array (or BYTES elements: strings, or raw bytes as they came off a binary wire). Conversions to the names used by model configs
- * (Triton's TYPE_*) and by ONNX Runtime live here, once.
+ * and data as a typed array (or BYTES elements: strings, or raw bytes as they came off a binary
+ * wire). Conversions to the names used by model configs (Triton's TYPE_*) and by ONNX Runtime live
+ * here, once.
  */
 export type DataType =
   | 'BOOL'

@@ -62,7 +62,9 @@ function table(rows: string[][]): string {
 
 export function formatComparison(a: StoredRun, b: StoredRun, c: Comparison): string {
   const env = (r: StoredRun) =>
-    `${r.id}: ${r.experiment}, ${r.startedAt}, ${r.environment.cpuModel} x${r.environment.cores}, node ${r.environment.node}, onnxruntime ${r.environment.onnxruntime ?? '?'}, commit ${r.environment.commit?.slice(0, 10) ?? '?'}`;
+    `${r.id}: ${r.experiment}, ${r.startedAt}, ${r.environment.cpuModel} x${r.environment.cores}, ` +
+    `node ${r.environment.node}, onnxruntime ${r.environment.onnxruntime ?? '?'}, ` +
+    `commit ${r.environment.commit?.slice(0, 10) ?? '?'}`;
   const out = [`A = ${env(a)}`, `B = ${env(b)}`, ''];
   if (c.summary.length) {
     out.push(

@@ -20,7 +20,10 @@ export type Scenario =
   | { name: string; label: string; simulated: boolean; placed: Placed[] }
   | { name: string; label: string; simulated: boolean; absent: string };
 
-/** The published Coral EdgeTPU figure the experiment uses when no devices file names one (MobileNet V2 at 224: about 2.6 ms). */
+/**
+ * The published Coral EdgeTPU figure the experiment uses when no devices file names one (MobileNet
+ * V2 at 224: about 2.6 ms).
+ */
 export function defaultEdgeTpu(): Device {
   return {
     id: 'sim:edgetpu',
@@ -112,7 +115,8 @@ export function assignToAccelerators(
     return sims
       .map(
         (s) =>
-          `${s.id} has no latency for any of the models (${models.join(', ')}; it has: ${Object.keys(s.latencyMs ?? {}).join(', ') || 'none'})`,
+          `${s.id} has no latency for any of the models ` +
+          `(${models.join(', ')}; it has: ${Object.keys(s.latencyMs ?? {}).join(', ') || 'none'})`,
       )
       .join('; ');
   }

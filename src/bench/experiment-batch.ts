@@ -79,7 +79,8 @@ export const batchExperiment: Experiment = {
         perInstanceMB: NaN,
         note: `max_batch_size ${maxBatch}${
           bestDynamic && one
-            ? `; dynamic batching with batch-1 clients: best ${bestDynamic.throughput.toFixed(1)} inf/s (${bestDynamic.setup}) = ${(bestDynamic.throughput / one.throughput).toFixed(2)}x batch 1`
+            ? `; dynamic batching with batch-1 clients: best ${bestDynamic.throughput.toFixed(1)} inf/s ` +
+              `(${bestDynamic.setup}) = ${(bestDynamic.throughput / one.throughput).toFixed(2)}x batch 1`
             : ''
         }`,
         ...plainSummary(ordered, model, best && mine.find((r) => r.batchSize === best.batchSize), null),
@@ -91,7 +92,9 @@ export const batchExperiment: Experiment = {
       summary,
       summaryTitle: 'Client batch size (best column: batch size) against batch 1, one instance',
       notes: [
-        'Rows of phase "dynamic": clients send batch 1 and the server\'s dynamic batcher forms the batches (setup names max batch and queue delay); the note column compares the best of them with batch-1 requests without batching.',
+        'Rows of phase "dynamic": clients send batch 1 and the server\'s dynamic batcher forms the batches ' +
+          '(setup names max batch and queue delay); ' +
+          'the note column compares the best of them with batch-1 requests without batching.',
       ],
     };
   },

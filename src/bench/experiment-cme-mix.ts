@@ -91,7 +91,8 @@ export const cmeMixExperiment: Experiment = {
       summaryTitle: `${n} models at once (level = instances of each model) against each model alone`,
       notes: [
         'Per model: throughput in the mix at the best level against the same model alone (its single-tenant baseline).',
-        `Totals: the baseline is time-sharing, the ${n} models served one at a time for equal time (sum of baselines / ${n} inf/s; normalized 1).`,
+        `Totals: the baseline is time-sharing, the ${n} models served one at a time for equal time ` +
+          `(sum of baselines / ${n} inf/s; normalized 1).`,
         'Max level and memory per instance count one instance of every model as one step.',
       ],
     };

@@ -61,7 +61,8 @@ export async function sweepLevels(
       }
       const level = decision.next;
       bar.setting(`level ${level}`);
-      for (const m of models) await target.unload(m); // so memory is the level's own, and the old instances never coexist with the new
+      // so memory is the level's own, and the old instances never coexist with the new
+      for (const m of models) await target.unload(m);
       let outcome: Awaited<ReturnType<typeof runSetting>>;
       try {
         outcome = await runSetting(
@@ -137,8 +138,12 @@ export const cmeExperiment: Experiment = {
       summary,
       summaryTitle: 'Concurrent model executions (instances of one model) against the single-tenant baseline',
       notes: [
-        `Memory budget ${(ctx.options.sweep.memoryBudgetBytes / 2 ** 30).toFixed(1)} GiB; memory per instance from the peak memory measured while serving each level (least-squares slope over levels).`,
-        'Memory is the whole process\'s resident memory, a high-water mark: a model measured after a larger one may show no growth ("-"); measure it alone (--models NAME) for its own figure.',
+        `Memory budget ${(ctx.options.sweep.memoryBudgetBytes / 2 ** 30).toFixed(1)} GiB; ` +
+          'memory per instance from the peak memory measured while serving each level ' +
+          '(least-squares slope over levels).',
+        "Memory is the whole process's resident memory, a high-water mark: " +
+          'a model measured after a larger one may show no growth ("-"); ' +
+          'measure it alone (--models NAME) for its own figure.',
       ],
     };
   },

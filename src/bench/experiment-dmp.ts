@@ -48,20 +48,25 @@ export function placedConfig(base: Record<string, unknown>, p: Placed): Record<s
   return config;
 }
 
-/** The devices the experiment places on: the engine's, plus made-up core sets and a default EdgeTPU where none are given. */
+/**
+ * The devices the experiment places on: the engine's, plus made-up core sets and a default EdgeTPU
+ * where none are given.
+ */
 async function prepareDevices(target: EngineTarget, notes: string[]): Promise<Device[]> {
   const have = target.devices();
   if (have.filter((d) => d.kind === 'cpu' && d.id !== 'cpu').length < 2) {
     const halves = halfCoreSets(target.cores());
     target.addDevices(halves);
     notes.push(
-      `No core sets were given (--devices): the ${target.cores()} cores were split in two halves, ${halves.map((h) => `${h.id} = cores ${h.cores!.join(',')}`).join(', ')}.`,
+      `No core sets were given (--devices): the ${target.cores()} cores were split in two halves, ` +
+        `${halves.map((h) => `${h.id} = cores ${h.cores!.join(',')}`).join(', ')}.`,
     );
   }
   if (!have.some((d) => d.kind === 'sim')) {
     target.addDevices([defaultEdgeTpu()]);
     notes.push(
-      'No simulated accelerator was given (--devices): sim:edgetpu is a simulated Coral EdgeTPU at its published MobileNet V2 latency (2.6 ms, one execution at a time).',
+      'No simulated accelerator was given (--devices): sim:edgetpu is a simulated Coral EdgeTPU ' +
+        'at its published MobileNet V2 latency (2.6 ms, one execution at a time).',
     );
   }
   if (!have.some((d) => d.kind === 'gpu')) target.addDevices([await probeGpu(textOrientationModelFile())]);
@@ -71,11 +76,13 @@ async function prepareDevices(target: EngineTarget, notes: string[]): Promise<De
 export const dmpExperiment: Experiment = {
   name: 'dmp',
   description:
-    'dynamic model placement: each model alone; all on the CPU; split over core sets; CPU + simulated accelerator(s); CPU + GPU',
+    'dynamic model placement: each model alone; all on the CPU; split over core sets; ' +
+    'CPU + simulated accelerator(s); CPU + GPU',
   async run(ctx) {
     if (!(ctx.target instanceof EngineTarget))
       throw errors.invalidArg(
-        `dmp places instances on devices, which only the in-process engine can do; ${ctx.target.description} cannot (drop --url)`,
+        'dmp places instances on devices, which only the in-process engine can do; ' +
+          `${ctx.target.description} cannot (drop --url)`,
       );
     const target = ctx.target;
     const notes: string[] = [];
@@ -103,10 +110,16 @@ export const dmpExperiment: Experiment = {
       notes.push(...tableChecks(s, r, devices));
     }
     notes.push(
-      'Each placement: one instance of every model, all loaded together, each kept busy by its own closed loop; "vs alone" is the model\'s throughput there over its single-tenant baseline.',
-      `"${ALL_INFERENCES}" is compared with time-sharing (the models served one at a time for equal time: sum of baselines / ${ctx.models.length}); "${ALL_NORMALIZED}" is the sum of the models' "vs alone" (time-sharing = 1).`,
-      "Core sets: models go to sets heaviest first, each to the set with the least work per core (work = time of one inference alone); threads per instance = the set's cores / its models. Instances on core sets run in processes pinned to their cores.",
-      'A simulated device spends no CPU: its executions are timers of the latency in its table; its throughput should be what that table implies (checked above), and is not a measurement of real hardware.',
+      'Each placement: one instance of every model, all loaded together, each kept busy by its own closed loop; ' +
+        '"vs alone" is the model\'s throughput there over its single-tenant baseline.',
+      `"${ALL_INFERENCES}" is compared with time-sharing ` +
+        `(the models served one at a time for equal time: sum of baselines / ${ctx.models.length}); ` +
+        `"${ALL_NORMALIZED}" is the sum of the models' "vs alone" (time-sharing = 1).`,
+      'Core sets: models go to sets heaviest first, each to the set with the least work per core ' +
+        "(work = time of one inference alone); threads per instance = the set's cores / its models. " +
+        'Instances on core sets run in processes pinned to their cores.',
+      'A simulated device spends no CPU: its executions are timers of the latency in its table; ' +
+        'its throughput should be what that table implies (checked above), and is not a measurement of real hardware.',
     );
     return {
       experiment: 'dmp',
@@ -138,7 +151,10 @@ function tableChecks(s: Scenario & { placed: Placed[] }, rows: ResultRow[], devi
       const measured = rows.find((r) => r.model === p.model)?.throughput ?? NaN;
       if (!latency || !(measured > (1.02 * (1000 * (d?.maxConcurrent ?? 1))) / latency)) return [];
       return [
-        `${p.model} on ${p.device} (simulated) measured ${measured.toFixed(1)} inf/s, above the ${((1000 * (d?.maxConcurrent ?? 1)) / latency).toFixed(1)} inf/s its table implies (${latency} ms): the simulated executions took less than the table says (a timer rounds the latency down).`,
+        `${p.model} on ${p.device} (simulated) measured ${measured.toFixed(1)} inf/s, ` +
+          `above the ${((1000 * (d?.maxConcurrent ?? 1)) / latency).toFixed(1)} inf/s ` +
+          `its table implies (${latency} ms): ` +
+          'the simulated executions took less than the table says (a timer rounds the latency down).',
       ];
     });
 }
@@ -235,7 +251,8 @@ export function comparisonTable(
       s.placed
         .map(
           (p) =>
-            `${p.model}@${p.device}${p.simulated ? ' (simulated)' : ''}${p.device.startsWith('sim:') ? '' : ` x${p.threads}t`}`,
+            `${p.model}@${p.device}${p.simulated ? ' (simulated)' : ''}` +
+            `${p.device.startsWith('sim:') ? '' : ` x${p.threads}t`}`,
         )
         .join(', '),
     ]);

@@ -152,7 +152,10 @@ async function describeSetup(target: Target, model: string): Promise<string> {
   // Process hosts report their own memory: the per-instance figure the papers' memory limit is about.
   const own = instances.map((i) => i.memoryBytes).filter((b): b is number => b !== undefined);
   const each = own.length ? `, ${(own.reduce((a, b) => a + b, 0) / own.length / 2 ** 20).toFixed(0)} MB each` : '';
-  return `${instances.length} x ${threads} thread${threads === '1' ? '' : 's'}${instances[0].host === 'process' ? ` (process${each})` : ''}`;
+  return (
+    `${instances.length} x ${threads} thread${threads === '1' ? '' : 's'}` +
+    `${instances[0].host === 'process' ? ` (process${each})` : ''}`
+  );
 }
 
 export function toRow(
@@ -195,7 +198,10 @@ export function toRow(
 export function settledLine(m: Measurement): string {
   const s = m.streams.map((x) => `${x.throughput.toFixed(1)}`).join(' + ');
   const errs = m.streams.reduce((n, x) => n + x.errors, 0);
-  return `${s} inf/s, p99 ${Math.max(...m.streams.map((x) => x.latencyMs.p99)).toFixed(1)} ms${m.stable ? '' : ', unstable'}${errs ? `, ${errs} errors` : ''}`;
+  return (
+    `${s} inf/s, p99 ${Math.max(...m.streams.map((x) => x.latencyMs.p99)).toFixed(1)} ms` +
+    `${m.stable ? '' : ', unstable'}${errs ? `, ${errs} errors` : ''}`
+  );
 }
 
 /** Throws when a setting failed every request, so an experiment does not report garbage as a figure. */

@@ -100,7 +100,9 @@ export class History {
     result: ExperimentResult;
     reportDir: string | null;
   }): string {
-    const id = `${run.experiment}-${run.startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(16).slice(2, 6)}`;
+    const id =
+      `${run.experiment}-${run.startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-` +
+      `${Math.random().toString(16).slice(2, 6)}`;
     const env = run.environment;
     const insertRun = this.db.prepare(`INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insertModel = this.db.prepare(`INSERT INTO run_models VALUES (?, ?, ?, ?, ?)`);
@@ -141,7 +143,8 @@ export class History {
   list(limit = 20): { id: string; experiment: string; startedAt: string; commit: string | null }[] {
     return this.db
       .prepare(
-        `SELECT id, experiment, started_at AS startedAt, commit_sha AS "commit" FROM runs ORDER BY started_at DESC LIMIT ?`,
+        `SELECT id, experiment, started_at AS startedAt, commit_sha AS "commit" FROM runs ` +
+          `ORDER BY started_at DESC LIMIT ?`,
       )
       .all(limit) as never;
   }

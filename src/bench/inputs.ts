@@ -99,7 +99,9 @@ function concreteDims(input: TargetInput, shapes: Record<string, number[]>, mode
     given.some((d, i) => !(d >= 1) || (input.dims[i] !== -1 && input.dims[i] !== d))
   )
     throw errors.invalidArg(
-      `input "${input.name}" of model "${model}" has dynamic dims [${input.dims.join(', ')}]: give its shape, e.g. --shape ${input.name}:${input.dims.map((d) => (d === -1 ? 1 : d)).join(',')}${given ? ` (got [${given.join(', ')}])` : ''}`,
+      `input "${input.name}" of model "${model}" has dynamic dims [${input.dims.join(', ')}]: give its shape, ` +
+        `e.g. --shape ${input.name}:${input.dims.map((d) => (d === -1 ? 1 : d)).join(',')}` +
+        `${given ? ` (got [${given.join(', ')}])` : ''}`,
     );
   return given;
 }
@@ -159,11 +161,13 @@ function rowShape(row: Row, input: TargetInput, model: TargetModel): number[] {
     : input.dims;
   if (dims.includes(-1))
     throw errors.invalidArg(
-      `input data for "${input.name}" of model "${model.name}" needs a "shape": the model's dims [${input.dims.join(', ')}] are dynamic`,
+      `input data for "${input.name}" of model "${model.name}" needs a "shape": ` +
+        `the model's dims [${input.dims.join(', ')}] are dynamic`,
     );
   if (elementCount(dims) !== r.content.length)
     throw errors.invalidArg(
-      `input data for "${input.name}" of model "${model.name}" has ${r.content.length} values, but shape [${dims.join(', ')}] needs ${elementCount(dims)}`,
+      `input data for "${input.name}" of model "${model.name}" has ${r.content.length} values, ` +
+        `but shape [${dims.join(', ')}] needs ${elementCount(dims)}`,
     );
   return dims;
 }

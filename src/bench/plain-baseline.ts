@@ -82,7 +82,8 @@ export class PlainBaselines {
     const file = await ctx.target.modelFile(model).catch(() => null);
     if (!file) {
       this.notes.push(
-        `Model ${model}: no plain-session baseline (the model file is not on this machine; give the server's repository with --repo).`,
+        `Model ${model}: no plain-session baseline ` +
+          "(the model file is not on this machine; give the server's repository with --repo).",
       );
       return null;
     }

@@ -134,7 +134,8 @@ function speedupPlot(result: ExperimentResult, a: Axis): Plot | null {
     }
   }
   const what = overPlain
-    ? `throughput / plain onnxruntime-node session${result.experiment === 'cme-mix' ? " (total: sum of the models' ratios)" : ''}`
+    ? 'throughput / plain onnxruntime-node session' +
+      `${result.experiment === 'cme-mix' ? " (total: sum of the models' ratios)" : ''}`
     : result.experiment === 'batch'
       ? 'throughput / throughput at batch 1'
       : result.experiment === 'cme-mix'

@@ -162,11 +162,14 @@ export function markdownTable(t: Table): string {
 export function environmentLines(env: Environment): string[] {
   return [
     `${env.cpuModel}, ${env.cores} cores, ${(env.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${env.platform} ${env.arch}`,
-    `Node ${env.node}, onnxruntime-node ${env.onnxruntime ?? '?'}, tenancy ${env.tenancy ?? '?'}${env.commit ? ` (commit ${env.commit.slice(0, 12)})` : ''}`,
+    `Node ${env.node}, onnxruntime-node ${env.onnxruntime ?? '?'}, tenancy ${env.tenancy ?? '?'}` +
+      `${env.commit ? ` (commit ${env.commit.slice(0, 12)})` : ''}`,
     `target: ${env.target}`,
     ...env.models.map(
       (m) =>
-        `model ${m.model}: ${m.sha256 ? `sha256 ${m.sha256.slice(0, 16)}…, ${((m.bytes ?? 0) / 1e6).toFixed(1)} MB` : 'file not known'}`,
+        `model ${m.model}: ${
+          m.sha256 ? `sha256 ${m.sha256.slice(0, 16)}…, ${((m.bytes ?? 0) / 1e6).toFixed(1)} MB` : 'file not known'
+        }`,
     ),
   ];
 }
@@ -181,9 +184,15 @@ export function methodLines(settings: Record<string, unknown>): string[] {
     stability?: { threshold: number; count: number; maxWindows: number };
   };
   return [
-    `Closed loop: ${s.perInstance ?? 2} requests outstanding per instance, so every instance always has work; ${s.inputData?.kind ?? 'random'} input data.`,
-    `Each setting: ${s.warmupMs ?? 0} ms warm-up, then ${s.windowMs} ms windows until the last ${s.stability?.count ?? 3} agree within ${Math.round((s.stability?.threshold ?? 0.1) * 100)}% on throughput and average latency (at most ${s.stability?.maxWindows ?? 10} windows); figures are over those last windows.`,
-    "Throughput is inferences per second; latency is measured by the client; queue and infer times come from the server's statistics; CPU is % of all cores; memory is resident memory of the serving process with the setting loaded.",
+    `Closed loop: ${s.perInstance ?? 2} requests outstanding per instance, so every instance always has work; ` +
+      `${s.inputData?.kind ?? 'random'} input data.`,
+    `Each setting: ${s.warmupMs ?? 0} ms warm-up, then ${s.windowMs} ms windows ` +
+      `until the last ${s.stability?.count ?? 3} agree within ${Math.round((s.stability?.threshold ?? 0.1) * 100)}% ` +
+      `on throughput and average latency (at most ${s.stability?.maxWindows ?? 10} windows); ` +
+      'figures are over those last windows.',
+    'Throughput is inferences per second; latency is measured by the client; ' +
+      "queue and infer times come from the server's statistics; CPU is % of all cores; " +
+      'memory is resident memory of the serving process with the setting loaded.',
   ];
 }
 

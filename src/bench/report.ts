@@ -81,12 +81,15 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function htmlTable(t: Table): string {
   const cell = (tag: string, s: string, i: number) => `<${tag}${t.numeric[i] ? ' class="n"' : ''}>${esc(s)}</${tag}>`;
-  return `<table><thead><tr>${t.head.map((h, i) => cell('th', h, i)).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('')}</tbody></table>`;
+  const head = t.head.map((h, i) => cell('th', h, i)).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function html(input: ReportInput, svgs: { title: string; svg: string }[]): string {
   const { result, environment, settings, runId } = input;
   const list = (lines: string[]) => `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
+  const span = `${esc(input.startedAt.toISOString())} to ${esc(input.finishedAt.toISOString())}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tenancy bench ${esc(result.experiment)}</title>
 <style>
@@ -96,7 +99,7 @@ th{background:#f3f3f3}td.n,th.n{text-align:right;font-variant-numeric:tabular-nu
 figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.5rem}.muted{color:#666}
 </style></head><body>
 <h1>tenancy bench ${esc(result.experiment)}</h1>
-<p class="muted">${esc(runId ?? 'not stored')} · ${esc(input.startedAt.toISOString())} to ${esc(input.finishedAt.toISOString())}</p>
+<p class="muted">${esc(runId ?? 'not stored')} · ${span}</p>
 ${list(environmentLines(environment))}
 <h2>${esc(result.summaryTitle)}</h2>
 ${htmlTable(summaryTable(result.summary, result.experiment))}

@@ -14,7 +14,11 @@ import type { Target } from './target.js';
 import { PlainBaselines } from './plain-baseline.js';
 import { PLAIN_SESSION_LABEL } from './plain-session.js';
 
-const PLAIN_NOTE = `"vs plain": against the ${PLAIN_SESSION_LABEL}, the loop a user would write instead, measured in slices before and after each setting with the same inputs, windows and stability rule; each ratio uses the slices around its setting. "vs single-tenant": against one instance inside tenancy with the runtime defaults, the papers' baseline.`;
+const PLAIN_NOTE =
+  `"vs plain": against the ${PLAIN_SESSION_LABEL}, the loop a user would write instead, ` +
+  'measured in slices before and after each setting with the same inputs, windows and stability rule; ' +
+  'each ratio uses the slices around its setting. ' +
+  `"vs single-tenant": against one instance inside tenancy with the runtime defaults, the papers' baseline.`;
 
 export interface RunBenchOptions {
   experiment: string;
@@ -44,7 +48,8 @@ export async function selectModels(target: Target, wanted?: string[]): Promise<s
   const unknown = wanted.filter((m) => !available.includes(m));
   if (unknown.length)
     throw errors.invalidArg(
-      `unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} (${target.description} has: ${available.join(', ') || 'none'})`,
+      `unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} ` +
+        `(${target.description} has: ${available.join(', ') || 'none'})`,
     );
   return [...new Set(wanted)];
 }

@@ -54,7 +54,9 @@ export function nextSweepStep(
     const recent = Math.max(...points.slice(-rule.patience).map((p) => p.throughput));
     if (!(recent >= before * (1 + rule.minGain)))
       return {
-        stop: `throughput did not improve by ${pct(rule.minGain)} over the last ${rule.patience} steps (best ${before.toFixed(1)} before them, ${recent.toFixed(1)} in them)`,
+        stop:
+          `throughput did not improve by ${pct(rule.minGain)} over the last ${rule.patience} steps ` +
+          `(best ${before.toFixed(1)} before them, ${recent.toFixed(1)} in them)`,
       };
   }
   if (last >= rule.maxLevel) return { stop: `reached the highest level to try (${rule.maxLevel})` };
@@ -63,7 +65,9 @@ export function nextSweepStep(
     const need = predictedBytes(memory, next);
     if (need > rule.memoryBudgetBytes)
       return {
-        stop: `level ${next} would need about ${mb(need)} MB, over the memory budget of ${mb(rule.memoryBudgetBytes)} MB`,
+        stop:
+          `level ${next} would need about ${mb(need)} MB, ` +
+          `over the memory budget of ${mb(rule.memoryBudgetBytes)} MB`,
       };
   }
   return { next };

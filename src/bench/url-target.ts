@@ -58,7 +58,11 @@ export class UrlTarget implements Target {
       );
     this.kind = options.protocol;
     this.client = options.protocol === 'grpc' ? new GrpcClient(options.url) : new HttpClient(options.url);
-    this.description = `${options.protocol === 'grpc' ? `gRPC${options.streaming ? ' (one ModelStreamInfer stream)' : ''}` : `HTTP (${options.binary === false ? 'JSON' : 'binary'} tensors)`} ${options.url}`;
+    this.description = `${
+      options.protocol === 'grpc'
+        ? `gRPC${options.streaming ? ' (one ModelStreamInfer stream)' : ''}`
+        : `HTTP (${options.binary === false ? 'JSON' : 'binary'} tensors)`
+    } ${options.url}`;
   }
 
   async models(): Promise<string[]> {
@@ -76,7 +80,8 @@ export class UrlTarget implements Target {
         ) as unknown as Record<string, unknown>;
       else
         throw errors.invalidArg(
-          `the gRPC target ${this.options.url} cannot read model "${model}"'s config whole (gRPC's ModelConfig lacks tenancy's fields): give the server's repository (--repo) or measure over HTTP`,
+          `the gRPC target ${this.options.url} cannot read model "${model}"'s config whole ` +
+            "(gRPC's ModelConfig lacks tenancy's fields): give the server's repository (--repo) or measure over HTTP",
         );
       this.configs.set(model, c);
     }

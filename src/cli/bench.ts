@@ -69,7 +69,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--repo <dir>', 'model repository (default: the built-in default repository)')
     .option(
       '--url <url>',
-      'measure a running Open Inference Protocol server instead of the in-process engine (needs --model-control-mode explicit to change instances)',
+      'measure a running Open Inference Protocol server instead of the in-process engine ' +
+        '(needs --model-control-mode explicit to change instances)',
     )
     .addOption(
       new Option('--protocol <p>', 'protocol for --url')
@@ -111,11 +112,13 @@ export function registerBenchCommand(program: Command): void {
     .option('--cores <n>', "cores the engine's thread budget may hand out (default: all)", integer(1))
     .option(
       '--devices <file>',
-      'devices file: core sets and simulated accelerators the engine may place on (dmp: default the cores in two halves and a simulated EdgeTPU)',
+      'devices file: core sets and simulated accelerators the engine may place on ' +
+        '(dmp: default the cores in two halves and a simulated EdgeTPU)',
     )
     .option(
       '--no-plain-baseline',
-      'do not measure the plain onnxruntime-node session between settings (speedups then only against the single-tenant baseline)',
+      'do not measure the plain onnxruntime-node session between settings ' +
+        '(speedups then only against the single-tenant baseline)',
     )
     .option('--quiet', 'no progress output (for CI); the summary is still printed')
     .option('--db <file>', 'results database', DEFAULT_DB_PATH)

@@ -51,7 +51,8 @@ export function printDefaults(engine: Engine): void {
   const chosen = describeDefaults(engine);
   if (chosen.length)
     console.log(
-      `\nchosen by tenancy where the config is silent (a config that states them is served as written):\n${chosen.map((l) => `  ${l}`).join('\n')}`,
+      '\nchosen by tenancy where the config is silent (a config that states them is served as written):\n' +
+        `${chosen.map((l) => `  ${l}`).join('\n')}`,
     );
   console.log('');
 }

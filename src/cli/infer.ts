@@ -62,7 +62,8 @@ export function registerInferCommand(program: Command): void {
     .addOption(
       new Option(
         '--shared-memory <kind>',
-        'system: pass inputs and outputs through a POSIX shared-memory object (server on this machine, started with --allow-client-shm)',
+        'system: pass inputs and outputs through a POSIX shared-memory object ' +
+          '(server on this machine, started with --allow-client-shm)',
       )
         .choices(['none', 'system'])
         .default('none'),
@@ -142,7 +143,8 @@ export function registerInferCommand(program: Command): void {
 function onlyInput(meta: ModelMetadata): string {
   if (meta.inputs.length !== 1)
     throw new Error(
-      `model "${meta.name}" has ${meta.inputs.length} inputs (${meta.inputs.map((i) => i.name).join(', ')}): say which takes the pictures with --image-input`,
+      `model "${meta.name}" has ${meta.inputs.length} inputs (${meta.inputs.map((i) => i.name).join(', ')}): ` +
+        'say which takes the pictures with --image-input',
     );
   return meta.inputs[0].name;
 }

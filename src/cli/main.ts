@@ -23,7 +23,8 @@ const program = new Command();
 program
   .name('tenancy')
   .description(
-    'AI multi-tenancy for edge devices: many models at once, placed over the processors, served over the Open Inference Protocol',
+    'AI multi-tenancy for edge devices: many models at once, placed over the processors, ' +
+      'served over the Open Inference Protocol',
   )
   .showHelpAfterError();
 

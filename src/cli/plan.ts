@@ -104,7 +104,8 @@ export function buildDemand(
   const unknown = [...new Set(named.filter((m) => !models.includes(m)))];
   if (unknown.length)
     throw errors.invalidArg(
-      `demand names unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => JSON.stringify(m)).join(', ')} (models: ${models.join(', ')})`,
+      `demand names unknown model${unknown.length > 1 ? 's' : ''} ` +
+        `${unknown.map((m) => JSON.stringify(m)).join(', ')} (models: ${models.join(', ')})`,
     );
   return models.map((model) => {
     const d: Demand = { ...(fromFile.find((x) => x.model === model) ?? { model }) };
@@ -127,7 +128,10 @@ export function formatPlan(p: Plan, simulated: Set<string>): string {
       e.expectedThroughput.toFixed(1),
     ]);
   }
-  return `${table(rows)}\n\nwhy (${p.method} search, objective ${p.objective.toFixed(1)}):\n${p.reasons.map((r) => `  - ${r}`).join('\n')}`;
+  return (
+    `${table(rows)}\n\nwhy (${p.method} search, objective ${p.objective.toFixed(1)}):\n` +
+    `${p.reasons.map((r) => `  - ${r}`).join('\n')}`
+  );
 }
 
 /** `write` takes the command's output (stdout by default; tests pass their own). */
@@ -140,7 +144,8 @@ export function registerPlanCommand(
     program
       .command('plan')
       .description(
-        'compute a placement (instances per model per device, threads, batching) from profiles, capacities and demand; read-only',
+        'compute a placement (instances per model per device, threads, batching) ' +
+          'from profiles, capacities and demand; read-only',
       ),
   )
     .option(
@@ -163,7 +168,8 @@ export function registerPlanCommand(
     )
     .option(
       '--balance',
-      "weigh each model by 1 / its best profiled throughput, so each model's share of its best counts, not raw inferences/s",
+      "weigh each model by 1 / its best profiled throughput, so each model's share of its best counts, " +
+        'not raw inferences/s',
     )
     .option('--json', 'print the plan as JSON (the shape PUT /v2/placement takes)')
     .action(async (opts: PlanCommandOptions, cmd: Command) => {

@@ -38,13 +38,15 @@ export function addSecurityOptions(cmd: Command): Command {
   return cmd
     .option(
       '--http-restricted-api <groups:key=value>',
-      `HTTP API groups that answer only requests with header key: value, e.g. model-repository,shared-memory,placement:admin-key=SECRET (repeatable; groups: ${groups})`,
+      'HTTP API groups that answer only requests with header key: value, ' +
+        `e.g. model-repository,shared-memory,placement:admin-key=SECRET (repeatable; groups: ${groups})`,
       restriction('--http-restricted-api'),
       [] as Restriction[],
     )
     .option(
       '--grpc-restricted-protocol <groups:key=value>',
-      'gRPC API groups that answer only calls with metadata triton-grpc-protocol-<key>: value (repeatable; same groups)',
+      'gRPC API groups that answer only calls with metadata triton-grpc-protocol-<key>: value ' +
+        '(repeatable; same groups)',
       restriction('--grpc-restricted-protocol'),
       [] as Restriction[],
     )

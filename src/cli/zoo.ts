@@ -45,7 +45,8 @@ export function registerZooCommand(program: Command): void {
     .option('--seed <n>', 'weight seed, an integer >= 0 (default 1)', integerParser(0))
     .option(
       '--instances <n>',
-      'instance_group count written to config.json (default: none, so the server serves its measured default: one instance per core)',
+      'instance_group count written to config.json ' +
+        '(default: none, so the server serves its measured default: one instance per core)',
       integerParser(1),
     )
     .option('--max-batch-size <n>', 'max_batch_size written to config.json (default 32)', integerParser(1))

@@ -110,7 +110,10 @@ export class GrpcClient implements InferenceClient {
     return { ...m, inputs: shapes(m.inputs), outputs: shapes(m.outputs) };
   }
 
-  /** The model's configuration as Triton's ModelConfig message holds it (the part tenancy fills), 64-bit fields as numbers. */
+  /**
+   * The model's configuration as Triton's ModelConfig message holds it (the part tenancy fills),
+   * 64-bit fields as numbers.
+   */
   modelConfig = async (model: string, version?: number) =>
     numericConfig(
       (
@@ -312,7 +315,8 @@ export class GrpcInferStream {
     if (this.pending.has(id))
       return Promise.reject(
         new Error(
-          `request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ids must be unique among requests in flight`,
+          `request id ${JSON.stringify(id)} is already waiting for its answer on this stream: ` +
+            'ids must be unique among requests in flight',
         ),
       );
     const { message, raw } = inferRequest(model, inputs, { ...options, id });

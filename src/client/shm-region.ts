@@ -4,8 +4,9 @@
  * reads outputs from, and the request parameters that point the server at it. The server must run
  * with --allow-client-shm, on the same machine.
  *
- * Usage: `const region = SharedMemoryRegion.create('/input0', bytes)`; `client.registerSystemSharedMemory('in', '/input0', bytes)`;
- * `region.write(tensor)`; `client.infer(model, {}, { sharedMemory: { inputs: { input: { ...tensorMeta, region: 'in', byteSize } } } })`.
+ * Usage: `const region = SharedMemoryRegion.create('/input0', bytes)`;
+ * `client.registerSystemSharedMemory('in', '/input0', bytes)`; `region.write(tensor)`;
+ * `client.infer(model, {}, { sharedMemory: { inputs: { input: { ...tensorMeta, region: 'in', byteSize } } } })`.
  */
 import { closeSync, constants, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { tensorFromRaw, tensorToRaw, checkDataType } from '../protocol/tensor-wire.js';

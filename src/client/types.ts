@@ -24,7 +24,10 @@ export interface ClientInferOptions {
    * these and the ones named in `outputs` come back.
    */
   sharedMemory?: { inputs?: Record<string, SharedMemoryInput>; outputs?: Record<string, SharedMemoryPlace> };
-  /** HTTP only: send the request body compressed (Content-Encoding), as tritonclient's request_compression_algorithm. */
+  /**
+   * HTTP only: send the request body compressed (Content-Encoding), as tritonclient's
+   * request_compression_algorithm.
+   */
   requestCompression?: 'gzip' | 'deflate';
   /** HTTP only: ask for the response compressed (Accept-Encoding); it is inflated here. */
   responseCompression?: 'gzip' | 'deflate';
@@ -35,7 +38,10 @@ export interface ClientInferResult {
   model_version: string;
   id?: string;
   outputs: TensorMap;
-  /** Outputs the server wrote into shared memory: where, with datatype and shape (read them with SharedMemoryRegion.readOutput). */
+  /**
+   * Outputs the server wrote into shared memory: where, with datatype and shape (read them with
+   * SharedMemoryRegion.readOutput).
+   */
   sharedMemoryOutputs?: Record<string, SharedMemoryOutput>;
 }
 

@@ -25,7 +25,8 @@ export function admitMemory(model: string, file: string, instances: number, shar
     throw errors.modelNotReady(
       model,
       'unavailable',
-      `${instances} instance${instances > 1 ? 's' : ''} need about ${((each * instances) / MB).toFixed(0)} MB (estimate: 1.5 x the model file + 8 MB each), ` +
+      `${instances} instance${instances > 1 ? 's' : ''} need about ${((each * instances) / MB).toFixed(0)} MB ` +
+        '(estimate: 1.5 x the model file + 8 MB each), ' +
         `only ${(available / MB).toFixed(0)} MB are available`,
     );
   }
@@ -41,7 +42,8 @@ export function admitAccelerator(model: string, device: Device, already: number,
     throw errors.modelNotReady(
       model,
       'unavailable',
-      `${device.id} (simulated) runs at most ${max} execution${max > 1 ? 's' : ''} at once: it has ${already} instance${already === 1 ? '' : 's'} and ${adding} more were asked for`,
+      `${device.id} (simulated) runs at most ${max} execution${max > 1 ? 's' : ''} at once: ` +
+        `it has ${already} instance${already === 1 ? '' : 's'} and ${adding} more were asked for`,
     );
   }
 }

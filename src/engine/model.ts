@@ -239,7 +239,8 @@ export class Model implements ModelView {
     const latencyMs = device.latencyMs?.[this.name];
     if (latencyMs === undefined) {
       throw errors.invalidArg(
-        `${device.id} (simulated) has no latency for model "${this.name}" (it has: ${Object.keys(device.latencyMs ?? {}).join(', ') || 'none'})`,
+        `${device.id} (simulated) has no latency for model "${this.name}" ` +
+          `(it has: ${Object.keys(device.latencyMs ?? {}).join(', ') || 'none'})`,
       );
     }
     const info = (t: { name: string; data_type: string; dims: number[] }) => ({
@@ -358,10 +359,11 @@ export class Model implements ModelView {
   }
 
   /**
-   * Applies new instance groups (and batch sizes, queue delay) in place, without dropping a request: instances that already match
-   * a wanted (device, threads, host) stay; the missing ones start, warm, then join the pool; the
-   * surplus (idle ones first) leave the pool at once and stop after their running request. If a new
-   * instance cannot start, the ones started are stopped and the old groups stay.
+   * Applies new instance groups (and batch sizes, queue delay) in place, without dropping a request:
+   * instances that already match a wanted (device, threads, host) stay; the missing ones start, warm,
+   * then join the pool; the surplus (idle ones first) leave the pool at once and stop after their
+   * running request. If a new instance cannot start, the ones started are stopped and the old groups
+   * stay.
    * `threads` gives the budgeted threads of the instances without a fixed count (index-aligned).
    */
   async applyInstanceGroups(
@@ -401,7 +403,10 @@ export class Model implements ModelView {
     return this.scheduler.queued;
   }
 
-  /** The input shapes requests carry (shapes-key.ts): the config's when its dims are fixed, else the last request's; null before one. */
+  /**
+   * The input shapes requests carry (shapes-key.ts): the config's when its dims are fixed, else the
+   * last request's; null before one.
+   */
   get shapes(): string | null {
     if (this.configShapes !== null || this.lastShapes === null) return this.configShapes;
     const shapes = this.lastShapes;

@@ -32,7 +32,10 @@ export interface PlacementManagerOptions {
 }
 
 export interface PlacementView {
-  /** tune: defaults where configs are silent, tuned live; manual: as configs and PUT say; auto: planned from profiles. */
+  /**
+   * tune: defaults where configs are silent, tuned live; manual: as configs and PUT say; auto: planned
+   * from profiles.
+   */
   mode: 'tune' | 'manual' | 'auto';
   entries: PlacementEntry[];
   /** Per model: who chose its instances and batching, and why (the engine's defaults where the config is silent). */

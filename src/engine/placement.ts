@@ -102,7 +102,10 @@ function batchingOf(m: ModelView): PlacementEntry['batching'] {
     : null;
 }
 
-/** The model's config with the entry's batching (as preferred batch size and queue delay); unchanged when the entry has none. */
+/**
+ * The model's config with the entry's batching (as preferred batch size and queue delay); unchanged
+ * when the entry has none.
+ */
 function withBatching(config: ModelView['config'], batching: PlacementEntry['batching']): ModelView['config'] {
   if (!batching || config.max_batch_size === 0) return config;
   const db = config.dynamic_batching;

@@ -23,7 +23,10 @@ export interface LeftOut {
 
 /** What the engine chose for a model, and why; null fields: the config's own. */
 export interface ServingDefaults {
-  /** "defaults": the measured defaults below; "stored": what the live tuner found at an earlier start; "tuner": the live tuner's move now. */
+  /**
+   * "defaults": the measured defaults below; "stored": what the live tuner found at an earlier start;
+   * "tuner": the live tuner's move now.
+   */
   source: 'defaults' | 'stored' | 'tuner';
   /** e.g. "2 instances x 1 thread": set when instance_group was left out. */
   instances: string | null;
@@ -56,7 +59,9 @@ export function applyServingDefaults(
   const stored = input.stored ?? null;
   const tunedWhen =
     stored &&
-    `tuned under live load at ${stored.tunedAt} (${stored.throughput.toFixed(1)} inf/s served, ${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults' ${stored.startThroughput.toFixed(1)})`;
+    `tuned under live load at ${stored.tunedAt} (${stored.throughput.toFixed(1)} inf/s served, ` +
+      `${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults' ` +
+      `${stored.startThroughput.toFixed(1)})`;
   if (leftOut.instanceGroup) {
     const fixedThreads = runtimeParameters(config).intraOpThreads ?? 0;
     const threads = fixedThreads > 0 ? fixedThreads : (stored?.point.threads ?? 1);
@@ -67,10 +72,14 @@ export function applyServingDefaults(
     instances = `${count} instance${count > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}`;
     const why = stored
       ? `no instance_group in the config; ${tunedWhen}`
-      : `no instance_group in the config, so one instance per ${threads > 1 ? `${threads} cores (intra_op_thread_count)` : 'core, 1 intra-op thread each'} (measured here: 2 x 1 thread gave 1.26x-3.0x the inferences/s of one session using both cores)`;
-    reasons.push(
-      `${instances}: ${why}${count < byCores ? `; ${count} because more would not fit the memory (~${Math.round(input.instanceBytes / 2 ** 20)} MB each)` : ''}`,
-    );
+      : 'no instance_group in the config, so one instance per ' +
+        `${threads > 1 ? `${threads} cores (intra_op_thread_count)` : 'core, 1 intra-op thread each'} ` +
+        '(measured here: 2 x 1 thread gave 1.26x-3.0x the inferences/s of one session using both cores)';
+    const memoryNote =
+      count < byCores
+        ? `; ${count} because more would not fit the memory (~${Math.round(input.instanceBytes / 2 ** 20)} MB each)`
+        : '';
+    reasons.push(`${instances}: ${why}${memoryNote}`);
     out = {
       ...out,
       instance_group: [
@@ -85,7 +94,8 @@ export function applyServingDefaults(
     reasons.push(
       stored
         ? `${batching}: no dynamic_batching in the config; ${tunedWhen}`
-        : `${batching}: no dynamic_batching in the config and the model batches; requests that wait are merged, none is held back for a fuller batch (measured here: batch 4 beat 1 and 8)`,
+        : `${batching}: no dynamic_batching in the config and the model batches; requests that wait are merged, ` +
+            'none is held back for a fuller batch (measured here: batch 4 beat 1 and 8)',
     );
     out = {
       ...out,

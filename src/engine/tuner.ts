@@ -10,15 +10,16 @@
  * the defaults at once. When requests keep it busy (a request waiting or running in at least
  * `busyShare` of 50 ms samples: the server, not the clients, sets the pace, so throughput
  * measures the configuration; on a 2-core box whose main thread is saturated by HTTP, requests
- * wait in the sockets rather than in the engine, hence not a higher share), a hill climb (placement/tuning-search.ts) tries one neighbouring
- * configuration at a time, applied with the engine's live moves (instances start and warm before
- * old ones drain; batch sizes change in place: no request is lost), and measures a window after
- * each. A trial must beat the incumbent by `minGain` in two windows in a row (this machine's
- * noise is larger than small gains); otherwise the incumbent comes back. With several models
- * loaded the score is their total throughput, each normalized by its own at the start, so a
- * model's gain is not bought with another's loss. It stops where no neighbour is better, after
- * `maxTrials`, or after `maxTuningMs`, and stores the result (tuning-memory.ts): the next start
- * serves it from the first request.
+ * wait in the sockets rather than in the engine, hence not a higher share), a hill climb
+ * (placement/tuning-search.ts) tries one neighbouring configuration at a time, applied with the
+ * engine's live moves (instances start and warm before old ones drain; batch sizes change in
+ * place: no request is lost), and measures a window after each. A trial must beat the incumbent
+ * by `minGain` in two windows in a row (this machine's noise is larger than small gains);
+ * otherwise the incumbent comes back. With several models loaded the score is their total
+ * throughput, each normalized by its own at the start, so a model's gain is not bought with
+ * another's loss. It stops where no neighbour is better, after `maxTrials`, or after
+ * `maxTuningMs`, and stores the result (tuning-memory.ts): the next start serves it from the
+ * first request.
  *
  * The user's word stands: what a config states is never moved, and a placement set through
  * PUT /v2/placement ends tuning for that model.
@@ -218,10 +219,16 @@ export class LiveTuner {
         : 'its config states instance_group and dynamic_batching (or it cannot batch): served as written';
     } else if (stored) {
       view.state = 'stored';
-      view.why = `tuned under live load at ${stored.tunedAt} in ${(stored.tuningMs / 1000).toFixed(1)} s: ${stored.throughput.toFixed(1)} inf/s served (${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults)`;
+      view.why =
+        `tuned under live load at ${stored.tunedAt} in ${(stored.tuningMs / 1000).toFixed(1)} s: ` +
+        `${stored.throughput.toFixed(1)} inf/s served ` +
+        `(${(stored.throughput / Math.max(stored.startThroughput, 1e-9)).toFixed(2)}x the defaults)`;
     } else {
       view.state = 'default';
-      view.why = `serving the measured defaults; tuned (${[space.tuneInstances && 'instances, threads', space.tuneBatching && 'batch size, queue delay'].filter(Boolean).join('; ')}) as soon as requests keep it busy`;
+      const tunable = [space.tuneInstances && 'instances, threads', space.tuneBatching && 'batch size, queue delay'];
+      view.why =
+        `serving the measured defaults; tuned (${tunable.filter(Boolean).join('; ')}) ` +
+        'as soon as requests keep it busy';
     }
     return { model: m, view, space };
   }
@@ -318,7 +325,8 @@ export class LiveTuner {
         this.change(
           t,
           'default',
-          'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load',
+          'the load stopped keeping it busy during tuning: back to the best configuration so far; ' +
+            'tuning resumes under load',
         );
         return;
       }
@@ -327,7 +335,8 @@ export class LiveTuner {
         this.change(
           t,
           'default',
-          'the load stopped keeping it busy during tuning: back to the best configuration so far; tuning resumes under load',
+          'the load stopped keeping it busy during tuning: back to the best configuration so far; ' +
+            'tuning resumes under load',
         );
         return;
       }
@@ -341,8 +350,12 @@ export class LiveTuner {
     const rate = t.view.throughput ?? 0;
     const moved = pointKey(climb.incumbent) !== pointKey(startPoint);
     const why = moved
-      ? `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: ${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows; ${(rate / Math.max(startRate, 1e-9)).toFixed(2)}x the start's ${startRate.toFixed(1)})`
-      : `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: the start was already the best (no neighbour served 5% more); ${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows)`;
+      ? `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: ` +
+        `${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows; ` +
+        `${(rate / Math.max(startRate, 1e-9)).toFixed(2)}x the start's ${startRate.toFixed(1)})`
+      : `settled after ${climb.trials.length} trials in ${(tuningMs / 1000).toFixed(1)} s: ` +
+        'the start was already the best (no neighbour served 5% more); ' +
+        `${rate.toFixed(1)} inf/s served (mean of ${incumbentRates.length} windows)`;
     const m = t.model;
     // Unmoved, the start's figure is one of the windows averaged into `rate`: the mean is the better estimate of both.
     if (!moved) t.view.startThroughput = rate;
@@ -479,7 +492,10 @@ function referenceOf(windows: Window[]): Window {
   return { rates, busy: latest.busy };
 }
 
-/** A window's score against the incumbent's: total throughput, each model normalized by its rate at the start, over the models active in both. */
+/**
+ * A window's score against the incumbent's: total throughput, each model normalized by its rate at
+ * the start, over the models active in both.
+ */
 function compare(c: Window, incumbent: Window, refs: Map<string, number>): number {
   let num = 0;
   let den = 0;

@@ -50,11 +50,13 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
       );
     if (t.datatype !== spec.datatype)
       throw errors.invalidArg(
-        `input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`,
+        `input "${spec.name}" of model "${m}" has datatype ${t.datatype}, expected ${spec.datatype}` +
+          `${t.datatype === 'BYTES' ? ' (pictures as BYTES need an image_input section in the model config)' : ''}`,
       );
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
       throw errors.invalidArg(
-        `input "${spec.name}" of model "${m}" has an invalid shape ${preview(t.shape)}: dimensions must be integers >= 0`,
+        `input "${spec.name}" of model "${m}" has an invalid shape ${preview(t.shape)}: ` +
+          'dimensions must be integers >= 0',
       );
     const want = table.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
     const fits = t.shape.length === want.length && want.every((d, i) => d === -1 || d === t.shape[i]);
@@ -67,13 +69,15 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
     const empty = want.findIndex((d, i) => d === -1 && t.shape[i] === 0);
     if (empty >= 0 && !(table.maxBatchSize > 0 && empty === 0))
       throw errors.invalidArg(
-        `input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}: dimension ${empty} is 0, and the model needs at least 1 there`,
+        `input "${spec.name}" of model "${m}" has shape ${fmt(t.shape)}: ` +
+          `dimension ${empty} is 0, and the model needs at least 1 there`,
       );
     if (table.maxBatchSize > 0) {
       const b = t.shape[0];
       if (b < 1 || b > table.maxBatchSize)
         throw errors.invalidArg(
-          `input "${spec.name}" of model "${m}" has batch size ${b}, expected 1 to ${table.maxBatchSize} (max_batch_size)`,
+          `input "${spec.name}" of model "${m}" has batch size ${b}, ` +
+            `expected 1 to ${table.maxBatchSize} (max_batch_size)`,
         );
       if (batch !== -1 && b !== batch)
         throw errors.invalidArg(
@@ -83,7 +87,8 @@ export function validateInputs(table: InputTable, inputs: TensorMap, outputs?: s
     }
     if (!dataMatches(t.datatype, t.data))
       throw errors.invalidArg(
-        `input "${spec.name}" of model "${m}": data does not hold ${t.datatype} values (got ${t.data?.constructor?.name ?? typeof t.data})`,
+        `input "${spec.name}" of model "${m}": data does not hold ${t.datatype} values ` +
+          `(got ${t.data?.constructor?.name ?? typeof t.data})`,
       );
     const n = elementCount(t.shape);
     if (t.data.length !== n)

@@ -18,20 +18,22 @@ export function placementProblems(
     if (on.length === 0) continue;
     const cores = on.reduce((n, e) => n + e.instances * e.threads, 0);
     if (d.cores > 0 && cores > d.cores) {
-      problems.push(
-        `${d.device}: ${on.map((e) => `${e.model} ${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}`).join(' + ')} = ${cores} threads, the device has ${d.cores} cores`,
-      );
+      const threadsUsed = on.map((e) => `${e.model} ${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}`);
+      problems.push(`${d.device}: ${threadsUsed.join(' + ')} = ${cores} threads, the device has ${d.cores} cores`);
     }
     const instances = on.reduce((n, e) => n + e.instances, 0);
     if (instances > d.maxInstances)
       problems.push(
-        `${d.device}${d.simulated ? ' (simulated)' : ''}: ${instances} instances, it runs at most ${d.maxInstances} at once`,
+        `${d.device}${d.simulated ? ' (simulated)' : ''}: ` +
+          `${instances} instances, it runs at most ${d.maxInstances} at once`,
       );
     const parts = on.map((e) => ({ e, bytes: e.instances * memoryPerInstance(e.model, e.device) }));
     const memory = parts.reduce((n, p) => n + p.bytes, 0);
     if (memory > d.memoryBytes) {
       problems.push(
-        `${d.device}${d.simulated ? ' (simulated)' : ''}: ${parts.map((p) => `${p.e.model} ${p.e.instances} x ${mb(p.bytes / p.e.instances)}`).join(' + ')} = ${mb(memory)} does not fit its ${mb(d.memoryBytes)}`,
+        `${d.device}${d.simulated ? ' (simulated)' : ''}: ` +
+          `${parts.map((p) => `${p.e.model} ${p.e.instances} x ${mb(p.bytes / p.e.instances)}`).join(' + ')} ` +
+          `= ${mb(memory)} does not fit its ${mb(d.memoryBytes)}`,
       );
     }
   }

@@ -40,7 +40,8 @@ export function plan(
   for (const d of demand) {
     if (!slots.some((s) => s.model === d.model)) {
       throw errors.invalidArg(
-        `model "${d.model}" cannot be placed: no profile on any device meets its limits${d.p99LimitMs ? ` (p99 <= ${d.p99LimitMs} ms)` : ''}`,
+        `model "${d.model}" cannot be placed: no profile on any device meets its limits` +
+          `${d.p99LimitMs ? ` (p99 <= ${d.p99LimitMs} ms)` : ''}`,
       );
     }
   }
@@ -59,14 +60,19 @@ export function plan(
     const slot = slots.find((s) => s.model === e.model && s.device.device === e.device)!;
     const p = slot.points[choice[slots.indexOf(slot)]];
     reasons.push(
-      `${e.model} on ${e.device}${slot.device.simulated ? ' (simulated)' : ''}: ${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}` +
-        `${p.batching ? `, batches up to ${p.batching.maxBatchSize} (delay ${p.batching.delayUs} us)` : ''} -> ${p.throughput.toFixed(1)} inf/s, p99 ${p.p99Ms.toFixed(1)} ms, ${((p.memoryPerInstance * p.instances) / 2 ** 20).toFixed(0)} MB`,
+      `${e.model} on ${e.device}${slot.device.simulated ? ' (simulated)' : ''}: ` +
+        `${e.instances} x ${e.threads} thread${e.threads > 1 ? 's' : ''}` +
+        `${p.batching ? `, batches up to ${p.batching.maxBatchSize} (delay ${p.batching.delayUs} us)` : ''} ` +
+        `-> ${p.throughput.toFixed(1)} inf/s, p99 ${p.p99Ms.toFixed(1)} ms, ` +
+        `${((p.memoryPerInstance * p.instances) / 2 ** 20).toFixed(0)} MB`,
     );
   }
   for (const d of devices) {
     const used = usage(slots, choice, d.device);
     reasons.push(
-      `${d.device}: ${used.cores}/${d.cores} cores, ${(used.memory / 2 ** 20).toFixed(0)}/${(d.memoryBytes / 2 ** 20).toFixed(0)} MB, ${used.instances} instances${Number.isFinite(d.maxInstances) ? `/${d.maxInstances}` : ''}`,
+      `${d.device}: ${used.cores}/${d.cores} cores, ` +
+        `${(used.memory / 2 ** 20).toFixed(0)}/${(d.memoryBytes / 2 ** 20).toFixed(0)} MB, ` +
+        `${used.instances} instances${Number.isFinite(d.maxInstances) ? `/${d.maxInstances}` : ''}`,
     );
   }
   return { entries, objective: value(slots, choice, demand), method, reasons };

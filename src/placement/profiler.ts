@@ -203,7 +203,9 @@ export async function measureProfile(
   const points: ProfilePoint[] = [];
   let firstFailure = '';
   for (const c of configs) {
-    const what = `${model} on ${device.id}: ${c.instances} x ${c.threads} thread${c.threads > 1 ? 's' : ''}${c.batching ? `, batch ${c.batching.maxBatchSize}` : ''}`;
+    const what =
+      `${model} on ${device.id}: ${c.instances} x ${c.threads} thread${c.threads > 1 ? 's' : ''}` +
+      `${c.batching ? `, batch ${c.batching.maxBatchSize}` : ''}`;
     const m = await bench.measure(model, configFor(base, device, c), {
       instances: c.instances,
       outstanding: profileOutstanding(c),
@@ -215,13 +217,15 @@ export async function measureProfile(
       continue;
     }
     options.onProgress?.(
-      `${what}: ${m.throughput.toFixed(1)} inf/s, p99 ${m.p99Ms.toFixed(1)} ms, ${(m.memoryPerInstance / 2 ** 20).toFixed(0)} MB/instance`,
+      `${what}: ${m.throughput.toFixed(1)} inf/s, p99 ${m.p99Ms.toFixed(1)} ms, ` +
+        `${(m.memoryPerInstance / 2 ** 20).toFixed(0)} MB/instance`,
     );
     points.push({ ...c, throughput: m.throughput, p99Ms: m.p99Ms, memoryPerInstance: m.memoryPerInstance });
   }
   if (points.length === 0)
     throw errors.internal(
-      `model "${model}" could not be measured on ${device.id}: every configuration failed, the first with: ${firstFailure}`,
+      `model "${model}" could not be measured on ${device.id}: ` +
+        `every configuration failed, the first with: ${firstFailure}`,
     );
   return { model, device: device.id, points };
 }
@@ -263,7 +267,8 @@ export async function profileModels(
         say(`${model} on ${device.id}: the stored profile was measured at other input shapes; measuring again`);
       if (stored?.profile.points.length && sameShapes) {
         say(
-          `${model} on ${device.id}: stored profile of ${stored.measuredAt} (device key ${deviceKey(identity).slice(0, 8)})`,
+          `${model} on ${device.id}: stored profile of ${stored.measuredAt} ` +
+            `(device key ${deviceKey(identity).slice(0, 8)})`,
         );
         out.push({ ...stored.profile, source: 'stored', simulated: false, measuredAt: stored.measuredAt });
         continue;

@@ -167,7 +167,10 @@ export class HillClimb {
     );
   }
 
-  /** Records a trial's score against the incumbent's (both measured by the caller); true when it becomes the incumbent. */
+  /**
+   * Records a trial's score against the incumbent's (both measured by the caller); true when it
+   * becomes the incumbent.
+   */
   report(point: TuningPoint, score: number, incumbentScore: number): boolean {
     const move = neighbours(this.current, this.space).find((q) => pointKey(q.point) === pointKey(point))?.move ?? null;
     this.tried.add(pointKey(point));

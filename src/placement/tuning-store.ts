@@ -60,7 +60,10 @@ export class TuningStore {
     }
   }
 
-  /** The tuning for these shapes; without shapes, the newest for the model file on the device (a model with dynamic dims, before its first request). */
+  /**
+   * The tuning for these shapes; without shapes, the newest for the model file on the device (a
+   * model with dynamic dims, before its first request).
+   */
   get(modelSha256: string, identity: DeviceIdentity, shapes?: string): StoredTuning | null {
     const key = deviceKey(identity);
     const row = (

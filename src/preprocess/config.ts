@@ -248,7 +248,8 @@ export function resolveImageInput(
     throw bad(
       `${f}.input`,
       name,
-      `must be an image input: dims [C, H, W] or [H, W, C]${maxBatchSize > 0 ? '' : ' (or with a leading 1)'}, but "${name}" has dims [${dims.join(', ')}]`,
+      `must be an image input: dims [C, H, W] or [H, W, C]${maxBatchSize > 0 ? '' : ' (or with a leading 1)'}, ` +
+        `but "${name}" has dims [${dims.join(', ')}]`,
     );
   const chw = image[0] === 1 || image[0] === 3;
   const hwc = image[2] === 1 || image[2] === 3;

@@ -49,14 +49,17 @@ export async function decodeImage(bytes: Buffer, spec: ResolvedImageInput, what:
       );
     if (width * height > max_pixels)
       throw errors.invalidArg(
-        `${what} is ${width}x${height} = ${width * height} pixels, more than image_input.limits.max_pixels (${max_pixels})`,
+        `${what} is ${width}x${height} = ${width * height} pixels, ` +
+          `more than image_input.limits.max_pixels (${max_pixels})`,
       );
-    img = sharp(bytes, { limitInputPixels: max_pixels, failOn: 'error', sequentialRead: true }).rotate(); // EXIF orientation
+    // EXIF orientation
+    img = sharp(bytes, { limitInputPixels: max_pixels, failOn: 'error', sequentialRead: true }).rotate();
   } else if (spec.raw_shape && spec.formats.includes('raw')) {
     const [h, w, c] = spec.raw_shape;
     if (bytes.length !== h * w * c)
       throw errors.invalidArg(
-        `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is neither an encoded image (${accepted}) nor raw pixels of raw_shape [${h}, ${w}, ${c}] (${h * w * c} bytes)`,
+        `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is neither an encoded image (${accepted}) ` +
+          `nor raw pixels of raw_shape [${h}, ${w}, ${c}] (${h * w * c} bytes)`,
       );
     if (w * h > max_pixels)
       throw errors.invalidArg(
@@ -68,7 +71,8 @@ export async function decodeImage(bytes: Buffer, spec: ResolvedImageInput, what:
     img = sharp(rgb, { raw: { width: w, height: h, channels: c as 1 | 3 } });
   } else {
     throw errors.invalidArg(
-      `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) is not a ${accepted.replace(/, (?=[^,]*$)/, ' or ')} image`,
+      `${what} (${bytes.length} bytes, starting ${firstBytes(bytes)}) ` +
+        `is not a ${accepted.replace(/, (?=[^,]*$)/, ' or ')} image`,
     );
   }
   img = spec.color === 'GRAY' ? img.flatten().grayscale() : img.flatten().toColourspace('srgb');

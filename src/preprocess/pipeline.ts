@@ -78,12 +78,14 @@ export class ImagePipeline {
       t.shape[0] === n;
     if (!shapeOk)
       throw errors.invalidArg(
-        `${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, got ${preview(t.shape)} for ${n} element(s)`,
+        `${what}: BYTES images must have shape [n] or [n, 1], one image per batch row, ` +
+          `got ${preview(t.shape)} for ${n} element(s)`,
       );
     const max = this.maxBatchSize > 0 ? this.maxBatchSize : 1;
     if (n < 1 || n > max)
       throw errors.invalidArg(
-        `${what}: ${n} images, expected 1 to ${max}${this.maxBatchSize > 0 ? ' (max_batch_size)' : ' (the model takes no batch dimension)'}`,
+        `${what}: ${n} images, expected 1 to ${max}` +
+          `${this.maxBatchSize > 0 ? ' (max_batch_size)' : ' (the model takes no batch dimension)'}`,
       );
     return list;
   }
@@ -95,7 +97,8 @@ function toBytes(e: BytesElement, what: string): Buffer {
   const text = e.replace(DATA_URL, '').replace(/\s+/g, '');
   if (!BASE64.test(text) || text.length % 4 === 1)
     throw errors.invalidArg(
-      `${what}: a string image must be base64 (JSON cannot carry raw bytes), got ${preview(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`,
+      `${what}: a string image must be base64 (JSON cannot carry raw bytes), ` +
+        `got ${preview(e.slice(0, 24))}${e.length > 24 ? '...' : ''}`,
     );
   return Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
 }

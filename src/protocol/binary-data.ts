@@ -35,7 +35,8 @@ export class BinaryReader {
     const left = this.data.length - this.offset;
     if (n > left)
       throw errors.invalidArg(
-        `${what}: binary_data_size ${n} runs past the end of the binary data (${left} bytes left of ${this.data.length})`,
+        `${what}: binary_data_size ${n} runs past the end of the binary data ` +
+          `(${left} bytes left of ${this.data.length})`,
       );
     const chunk = this.data.subarray(this.offset, this.offset + n);
     this.offset += n;
@@ -47,7 +48,8 @@ export class BinaryReader {
     const left = this.data.length - this.offset;
     if (left > 0)
       throw errors.invalidArg(
-        `the request has ${left} bytes of binary data after the last tensor's binary_data_size (Inference-Header-Content-Length may be wrong)`,
+        `the request has ${left} bytes of binary data after the last tensor's binary_data_size ` +
+          '(Inference-Header-Content-Length may be wrong)',
       );
   }
 }
@@ -88,7 +90,8 @@ export function decodeByteStrings(buf: Buffer, what: string, expected?: number, 
   }
   if (expected !== undefined && count !== expected)
     throw errors.invalidArg(
-      `${what}: binary data holds ${count > expected ? `more than ${expected}` : count} BYTES elements, but shape ${shape || `of ${expected} elements`} needs ${expected}`,
+      `${what}: binary data holds ${count > expected ? `more than ${expected}` : count} BYTES elements, ` +
+        `but shape ${shape || `of ${expected} elements`} needs ${expected}`,
     );
   const out = new Array<Uint8Array>(count);
   for (let o = 0, i = 0; i < count; i++) {

@@ -114,7 +114,8 @@ export async function decodeBody(body: Buffer, header: string | string[] | undef
   if (coding === null) return body;
   if (typeof coding !== 'string')
     throw new Error(
-      `the server answered with Content-Encoding ${JSON.stringify(coding.unsupported)}, which this client cannot decode (it asks for gzip or deflate only)`,
+      `the server answered with Content-Encoding ${JSON.stringify(coding.unsupported)}, ` +
+        'which this client cannot decode (it asks for gzip or deflate only)',
     );
   return coding === 'gzip' ? gunzip(body) : inflate(body);
 }

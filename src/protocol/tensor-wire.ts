@@ -43,7 +43,8 @@ export function checkShape(shape: unknown, what: string): number[] {
 function checkBytesCount(n: number, shape: readonly number[], what: string): void {
   if (n > REQUEST_LIMITS.bytesElements)
     throw errors.invalidArg(
-      `${what}: a BYTES tensor of shape ${fmt(shape)} has ${n} elements, more than this server accepts in one tensor (at most ${REQUEST_LIMITS.bytesElements})`,
+      `${what}: a BYTES tensor of shape ${fmt(shape)} has ${n} elements, ` +
+        `more than this server accepts in one tensor (at most ${REQUEST_LIMITS.bytesElements})`,
     );
 }
 
@@ -135,7 +136,8 @@ export function tensorFromValues(dt: DataType, shape: number[], values: readonly
     }
     case 'FP16':
       throw errors.invalidArg(
-        `${what}: FP16 has no JSON or typed form in the protocol; send it as binary data (binary_data_size, or gRPC raw_input_contents)`,
+        `${what}: FP16 has no JSON or typed form in the protocol; ` +
+          'send it as binary data (binary_data_size, or gRPC raw_input_contents)',
       );
     case 'INT64':
     case 'UINT64': {

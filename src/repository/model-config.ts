@@ -48,7 +48,10 @@ export interface QueuePolicyConfig {
   max_queue_size: number;
   /** Deadline for requests that set none, in microseconds. 0 = none. */
   default_timeout_microseconds: number;
-  /** What a queued request whose deadline passes gets: REJECT (TIMEOUT error, default) or DELAY (moved behind the others). */
+  /**
+   * What a queued request whose deadline passes gets: REJECT (TIMEOUT error, default) or DELAY
+   * (moved behind the others).
+   */
   timeout_action: 'REJECT' | 'DELAY';
   /**
    * Whether a request's own timeout replaces the default. Default true here (Triton: false),
@@ -87,9 +90,15 @@ export interface ModelConfig {
   queue_policy: QueuePolicyConfig;
   /** Present when the model's requests are merged into batches (needs max_batch_size > 0). */
   dynamic_batching?: DynamicBatchingConfig;
-  /** Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count, enable_spinning, pipeline_depth. */
+  /**
+   * Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count,
+   * enable_spinning, pipeline_depth.
+   */
   parameters: Record<string, { string_value: string }>;
-  /** tenancy: an image pipeline in front of one input (encoded images in as BYTES); filled in from the input when completed. */
+  /**
+   * tenancy: an image pipeline in front of one input (encoded images in as BYTES); filled in from
+   * the input when completed.
+   */
   image_input?: ImageInputConfig;
 }
 
@@ -347,7 +356,8 @@ function dynamicBatching(
     throw bad(
       `${f}.preferred_batch_size`,
       pref,
-      `must be at most ${CONFIG_LIMITS.listLength} batch sizes from 1 to max_batch_size${maxBatch > 0 ? ` (${maxBatch})` : ''}`,
+      `must be at most ${CONFIG_LIMITS.listLength} batch sizes from 1 to max_batch_size` +
+        `${maxBatch > 0 ? ` (${maxBatch})` : ''}`,
     );
   const delay = (v.max_queue_delay_microseconds ?? 0) as number;
   if (!isInt(delay, 0)) throw bad(`${f}.max_queue_delay_microseconds`, delay, 'must be an integer >= 0');
@@ -461,7 +471,8 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
         throw bad(
           `${field}[${i}].dims`,
           g.dims,
-          `must match the model file's dims [${fileDims.join(', ')}] (without the batch dimension when max_batch_size > 0)`,
+          `must match the model file's dims [${fileDims.join(', ')}] ` +
+            '(without the batch dimension when max_batch_size > 0)',
         );
       return g;
     });

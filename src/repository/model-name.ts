@@ -19,7 +19,8 @@ export function isModelName(name: unknown): name is string {
 export function checkModelName(name: unknown): string {
   if (!isModelName(name))
     throw errors.invalidArg(
-      `invalid model name ${preview(name)}: use up to ${MAX_NAME_LENGTH} letters, digits, _ . - (not starting with . or -)`,
+      `invalid model name ${preview(name)}: ` +
+        `use up to ${MAX_NAME_LENGTH} letters, digits, _ . - (not starting with . or -)`,
     );
   return name;
 }

@@ -106,7 +106,8 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
 function selectVersions(config: ModelConfig, available: number[], name: string): number[] {
   if (available.length === 0)
     throw errors.invalidArg(
-      `model "${name}" has no version folder with ${config.default_model_filename} (expected ${name}/1/${config.default_model_filename})`,
+      `model "${name}" has no version folder with ${config.default_model_filename} ` +
+        `(expected ${name}/1/${config.default_model_filename})`,
       { model: name },
     );
   const p = config.version_policy;
@@ -117,7 +118,8 @@ function selectVersions(config: ModelConfig, available: number[], name: string):
     const missing = p.specific.versions.filter((v) => !available.includes(v));
     if (missing.length)
       throw errors.invalidArg(
-        `model "${name}": version_policy.specific asks for version(s) ${missing.join(', ')}, which have no model file (on disk: ${available.join(', ')})`,
+        `model "${name}": version_policy.specific asks for version(s) ${missing.join(', ')}, ` +
+          `which have no model file (on disk: ${available.join(', ')})`,
         { model: name },
       );
     chosen = p.specific.versions;

@@ -36,7 +36,8 @@ export function uploadPath(name: string, relative: string): string {
     parts.some((p) => p === '' || p === '.' || p === '..');
   if (bad)
     throw errors.invalidArg(
-      `load of model "${name}": file parameter ${preview(FILE_PARAMETER + relative)} must name a path inside the model's folder, like "${FILE_PARAMETER}1/model.onnx"`,
+      `load of model "${name}": file parameter ${preview(FILE_PARAMETER + relative)} ` +
+        `must name a path inside the model's folder, like "${FILE_PARAMETER}1/model.onnx"`,
     );
   return parts.join(path.sep);
 }

@@ -8,7 +8,10 @@ export function runtimeVersion(): string {
   if (cached) return cached;
   try {
     const require = createRequire(import.meta.url);
-    cached = `onnxruntime-node ${(JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version}`;
+    const pkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as {
+      version: string;
+    };
+    cached = `onnxruntime-node ${pkg.version}`;
   } catch {
     cached = 'onnxruntime-node (version unknown)';
   }

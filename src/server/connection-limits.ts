@@ -33,4 +33,3 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   grpcIdleTimeoutMs: 300_000,
   grpcMaxConnections: 1024,
 };
-

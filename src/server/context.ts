@@ -16,5 +16,8 @@ export interface ServeContext {
   restricted: RestrictedApis;
 }
 
-/** After this long a graceful shutdown stops waiting for requests in flight (Triton's --exit-timeout-secs is 30 too). */
+/**
+ * After this long a graceful shutdown stops waiting for requests in flight (Triton's
+ * --exit-timeout-secs is 30 too).
+ */
 export const SHUTDOWN_GRACE_MS = 30_000;

@@ -1,8 +1,9 @@
 /**
  * The one mapping from tenancy's ErrorCode to HTTP and gRPC status codes, after Triton's
  * (http_server.cc HttpCodeFromError, grpc_utils GrpcStatusCodeFromError): invalid and cancelled
- * requests are 400, a restricted API without its key 403, unknown models 404, anything the server cannot do now 503 (Triton reports a
- * queue timeout and a full queue as UNAVAILABLE), internal failures 500.
+ * requests are 400, a restricted API without its key 403, unknown models 404, anything the
+ * server cannot do now 503 (Triton reports a queue timeout and a full queue as UNAVAILABLE),
+ * internal failures 500.
  */
 import { toWire, type ErrorCode } from '../errors.js';
 

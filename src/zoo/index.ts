@@ -21,7 +21,10 @@ export type ZooName = 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' 
 export interface ZooOptions {
   /** Input side S in pixels; default 224 (299 for inception_v3); minimum 32 (75 for inception_v3). */
   inputSize?: number;
-  /** Channel width multiplier, > 0 and <= 4; default 1. Only mobilenet_v1 and mobilenet_v2 accept a value other than 1. */
+  /**
+   * Channel width multiplier, > 0 and <= 4; default 1. Only mobilenet_v1 and mobilenet_v2 accept a
+   * value other than 1.
+   */
   widthMultiplier?: number;
   /** Weight seed, an integer in [0, 2^32); default 1. The same seed gives identical bytes. */
   seed?: number;
@@ -133,7 +136,8 @@ export function resolveZooOptions(name: ZooName, options: ZooOptions = {}): Requ
   };
   if (!Number.isInteger(o.inputSize) || o.inputSize < arch.minInputSize) {
     throw new RangeError(
-      `inputSize ${o.inputSize} is not valid for ${name}: expected an integer >= ${arch.minInputSize} (default ${arch.defaultInputSize})`,
+      `inputSize ${o.inputSize} is not valid for ${name}: ` +
+        `expected an integer >= ${arch.minInputSize} (default ${arch.defaultInputSize})`,
     );
   }
   if (!Number.isFinite(o.widthMultiplier) || o.widthMultiplier <= 0 || o.widthMultiplier > MAX_WIDTH) {

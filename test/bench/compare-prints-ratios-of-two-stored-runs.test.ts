@@ -64,43 +64,46 @@ const env = {
   models: [],
 };
 
-test('bench --compare prints B/A ratios setting by setting and for the summary, and NaN survives the database', async () => {
-  const dir = await tempDir('tenancy-bench-compare-');
-  const db = path.join(dir, 'bench.db');
-  const h = new History(db);
-  const save = (r: ExperimentResult, at: string) =>
-    h.save({
-      experiment: 'cme',
-      startedAt: new Date(at),
-      finishedAt: new Date(at),
-      environment: env,
-      settings: {},
-      result: r,
-      reportDir: null,
-    });
-  const a = save(result([row(1, 100, 10), row(2, 150, 12)], 150), '2025-01-01T00:00:00Z');
-  const b = save(result([row(1, 110, 10), row(2, 300, 6), row(3, 310, 7)], 310), '2025-01-02T00:00:00Z');
-  assert.ok(Number.isNaN(h.load(a).rows[0].queueUs));
-  assert.equal(h.load(a).summary[0].maxLevel, Infinity);
-  h.close();
+test(
+  'bench --compare prints B/A ratios setting by setting and for the summary, ' + 'and NaN survives the database',
+  async () => {
+    const dir = await tempDir('tenancy-bench-compare-');
+    const db = path.join(dir, 'bench.db');
+    const h = new History(db);
+    const save = (r: ExperimentResult, at: string) =>
+      h.save({
+        experiment: 'cme',
+        startedAt: new Date(at),
+        finishedAt: new Date(at),
+        environment: env,
+        settings: {},
+        result: r,
+        reportDir: null,
+      });
+    const a = save(result([row(1, 100, 10), row(2, 150, 12)], 150), '2025-01-01T00:00:00Z');
+    const b = save(result([row(1, 110, 10), row(2, 300, 6), row(3, 310, 7)], 310), '2025-01-02T00:00:00Z');
+    assert.ok(Number.isNaN(h.load(a).rows[0].queueUs));
+    assert.equal(h.load(a).summary[0].maxLevel, Infinity);
+    h.close();
 
-  const printed: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => {
-    printed.push(s);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const program = new Command().exitOverride();
-    registerBenchCommand(program);
-    await program.parseAsync(['node', 'tenancy', 'bench', '--db', db, '--compare', a, b.slice(0, -2)]);
-  } finally {
-    process.stdout.write = write;
-    await removeDir(dir);
-  }
-  const text = printed.join('');
-  assert.match(text, /^m\s+2\.07\s+1\.50\s+3\.10$/m, text);
-  assert.match(text, /^cme m level 1 batch 1\s+100\.0\s+110\.0\s+1\.10\s+1\.00$/m);
-  assert.match(text, /^cme m level 2 batch 1\s+150\.0\s+300\.0\s+2\.00\s+0\.50$/m);
-  assert.match(text, /only in B: cme m level 3 batch 1/);
-});
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => {
+      printed.push(s);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const program = new Command().exitOverride();
+      registerBenchCommand(program);
+      await program.parseAsync(['node', 'tenancy', 'bench', '--db', db, '--compare', a, b.slice(0, -2)]);
+    } finally {
+      process.stdout.write = write;
+      await removeDir(dir);
+    }
+    const text = printed.join('');
+    assert.match(text, /^m\s+2\.07\s+1\.50\s+3\.10$/m, text);
+    assert.match(text, /^cme m level 1 batch 1\s+100\.0\s+110\.0\s+1\.10\s+1\.00$/m);
+    assert.match(text, /^cme m level 2 batch 1\s+150\.0\s+300\.0\s+2\.00\s+0\.50$/m);
+    assert.match(text, /only in B: cme m level 3 batch 1/);
+  },
+);

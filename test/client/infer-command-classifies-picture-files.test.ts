@@ -35,7 +35,10 @@ test('tenancy infer --image with a file that is not a picture reports the 400 an
       assert.equal(e.code, 1);
       assert.match(
         e.stderr,
-        /server answered 400: input "x" of model "text_orientation": image 0 \(\d+ bytes, starting 7b 0a .*\) is not a jpeg, png or webp image/,
+        new RegExp(
+          'server answered 400: input "x" of model "text_orientation":' +
+            ' image 0 \\(\\d+ bytes, starting 7b 0a .*\\) is not a jpeg, png or webp image',
+        ),
       );
       return true;
     },

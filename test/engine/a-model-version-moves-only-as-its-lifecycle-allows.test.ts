@@ -46,30 +46,33 @@ test('every pair of states: allowed moves happen with their reason, the others t
     }
 });
 
-test('the index reads one owner per version: ready, unloading while it drains, unavailable "unloaded" after', async () => {
-  const repo = await classifierRepo({ max_batch_size: 8 });
-  const engine = new Engine({ repository: repo, cores: 2 });
-  try {
-    await engine.loadAll();
-    assert.deepEqual(engine.index(), [{ name: TEXT_ORIENTATION, version: '1', state: 'READY', reason: '' }]);
-    const view = engine.model(TEXT_ORIENTATION);
-    const unloading = engine.unload(TEXT_ORIENTATION);
-    assert.equal(view.state, 'unloading', 'refuses new requests from the moment the unload begins');
-    assert.deepEqual(engine.index(), [{ name: TEXT_ORIENTATION, version: '1', state: 'UNLOADING', reason: '' }]);
-    await unloading;
-    assert.equal(view.state, 'unavailable');
-    assert.equal(view.instances.length, 0, 'no instance left running');
-    assert.deepEqual(engine.index(), [
-      { name: TEXT_ORIENTATION, version: '', state: 'UNAVAILABLE', reason: 'unloaded' },
-    ]);
-    await assert.rejects(engine.infer(TEXT_ORIENTATION, {}), { code: 'UNAVAILABLE' });
-    // @ts-expect-error front ends get a read-only view: its state has no setter
-    assert.throws(() => (view.state = 'ready'), TypeError);
-  } finally {
-    await engine.close();
-    await removeDir(repo);
-  }
-});
+test(
+  'the index reads one owner per version: ready, ' + 'unloading while it drains, unavailable "unloaded" after',
+  async () => {
+    const repo = await classifierRepo({ max_batch_size: 8 });
+    const engine = new Engine({ repository: repo, cores: 2 });
+    try {
+      await engine.loadAll();
+      assert.deepEqual(engine.index(), [{ name: TEXT_ORIENTATION, version: '1', state: 'READY', reason: '' }]);
+      const view = engine.model(TEXT_ORIENTATION);
+      const unloading = engine.unload(TEXT_ORIENTATION);
+      assert.equal(view.state, 'unloading', 'refuses new requests from the moment the unload begins');
+      assert.deepEqual(engine.index(), [{ name: TEXT_ORIENTATION, version: '1', state: 'UNLOADING', reason: '' }]);
+      await unloading;
+      assert.equal(view.state, 'unavailable');
+      assert.equal(view.instances.length, 0, 'no instance left running');
+      assert.deepEqual(engine.index(), [
+        { name: TEXT_ORIENTATION, version: '', state: 'UNAVAILABLE', reason: 'unloaded' },
+      ]);
+      await assert.rejects(engine.infer(TEXT_ORIENTATION, {}), { code: 'UNAVAILABLE' });
+      // @ts-expect-error front ends get a read-only view: its state has no setter
+      assert.throws(() => (view.state = 'ready'), TypeError);
+    } finally {
+      await engine.close();
+      await removeDir(repo);
+    }
+  },
+);
 
 /** Never run: tsc (`npm run lint`) checks that the view offers no way to change the model. */
 export function viewIsReadOnly(view: ModelView): void {

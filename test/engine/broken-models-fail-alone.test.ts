@@ -49,22 +49,25 @@ test('a corrupt ONNX file, a bad config and a missing version fail their model a
   }
 });
 
-test('an ONNX file that parses but that the runtime rejects fails at instance load with the runtime reason', async () => {
-  const repo = await classifierRepo();
-  await cloneModel(repo, TEXT_ORIENTATION, 'truncated');
-  const { readFile } = await import('node:fs/promises');
-  const bytes = await readFile(`${repo}/${TEXT_ORIENTATION}/1/model.onnx`);
-  // Keep the header fields (inputs and outputs still parse) but cut the weights short.
-  await writeRaw(repo, 'truncated/1/model.onnx', bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-  const engine = new Engine({ repository: repo, cores: 2 });
-  try {
-    await engine.loadAll();
-    const row = engine.index().find((e) => e.name === 'truncated')!;
-    assert.equal(row.state, 'UNAVAILABLE');
-    assert.ok(row.reason.length > 10, `a reason is given: ${row.reason}`);
-    assert.equal(engine.index().find((e) => e.name === TEXT_ORIENTATION)!.state, 'READY');
-  } finally {
-    await engine.close();
-    await removeDir(repo);
-  }
-});
+test(
+  'an ONNX file that parses but that the runtime ' + 'rejects fails at instance load with the runtime reason',
+  async () => {
+    const repo = await classifierRepo();
+    await cloneModel(repo, TEXT_ORIENTATION, 'truncated');
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(`${repo}/${TEXT_ORIENTATION}/1/model.onnx`);
+    // Keep the header fields (inputs and outputs still parse) but cut the weights short.
+    await writeRaw(repo, 'truncated/1/model.onnx', bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const engine = new Engine({ repository: repo, cores: 2 });
+    try {
+      await engine.loadAll();
+      const row = engine.index().find((e) => e.name === 'truncated')!;
+      assert.equal(row.state, 'UNAVAILABLE');
+      assert.ok(row.reason.length > 10, `a reason is given: ${row.reason}`);
+      assert.equal(engine.index().find((e) => e.name === TEXT_ORIENTATION)!.state, 'READY');
+    } finally {
+      await engine.close();
+      await removeDir(repo);
+    }
+  },
+);

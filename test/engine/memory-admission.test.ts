@@ -6,34 +6,37 @@ import { appendFile, stat, truncate } from 'node:fs/promises';
 import { Engine } from '../../src/index.js';
 import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION as M } from '../fixtures/repo.js';
 
-test('instances that would not fit in the memory available are refused with the figures, and what runs keeps serving', async () => {
-  const repo = await classifierRepo();
-  const engine = new Engine({ repository: repo, cores: 2 });
-  try {
-    await engine.loadAll();
-    // At ~9 MB per instance, the classifier would need thousands of instances to fill the memory,
-    // past the config's limit of 256. Its file grows instead (a sparse tail in an unknown protobuf
-    // field, which ONNX readers skip), so that the estimate of 256 instances exceeds the memory.
-    const file = path.join(repo, M, '1', 'model.onnx');
-    const pad = Math.ceil(os.freemem() / (1.5 * 200));
-    const size = (await stat(file)).size;
-    const field = Buffer.from([0x9a, 0x06, ...varint(pad)]); // field 99, length-delimited
-    await appendFile(file, field);
-    await truncate(file, size + field.length + pad);
-    const count = 256;
-    const config = { ...engine.model(M).config, instance_group: [{ count, kind: 'KIND_CPU' }] };
-    // In place, the refusal counts the instances to add (all but the one running).
-    await assert.rejects(
-      engine.load(M, config),
-      /\d+ instances need about \d+ MB \(estimate: 1\.5 x the model file \+ 8 MB each\), only \d+ MB are available/,
-    );
-    assert.equal(engine.model(M).instances.length, 1, 'the running version stays');
-    assert.equal((await engine.infer(M, { x: classifierInput(1) })).outputs['softmax_0.tmp_0'].shape[0], 1);
-  } finally {
-    await engine.close();
-    await removeDir(repo);
-  }
-});
+test(
+  'instances that would not fit in the memory available are refused with the figures, ' + 'and what runs keeps serving',
+  async () => {
+    const repo = await classifierRepo();
+    const engine = new Engine({ repository: repo, cores: 2 });
+    try {
+      await engine.loadAll();
+      // At ~9 MB per instance, the classifier would need thousands of instances to fill the memory,
+      // past the config's limit of 256. Its file grows instead (a sparse tail in an unknown protobuf
+      // field, which ONNX readers skip), so that the estimate of 256 instances exceeds the memory.
+      const file = path.join(repo, M, '1', 'model.onnx');
+      const pad = Math.ceil(os.freemem() / (1.5 * 200));
+      const size = (await stat(file)).size;
+      const field = Buffer.from([0x9a, 0x06, ...varint(pad)]); // field 99, length-delimited
+      await appendFile(file, field);
+      await truncate(file, size + field.length + pad);
+      const count = 256;
+      const config = { ...engine.model(M).config, instance_group: [{ count, kind: 'KIND_CPU' }] };
+      // In place, the refusal counts the instances to add (all but the one running).
+      await assert.rejects(
+        engine.load(M, config),
+        /\d+ instances need about \d+ MB \(estimate: 1\.5 x the model file \+ 8 MB each\), only \d+ MB are available/,
+      );
+      assert.equal(engine.model(M).instances.length, 1, 'the running version stays');
+      assert.equal((await engine.infer(M, { x: classifierInput(1) })).outputs['softmax_0.tmp_0'].shape[0], 1);
+    } finally {
+      await engine.close();
+      await removeDir(repo);
+    }
+  },
+);
 
 function varint(n: number): number[] {
   const out: number[] = [];

@@ -78,17 +78,21 @@ test('weights and target rates steer the cores between models', () => {
   );
 });
 
-test('a model goes to the simulated accelerator when that frees the CPU for another, and the plan says it is simulated', () => {
-  const profiles: ModelProfile[] = [
-    { model: 'mobilenet', device: 'cpu', points: [pt(1, 1, 100), pt(2, 1, 190)] },
-    { model: 'mobilenet', device: 'sim:edgetpu', points: [pt(1, 1, 380, 4)] },
-    { model: 'resnet', device: 'cpu', points: [pt(1, 1, 10, 100), pt(2, 1, 19, 100)] },
-  ];
-  const p = plan(profiles, [cpu(2), tpu()], [{ model: 'mobilenet' }, { model: 'resnet', weight: 20 }]);
-  const where = p.entries.map((e) => `${e.model}@${e.device}x${e.instances}`).sort();
-  assert.deepEqual(where, ['mobilenet@sim:edgetpux1', 'resnet@cpux2']);
-  assert.match(p.reasons.join('\n'), /mobilenet on sim:edgetpu \(simulated\)/);
-});
+test(
+  'a model goes to the simulated accelerator when that frees the CPU for another, ' +
+    'and the plan says it is simulated',
+  () => {
+    const profiles: ModelProfile[] = [
+      { model: 'mobilenet', device: 'cpu', points: [pt(1, 1, 100), pt(2, 1, 190)] },
+      { model: 'mobilenet', device: 'sim:edgetpu', points: [pt(1, 1, 380, 4)] },
+      { model: 'resnet', device: 'cpu', points: [pt(1, 1, 10, 100), pt(2, 1, 19, 100)] },
+    ];
+    const p = plan(profiles, [cpu(2), tpu()], [{ model: 'mobilenet' }, { model: 'resnet', weight: 20 }]);
+    const where = p.entries.map((e) => `${e.model}@${e.device}x${e.instances}`).sort();
+    assert.deepEqual(where, ['mobilenet@sim:edgetpux1', 'resnet@cpux2']);
+    assert.match(p.reasons.join('\n'), /mobilenet on sim:edgetpu \(simulated\)/);
+  },
+);
 
 test('latency limits exclude configurations, and an impossible demand is refused with the reason', () => {
   const profiles: ModelProfile[] = [

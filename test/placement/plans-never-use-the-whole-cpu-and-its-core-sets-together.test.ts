@@ -80,7 +80,10 @@ test('the plan takes the better of the alternatives and says what it compared', 
   assert.deepEqual(p.entries.map((e) => `${e.model}@${e.device}`).sort(), ['a@cpu:little', 'a@sim:tpu', 'b@cpu:big']);
   assert.match(
     p.reasons[0],
-    /^devices: cpu:little \+ cpu:big \+ sim:tpu \(simulated\), chosen over cpu \+ sim:tpu \(simulated\) \(objective 6\d0\.0\)/,
+    new RegExp(
+      '^devices: cpu:little \\+ cpu:big \\+ sim:tpu \\(simulated\\)' +
+        ', chosen over cpu \\+ sim:tpu \\(simulated\\) \\(objective 6\\d0\\.0\\)',
+    ),
   );
   assert.ok(p.reasons.some((r) => /a on sim:tpu \(simulated\)/.test(r)));
   assert.ok(

@@ -18,37 +18,40 @@ function climb(score: (p: TuningPoint) => number, s: TuningSpace = space, from =
   return h;
 }
 
-test('neighbours are one step away, fit the cores and memory, cheapest first, and only what the config left out', () => {
-  const keys = neighbours(start, space).map((n) => `${n.move}: ${pointKey(n.point)}`);
-  assert.deepEqual(keys, [
-    'batch up: 2x1/b8/d0',
-    'batch down: 2x1/b2/d0',
-    'instance more: 3x1/b4/d0',
-    'instance fewer: 1x1/b4/d0',
-    'fewer, fatter instances: 1x2/b4/d0',
-    'delay on: 2x1/b4/d500',
-  ]);
-  assert.deepEqual(
-    neighbours({ instances: 4, threads: 1, batch: 16, delayUs: 4000 }, space).map((n) => pointKey(n.point)),
-    ['4x1/b8/d4000', '3x1/b16/d4000', '2x2/b16/d4000', '4x1/b16/d0'],
-    'no 5th instance (memory), no batch 32 (max_batch_size), no longer delay (limit)',
-  );
-  assert.ok(
-    neighbours(start, { ...space, tuneBatching: false }).every((n) => n.point.batch === 4 && n.point.delayUs === 0),
-    'batching stated by the config: never moved',
-  );
-  assert.ok(
-    neighbours(start, { ...space, tuneInstances: false }).every(
-      (n) => n.point.instances === 2 && n.point.threads === 1,
-    ),
-    'instances stated by the config: never moved',
-  );
-  assert.deepEqual(
-    neighbours({ ...start, batch: 1 }, { ...space, maxBatch: 0 }).map((n) => n.move),
-    ['instance more', 'instance fewer', 'fewer, fatter instances'],
-    'a model that cannot batch: no batch or delay moves',
-  );
-});
+test(
+  'neighbours are one step away, fit the cores and memory, ' + 'cheapest first, and only what the config left out',
+  () => {
+    const keys = neighbours(start, space).map((n) => `${n.move}: ${pointKey(n.point)}`);
+    assert.deepEqual(keys, [
+      'batch up: 2x1/b8/d0',
+      'batch down: 2x1/b2/d0',
+      'instance more: 3x1/b4/d0',
+      'instance fewer: 1x1/b4/d0',
+      'fewer, fatter instances: 1x2/b4/d0',
+      'delay on: 2x1/b4/d500',
+    ]);
+    assert.deepEqual(
+      neighbours({ instances: 4, threads: 1, batch: 16, delayUs: 4000 }, space).map((n) => pointKey(n.point)),
+      ['4x1/b8/d4000', '3x1/b16/d4000', '2x2/b16/d4000', '4x1/b16/d0'],
+      'no 5th instance (memory), no batch 32 (max_batch_size), no longer delay (limit)',
+    );
+    assert.ok(
+      neighbours(start, { ...space, tuneBatching: false }).every((n) => n.point.batch === 4 && n.point.delayUs === 0),
+      'batching stated by the config: never moved',
+    );
+    assert.ok(
+      neighbours(start, { ...space, tuneInstances: false }).every(
+        (n) => n.point.instances === 2 && n.point.threads === 1,
+      ),
+      'instances stated by the config: never moved',
+    );
+    assert.deepEqual(
+      neighbours({ ...start, batch: 1 }, { ...space, maxBatch: 0 }).map((n) => n.move),
+      ['instance more', 'instance fewer', 'fewer, fatter instances'],
+      'a model that cannot batch: no batch or delay moves',
+    );
+  },
+);
 
 test('the climb reaches the optimum of a single-peaked surface in a fraction of the grid', () => {
   // Best at 3 instances x 1 thread, batch 8, no delay; every step away costs 10%.
@@ -74,16 +77,20 @@ test('a gain under minGain is noise, not a move; a flat surface settles on the s
   assert.deepEqual(tiny.incumbent, start);
 });
 
-test('a kind of move that lost clearly is not tried again from the next incumbent; a failed trial (score 0) is never taken', () => {
-  // Fewer instances always loses 40%; batch 8 wins.
-  const score = (p: TuningPoint) =>
-    (p.instances < 2 ? 300 : 500) * (p.batch === 8 ? 1.2 : 1) * (p.instances > 2 ? 0 : 1);
-  const h = climb(score);
-  assert.deepEqual(h.incumbent, { ...start, batch: 8 });
-  const fewer = h.trials.filter((t) => t.move === 'instance fewer');
-  assert.equal(fewer.length, 1, 'tried once, from the start, then skipped');
-  assert.ok(h.trials.filter((t) => t.point.instances > 2).every((t) => !t.accepted));
-});
+test(
+  'a kind of move that lost clearly is not tried again from the next incumbent; ' +
+    'a failed trial (score 0) is never taken',
+  () => {
+    // Fewer instances always loses 40%; batch 8 wins.
+    const score = (p: TuningPoint) =>
+      (p.instances < 2 ? 300 : 500) * (p.batch === 8 ? 1.2 : 1) * (p.instances > 2 ? 0 : 1);
+    const h = climb(score);
+    assert.deepEqual(h.incumbent, { ...start, batch: 8 });
+    const fewer = h.trials.filter((t) => t.move === 'instance fewer');
+    assert.equal(fewer.length, 1, 'tried once, from the start, then skipped');
+    assert.ok(h.trials.filter((t) => t.point.instances > 2).every((t) => !t.accepted));
+  },
+);
 
 test('the number of trials is bounded', () => {
   let n = 0;

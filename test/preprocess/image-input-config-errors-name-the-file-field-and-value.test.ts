@@ -44,7 +44,10 @@ const cases: [string, unknown, RegExp, number[]?][] = [
   [
     'an unknown resize mode',
     { resize: 'crop' },
-    /field "image_input.resize" must be one of "stretch", "shorter_side_center_crop", "letterbox", "fit_height_pad_right", got "crop"/,
+    new RegExp(
+      'field "image_input.resize" must be one of "stretch", "shorter_side_center_crop",' +
+        ' "letterbox", "fit_height_pad_right", got "crop"',
+    ),
   ],
   [
     'an unknown format',

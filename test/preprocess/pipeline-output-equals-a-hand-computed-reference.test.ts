@@ -29,7 +29,9 @@ const cases: {
 for (const { mode, size, pick, extra } of cases) {
   for (const layout of ['NCHW', 'NHWC'] as const) {
     for (const color of ['RGB', 'BGR'] as const) {
-      const label = `${mode}${extra?.interpolation ? ` (${extra.interpolation})` : ''} to ${size[0]}x${size[1]}, ${layout}, ${color}`;
+      const label =
+        `${mode}${extra?.interpolation ? ` (${extra.interpolation})` : ''} ` +
+        `to ${size[0]}x${size[1]}, ${layout}, ${color}`;
       test(`a 4x2 PNG through ${label} equals the hand-computed tensor`, async () => {
         const [H, W] = size;
         const dims = layout === 'NCHW' ? [3, H, W] : [H, W, 3];

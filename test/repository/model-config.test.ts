@@ -70,7 +70,10 @@ const bad: [string, unknown, RegExp][] = [
   [
     'a preferred batch size over max_batch_size',
     { max_batch_size: 8, dynamic_batching: { preferred_batch_size: [4, 16] } },
-    /field "dynamic_batching\.preferred_batch_size" must be at most 64 batch sizes from 1 to max_batch_size \(8\), got \[4,16\]/,
+    new RegExp(
+      'field "dynamic_batching\\.preferred_batch_size" must be at most 64' +
+        ' batch sizes from 1 to max_batch_size \\(8\\), got \\[4,16\\]',
+    ),
   ],
   [
     'a negative queue delay',
@@ -90,7 +93,10 @@ const bad: [string, unknown, RegExp][] = [
   [
     'a queue policy for a level that does not exist',
     { max_batch_size: 8, dynamic_batching: { priority_levels: 2, priority_queue_policy: { 5: {} } } },
-    /field "dynamic_batching\.priority_queue_policy" keys must be priority levels from 1 to priority_levels \(2\), got "5"/,
+    new RegExp(
+      'field "dynamic_batching\\.priority_queue_policy" keys must be' +
+        ' priority levels from 1 to priority_levels \\(2\\), got "5"',
+    ),
   ],
   [
     'a path as model filename',

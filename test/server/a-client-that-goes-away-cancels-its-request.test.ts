@@ -92,21 +92,24 @@ test('HTTP: a client that closes its connection has its request dropped; the ser
   client.close();
 });
 
-test('gRPC stream: a cancelled ModelStreamInfer drops the requests it has queued; the server goes on serving', async () => {
-  const grpc = new GrpcClient(s.grpc);
-  const before = failures();
-  const stream = grpc.stream();
-  const outcomes = [1, 2].map((seed) =>
-    stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }).then(
-      () => 'answered',
-      (e: Error) => e.message,
-    ),
-  );
-  await until(() => model().queued === 2, 'both requests are queued');
-  stream.cancel();
-  assert.deepEqual(await Promise.all(outcomes), ['Cancelled on client', 'Cancelled on client']);
-  await until(() => failures() === before + 2, 'the server counts both dropped requests as failures');
-  assert.equal(model().queued, 0);
-  await servesAFullBatch(grpc);
-  grpc.close();
-});
+test(
+  'gRPC stream: a cancelled ModelStreamInfer drops the requests it has queued; ' + 'the server goes on serving',
+  async () => {
+    const grpc = new GrpcClient(s.grpc);
+    const before = failures();
+    const stream = grpc.stream();
+    const outcomes = [1, 2].map((seed) =>
+      stream.infer(TEXT_ORIENTATION, { x: classifierInput(1, seed) }).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      ),
+    );
+    await until(() => model().queued === 2, 'both requests are queued');
+    stream.cancel();
+    assert.deepEqual(await Promise.all(outcomes), ['Cancelled on client', 'Cancelled on client']);
+    await until(() => failures() === before + 2, 'the server counts both dropped requests as failures');
+    assert.equal(model().queued, 0);
+    await servesAFullBatch(grpc);
+    grpc.close();
+  },
+);

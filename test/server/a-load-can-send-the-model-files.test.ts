@@ -26,36 +26,40 @@ after(() => s.close());
 const uploads = async () => (await readdir(os.tmpdir())).filter((f) => f.startsWith('tenancy-upload-')).length;
 const loadedFile = (name: string) => s.engine.loaded().find((m) => m.name === name)?.file;
 
-test('a model sent with its load (HTTP base64, gRPC bytes) serves the numbers of the same model on disk, and its files go when it is unloaded', async () => {
-  const x = classifierInput(1, 6);
-  const want = Array.from((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array);
-  const before = await uploads();
-  const http = new HttpClient(s.http);
-  const grpc = new GrpcClient(s.grpc);
-  try {
-    for (const [name, client] of [
-      ['pushed_http', http],
-      ['pushed_grpc', grpc],
-    ] as const) {
-      await client.load(name, { ...config, name }, { '1/model.onnx': model, 'labels.txt': labels });
-      assert.ok(
-        loadedFile(name)?.startsWith(os.tmpdir()),
-        `${name} loads from its upload, not the repository: ${loadedFile(name)}`,
-      );
-      const r = await client.infer(name, { x });
-      assert.deepEqual(Array.from(r.outputs[OUTPUT].data as Float32Array), want, name);
-      const top = await client.infer(name, { x }, { classification: 1 });
-      assert.match(String((top.outputs[OUTPUT].data as string[])[0]), /:(0|180)$/, 'the uploaded labels are used');
+test(
+  'a model sent with its load (HTTP base64, gRPC bytes) serves the numbers of the same model on disk, ' +
+    'and its files go when it is unloaded',
+  async () => {
+    const x = classifierInput(1, 6);
+    const want = Array.from((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array);
+    const before = await uploads();
+    const http = new HttpClient(s.http);
+    const grpc = new GrpcClient(s.grpc);
+    try {
+      for (const [name, client] of [
+        ['pushed_http', http],
+        ['pushed_grpc', grpc],
+      ] as const) {
+        await client.load(name, { ...config, name }, { '1/model.onnx': model, 'labels.txt': labels });
+        assert.ok(
+          loadedFile(name)?.startsWith(os.tmpdir()),
+          `${name} loads from its upload, not the repository: ${loadedFile(name)}`,
+        );
+        const r = await client.infer(name, { x });
+        assert.deepEqual(Array.from(r.outputs[OUTPUT].data as Float32Array), want, name);
+        const top = await client.infer(name, { x }, { classification: 1 });
+        assert.match(String((top.outputs[OUTPUT].data as string[])[0]), /:(0|180)$/, 'the uploaded labels are used');
+      }
+      assert.equal(await uploads(), before + 2);
+      await http.unload('pushed_http');
+      await grpc.unload('pushed_grpc');
+      assert.equal(await uploads(), before, 'unloading removes the uploaded files');
+    } finally {
+      http.close();
+      grpc.close();
     }
-    assert.equal(await uploads(), before + 2);
-    await http.unload('pushed_http');
-    await grpc.unload('pushed_grpc');
-    assert.equal(await uploads(), before, 'unloading removes the uploaded files');
-  } finally {
-    http.close();
-    grpc.close();
-  }
-});
+  },
+);
 
 test('a new placement of a model sent with its load keeps its files (placement is no protocol load)', async () => {
   const http = new HttpClient(s.http);

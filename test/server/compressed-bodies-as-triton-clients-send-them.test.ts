@@ -68,32 +68,35 @@ test('HttpClient with gzip or deflate, each way, binary or JSON, gets the engine
   }
 });
 
-test('a compressed binary response is marked, and Inference-Header-Content-Length counts the uncompressed header', async () => {
-  const x = classifierInput(1, 9);
-  const want = (await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array;
-  const raw = Buffer.from((x.data as Float32Array).buffer);
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }],
-      parameters: { binary_data_output: true },
-    }),
-  );
-  const r = await exchange(zlib.gzipSync(Buffer.concat([header, raw])), {
-    'content-type': 'application/octet-stream',
-    'content-encoding': 'gzip',
-    'inference-header-content-length': String(header.length),
-    'accept-encoding': 'deflate',
-  });
-  assert.equal(r.status, 200, r.bytes.toString());
-  assert.equal(r.headers['content-encoding'], 'deflate');
-  assert.equal(r.headers.vary, 'accept-encoding');
-  assert.equal(r.headers['content-type'], 'application/octet-stream');
-  const body = zlib.inflateSync(r.bytes);
-  const n = Number(r.headers['inference-header-content-length']);
-  const json = JSON.parse(body.subarray(0, n).toString());
-  assert.deepEqual(json.outputs[0].parameters, { binary_data_size: want.byteLength });
-  assert.deepEqual(new Float32Array(body.buffer.slice(body.byteOffset + n, body.byteOffset + body.length)), want);
-});
+test(
+  'a compressed binary response is marked, ' + 'and Inference-Header-Content-Length counts the uncompressed header',
+  async () => {
+    const x = classifierInput(1, 9);
+    const want = (await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array;
+    const raw = Buffer.from((x.data as Float32Array).buffer);
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape, parameters: { binary_data_size: raw.length } }],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    const r = await exchange(zlib.gzipSync(Buffer.concat([header, raw])), {
+      'content-type': 'application/octet-stream',
+      'content-encoding': 'gzip',
+      'inference-header-content-length': String(header.length),
+      'accept-encoding': 'deflate',
+    });
+    assert.equal(r.status, 200, r.bytes.toString());
+    assert.equal(r.headers['content-encoding'], 'deflate');
+    assert.equal(r.headers.vary, 'accept-encoding');
+    assert.equal(r.headers['content-type'], 'application/octet-stream');
+    const body = zlib.inflateSync(r.bytes);
+    const n = Number(r.headers['inference-header-content-length']);
+    const json = JSON.parse(body.subarray(0, n).toString());
+    assert.deepEqual(json.outputs[0].parameters, { binary_data_size: want.byteLength });
+    assert.deepEqual(new Float32Array(body.buffer.slice(body.byteOffset + n, body.byteOffset + body.length)), want);
+  },
+);
 
 test('a response is not compressed unless Accept-Encoding asks for gzip or deflate', async () => {
   const body = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
@@ -181,57 +184,64 @@ test('bad compressed bodies get a clear error each, and the server serves the ne
   }
 });
 
-test('gRPC: a ModelInfer compressed with gzip or deflate (grpc-encoding, as tritonclient compression_algorithm sends it) is served', async () => {
-  const x = classifierInput(1, 4);
-  const want = Buffer.from(
-    ((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array).buffer,
-  );
-  const Service = loadInferenceService();
-  for (const [name, algorithm] of [
-    ['deflate', 1],
-    ['gzip', 2],
-  ] as const) {
-    const client = new Service(s.grpc, grpc.credentials.createInsecure(), {
-      'grpc.default_compression_algorithm': algorithm,
-      'grpc.max_send_message_length': -1,
-    }) as unknown as grpc.Client & {
-      ModelInfer: (req: unknown, cb: (err: Error | null, res: { raw_output_contents: Buffer[] }) => void) => void;
-    };
-    try {
-      const r = await new Promise<{ raw_output_contents: Buffer[] }>((resolve, reject) =>
-        client.ModelInfer(
-          {
-            model_name: TEXT_ORIENTATION,
-            inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
-            raw_input_contents: [Buffer.from((x.data as Float32Array).buffer)],
-          },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        ),
-      );
-      assert.deepEqual(r.raw_output_contents[0], want, name);
-    } finally {
-      client.close();
+test(
+  'gRPC: a ModelInfer compressed with gzip or deflate ' +
+    '(grpc-encoding, as tritonclient compression_algorithm sends it) is served',
+  async () => {
+    const x = classifierInput(1, 4);
+    const want = Buffer.from(
+      ((await s.engine.infer(TEXT_ORIENTATION, { x })).outputs[OUTPUT].data as Float32Array).buffer,
+    );
+    const Service = loadInferenceService();
+    for (const [name, algorithm] of [
+      ['deflate', 1],
+      ['gzip', 2],
+    ] as const) {
+      const client = new Service(s.grpc, grpc.credentials.createInsecure(), {
+        'grpc.default_compression_algorithm': algorithm,
+        'grpc.max_send_message_length': -1,
+      }) as unknown as grpc.Client & {
+        ModelInfer: (req: unknown, cb: (err: Error | null, res: { raw_output_contents: Buffer[] }) => void) => void;
+      };
+      try {
+        const r = await new Promise<{ raw_output_contents: Buffer[] }>((resolve, reject) =>
+          client.ModelInfer(
+            {
+              model_name: TEXT_ORIENTATION,
+              inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
+              raw_input_contents: [Buffer.from((x.data as Float32Array).buffer)],
+            },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        );
+        assert.deepEqual(r.raw_output_contents[0], want, name);
+      } finally {
+        client.close();
+      }
     }
-  }
-});
+  },
+);
 
-test('a compressed body refused part way is answered at once with Connection: close, and the next request is served', async () => {
-  // Inflates past the limit in its first KB; then ~500 KB of noise still to come over the socket.
-  const noise = randomBytes(500_000);
-  const body = zlib.gzipSync(Buffer.concat([Buffer.alloc(2 * LIMIT), noise]));
-  assert.ok(body.length > 400_000 && body.length < LIMIT, `${body.length} bytes compressed`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    const r = await exchange(body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, agent);
-    assert.equal(r.status, 413, r.bytes.toString());
-    assert.equal(r.headers.connection, 'close', 'the unread rest of the body must not be parsed as the next request');
-    const good = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
-    const next = await exchange(good, { 'content-type': 'application/json' }, agent);
-    assert.equal(next.status, 200, next.bytes.toString());
-  } finally {
-    agent.destroy();
-  }
-});
+test(
+  'a compressed body refused part way is answered at once with Connection: close, ' + 'and the next request is served',
+  async () => {
+    // Inflates past the limit in its first KB; then ~500 KB of noise still to come over the socket.
+    const noise = randomBytes(500_000);
+    const body = zlib.gzipSync(Buffer.concat([Buffer.alloc(2 * LIMIT), noise]));
+    assert.ok(body.length > 400_000 && body.length < LIMIT, `${body.length} bytes compressed`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const r = await exchange(body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, agent);
+      assert.equal(r.status, 413, r.bytes.toString());
+      assert.equal(r.headers.connection, 'close', 'the unread rest of the body must not be parsed as the next request');
+      const good = Buffer.from(JSON.stringify({ inputs: [jsonInput(classifierInput(1))] }));
+      const next = await exchange(good, { 'content-type': 'application/json' }, agent);
+      assert.equal(next.status, 200, next.bytes.toString());
+    } finally {
+      agent.destroy();
+    }
+  },
+);
 
 test('a chunked compressed body that never inflates to anything still stops at the limit', async () => {
   // A zlib stream of empty stored blocks (BFINAL 0, LEN 0, NLEN 0xffff): 1.25 MB that inflate to 0 bytes.

@@ -36,7 +36,10 @@ class Tally {
   }
 
   toString(): string {
-    return `sent ${this.sent}, ${[...this.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}, never answered ${this.lost}`;
+    return (
+      `sent ${this.sent}, ${[...this.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}, ` +
+      `never answered ${this.lost}`
+    );
   }
 }
 

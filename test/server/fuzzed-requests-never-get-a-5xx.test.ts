@@ -217,90 +217,99 @@ test(`HTTP: ${RUNS} generated repository and shared-memory requests never get a 
 
 const BAD_GRPC = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN]);
 
-test(`gRPC: ${RUNS} generated ModelInfer messages, structured and as mutated bytes, never get INTERNAL or UNKNOWN`, async () => {
-  const grpcTensor = fc.record({
-    name: fc.constantFrom('x', 'y', ''),
-    datatype: fc.constantFrom(...DATATYPES, 'FLOAT'),
-    shape: fc.array(fc.oneof(fc.integer({ min: -3, max: 200 }).map(String), fc.constant('9223372036854775807')), {
-      maxLength: 5,
-    }),
-    parameters: fc.dictionary(
-      parameterNames,
-      fc.oneof(
-        fc.record({ int64_param: fc.integer().map(String) }),
-        fc.record({ string_param: fc.string({ maxLength: 6 }) }),
-        fc.record({ bool_param: fc.boolean() }),
-      ),
-      { maxKeys: 2 },
-    ),
-    contents: fc.option(
-      fc.record({
-        fp32_contents: fc.array(fc.float({ noNaN: true }), { maxLength: 6 }),
-        bytes_contents: fc.array(
-          fc.uint8Array({ maxLength: 3 }).map((b) => Buffer.from(b)),
-          { maxLength: 3 },
-        ),
+test(
+  `gRPC: ${RUNS} generated ModelInfer messages, ` +
+    'structured and as mutated bytes, ' +
+    'never get INTERNAL or UNKNOWN',
+  async () => {
+    const grpcTensor = fc.record({
+      name: fc.constantFrom('x', 'y', ''),
+      datatype: fc.constantFrom(...DATATYPES, 'FLOAT'),
+      shape: fc.array(fc.oneof(fc.integer({ min: -3, max: 200 }).map(String), fc.constant('9223372036854775807')), {
+        maxLength: 5,
       }),
-      { nil: undefined },
-    ),
-  });
-  const message = fc.record({
-    model_name: fc.constantFrom(TEXT_ORIENTATION, 'nope', ''),
-    model_version: fc.constantFrom('', '1', '7', 'x'),
-    inputs: fc.array(grpcTensor, { maxLength: 3 }),
-    raw_input_contents: fc.array(
-      fc.oneof(
-        fc.constant(Buffer.from((x.data as Float32Array).buffer)),
-        fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
-      ),
-      { maxLength: 3 },
-    ),
-    parameters: fc.dictionary(parameterNames, fc.record({ int64_param: fc.integer().map(String) }), { maxKeys: 2 }),
-  });
-  await fc.assert(
-    fc.asyncProperty(message, async (m) => {
-      const code = await client.call('ModelInfer', m).then(
-        () => 0,
-        (err: { status: number; message: string }) => {
-          assert.ok(!BAD_GRPC.has(err.status), `${err.status} ${err.message} for ${JSON.stringify(m).slice(0, 300)}`);
-          return err.status;
-        },
-      );
-      assert.ok(code >= 0);
-    }),
-    { seed: SEED, numRuns: RUNS },
-  );
-  // The same from mutated bytes: a valid message's bytes with some flipped, cut or appended.
-  const validBytes = Buffer.concat([
-    Buffer.from([0x0a, TEXT_ORIENTATION.length]),
-    Buffer.from(TEXT_ORIENTATION),
-    Buffer.from([0x2a, 0x11, 0x0a, 0x01, 0x78, 0x12, 0x04]),
-    Buffer.from('FP32'),
-    Buffer.from([0x1a, 0x06, 0x01, 0x03, 0x30, 0xc0, 0x01, 0x00]),
-  ]);
-  const mutated = fc
-    .record({
-      at: fc.nat({ max: validBytes.length }),
-      cut: fc.boolean(),
-      noise: fc.uint8Array({ minLength: 1, maxLength: 12 }),
-    })
-    .map(({ at, cut, noise }) =>
-      Buffer.concat([validBytes.subarray(0, at), Buffer.from(noise), cut ? Buffer.alloc(0) : validBytes.subarray(at)]),
-    );
-  await fc.assert(
-    fc.asyncProperty(mutated, async (bytes) => {
-      const status = await new Promise<number>((resolve) =>
-        raw.makeUnaryRequest(
-          '/inference.GRPCInferenceService/ModelInfer',
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-          bytes,
-          (err) => resolve(err ? err.code : 0),
+      parameters: fc.dictionary(
+        parameterNames,
+        fc.oneof(
+          fc.record({ int64_param: fc.integer().map(String) }),
+          fc.record({ string_param: fc.string({ maxLength: 6 }) }),
+          fc.record({ bool_param: fc.boolean() }),
         ),
+        { maxKeys: 2 },
+      ),
+      contents: fc.option(
+        fc.record({
+          fp32_contents: fc.array(fc.float({ noNaN: true }), { maxLength: 6 }),
+          bytes_contents: fc.array(
+            fc.uint8Array({ maxLength: 3 }).map((b) => Buffer.from(b)),
+            { maxLength: 3 },
+          ),
+        }),
+        { nil: undefined },
+      ),
+    });
+    const message = fc.record({
+      model_name: fc.constantFrom(TEXT_ORIENTATION, 'nope', ''),
+      model_version: fc.constantFrom('', '1', '7', 'x'),
+      inputs: fc.array(grpcTensor, { maxLength: 3 }),
+      raw_input_contents: fc.array(
+        fc.oneof(
+          fc.constant(Buffer.from((x.data as Float32Array).buffer)),
+          fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
+        ),
+        { maxLength: 3 },
+      ),
+      parameters: fc.dictionary(parameterNames, fc.record({ int64_param: fc.integer().map(String) }), { maxKeys: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        const code = await client.call('ModelInfer', m).then(
+          () => 0,
+          (err: { status: number; message: string }) => {
+            assert.ok(!BAD_GRPC.has(err.status), `${err.status} ${err.message} for ${JSON.stringify(m).slice(0, 300)}`);
+            return err.status;
+          },
+        );
+        assert.ok(code >= 0);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    // The same from mutated bytes: a valid message's bytes with some flipped, cut or appended.
+    const validBytes = Buffer.concat([
+      Buffer.from([0x0a, TEXT_ORIENTATION.length]),
+      Buffer.from(TEXT_ORIENTATION),
+      Buffer.from([0x2a, 0x11, 0x0a, 0x01, 0x78, 0x12, 0x04]),
+      Buffer.from('FP32'),
+      Buffer.from([0x1a, 0x06, 0x01, 0x03, 0x30, 0xc0, 0x01, 0x00]),
+    ]);
+    const mutated = fc
+      .record({
+        at: fc.nat({ max: validBytes.length }),
+        cut: fc.boolean(),
+        noise: fc.uint8Array({ minLength: 1, maxLength: 12 }),
+      })
+      .map(({ at, cut, noise }) =>
+        Buffer.concat([
+          validBytes.subarray(0, at),
+          Buffer.from(noise),
+          cut ? Buffer.alloc(0) : validBytes.subarray(at),
+        ]),
       );
-      assert.ok(!BAD_GRPC.has(status), `status ${status} for bytes ${bytes.toString('hex')}`);
-    }),
-    { seed: SEED, numRuns: RUNS },
-  );
-  await goodRequestWorks();
-});
+    await fc.assert(
+      fc.asyncProperty(mutated, async (bytes) => {
+        const status = await new Promise<number>((resolve) =>
+          raw.makeUnaryRequest(
+            '/inference.GRPCInferenceService/ModelInfer',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            bytes,
+            (err) => resolve(err ? err.code : 0),
+          ),
+        );
+        assert.ok(!BAD_GRPC.has(status), `status ${status} for bytes ${bytes.toString('hex')}`);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    await goodRequestWorks();
+  },
+);

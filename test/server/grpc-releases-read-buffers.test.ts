@@ -4,7 +4,10 @@ import * as grpc from '@grpc/grpc-js';
 import { loadInferenceService } from '../../src/protocol/grpc-proto.js';
 import { releaseReadBuffers } from '../../src/server/grpc/release-read-buffers.js';
 
-/** The decoded message's frames grpc-js still holds for a call (its internals, as release-read-buffers.ts reads them). */
+/**
+ * The decoded message's frames grpc-js still holds for a call (its internals, as
+ * release-read-buffers.ts reads them).
+ */
 function heldFrames(call: unknown): number {
   let c = (call as { call?: { decoder?: { readPartialMessage?: unknown[] }; nextCall?: unknown } }).call;
   for (let i = 0; c && i < 4; i++) {

@@ -88,63 +88,71 @@ function request(id: string, seed: number) {
   };
 }
 
-test("a failed request's answer carries error_message and its id, the stream goes on, and a half-close ends it after the last answer", async () => {
-  const { call, answers, status: ended, close } = rawStream(s.grpc);
-  const good = (id: string) => request(id, 7);
-  call.write({ ...good('unknown'), model_name: 'nope' });
-  call.write({ ...good('shape'), inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 191] }] });
-  call.write({ ...good('datatype'), inputs: [{ name: 'x', datatype: 'FP31', shape: [1, 3, 48, 192] }] });
-  call.write(good('fine'));
-  call.end();
-  const status = await ended;
-  close();
-  assert.equal(status.code, grpc.status.OK);
-  const byId = new Map(answers.map((a) => [a.infer_response.id, a]));
-  assert.equal(answers.length, 4, 'one answer per request');
-  assert.match(byId.get('unknown')!.error_message, /unknown model "nope" \(known: text_orientation\)/);
-  assert.equal(byId.get('unknown')!.infer_response.model_name, 'nope');
-  assert.match(byId.get('shape')!.error_message, /input "x"/);
-  assert.match(byId.get('datatype')!.error_message, /unknown datatype "FP31"/);
-  assert.equal(byId.get('fine')!.error_message, '');
-  assert.deepEqual(
-    Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)),
-    await engineOutput(7),
-  );
-});
-
-test('a graceful shutdown answers what a stream has in flight, refuses what comes meanwhile by name, and ends it with UNAVAILABLE', async () => {
-  // One instance and twelve batches of 32 rows, run one after another: hundreds of milliseconds of
-  // work still queued when the shutdown starts and 'late' arrives.
-  const own = await serveClassifier({}, async () => {}, { instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
-  const { call, answers, status, close } = rawStream(own.grpc);
-  const closed: Promise<void>[] = [];
-  try {
-    const model = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!;
-    const x = classifierInput(32, 3);
-    const ids = Array.from({ length: 12 }, (_, i) => `big-${i}`);
-    for (const id of ids)
-      call.write({
-        model_name: TEXT_ORIENTATION,
-        id,
-        inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
-        raw_input_contents: [tensorToRaw(x)],
-      });
-    for (let i = 0; model().queued + model().inflight + answers.length < ids.length; i++) {
-      assert.ok(i < 2000, 'the requests reach the model');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    assert.ok(model().queued > 0, 'work is still queued when the shutdown starts');
-    closed.push(own.close()); // the client never half-closes: the server must end the stream itself
-    call.write(request('late', 2));
-    const st = await status;
-    assert.equal(st.code, grpc.status.UNAVAILABLE, st.details);
-    assert.equal(st.details, 'the server is shutting down: this stream takes no new requests');
-    const byId = new Map(answers.map((a) => [a.infer_response.id, a.error_message]));
-    assert.equal(answers.length, ids.length + 1);
-    for (const id of ids) assert.equal(byId.get(id), '', `${id}, accepted before the shutdown, is answered`);
-    assert.equal(byId.get('late'), 'the server is shutting down: this stream takes no new requests');
-  } finally {
+test(
+  "a failed request's answer carries error_message and its id, " +
+    'the stream goes on, and a half-close ends it after the last answer',
+  async () => {
+    const { call, answers, status: ended, close } = rawStream(s.grpc);
+    const good = (id: string) => request(id, 7);
+    call.write({ ...good('unknown'), model_name: 'nope' });
+    call.write({ ...good('shape'), inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 191] }] });
+    call.write({ ...good('datatype'), inputs: [{ name: 'x', datatype: 'FP31', shape: [1, 3, 48, 192] }] });
+    call.write(good('fine'));
+    call.end();
+    const status = await ended;
     close();
-    await Promise.all(closed.length ? closed : [own.close()]);
-  }
-});
+    assert.equal(status.code, grpc.status.OK);
+    const byId = new Map(answers.map((a) => [a.infer_response.id, a]));
+    assert.equal(answers.length, 4, 'one answer per request');
+    assert.match(byId.get('unknown')!.error_message, /unknown model "nope" \(known: text_orientation\)/);
+    assert.equal(byId.get('unknown')!.infer_response.model_name, 'nope');
+    assert.match(byId.get('shape')!.error_message, /input "x"/);
+    assert.match(byId.get('datatype')!.error_message, /unknown datatype "FP31"/);
+    assert.equal(byId.get('fine')!.error_message, '');
+    assert.deepEqual(
+      Array.from(new Float32Array(new Uint8Array(byId.get('fine')!.infer_response.raw_output_contents[0]).buffer)),
+      await engineOutput(7),
+    );
+  },
+);
+
+test(
+  'a graceful shutdown answers what a stream has in flight, ' +
+    'refuses what comes meanwhile by name, and ends it with UNAVAILABLE',
+  async () => {
+    // One instance and twelve batches of 32 rows, run one after another: hundreds of milliseconds of
+    // work still queued when the shutdown starts and 'late' arrives.
+    const own = await serveClassifier({}, async () => {}, { instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
+    const { call, answers, status, close } = rawStream(own.grpc);
+    const closed: Promise<void>[] = [];
+    try {
+      const model = () => own.engine.loaded().find((m) => m.name === TEXT_ORIENTATION)!;
+      const x = classifierInput(32, 3);
+      const ids = Array.from({ length: 12 }, (_, i) => `big-${i}`);
+      for (const id of ids)
+        call.write({
+          model_name: TEXT_ORIENTATION,
+          id,
+          inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],
+          raw_input_contents: [tensorToRaw(x)],
+        });
+      for (let i = 0; model().queued + model().inflight + answers.length < ids.length; i++) {
+        assert.ok(i < 2000, 'the requests reach the model');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(model().queued > 0, 'work is still queued when the shutdown starts');
+      closed.push(own.close()); // the client never half-closes: the server must end the stream itself
+      call.write(request('late', 2));
+      const st = await status;
+      assert.equal(st.code, grpc.status.UNAVAILABLE, st.details);
+      assert.equal(st.details, 'the server is shutting down: this stream takes no new requests');
+      const byId = new Map(answers.map((a) => [a.infer_response.id, a.error_message]));
+      assert.equal(answers.length, ids.length + 1);
+      for (const id of ids) assert.equal(byId.get(id), '', `${id}, accepted before the shutdown, is answered`);
+      assert.equal(byId.get('late'), 'the server is shutting down: this stream takes no new requests');
+    } finally {
+      close();
+      await Promise.all(closed.length ? closed : [own.close()]);
+    }
+  },
+);

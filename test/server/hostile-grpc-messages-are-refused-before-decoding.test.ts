@@ -74,21 +74,25 @@ test('thousands of empty raw_input_contents entries are refused by count before 
   );
 });
 
-test('a BYTES input with too many bytes_contents entries, or a shape of too many dimensions, is refused by count', async () => {
-  const entries = Buffer.alloc(2 * 100_000, 0);
-  for (let i = 0; i < entries.length; i += 2) entries[i] = 0x42; // field 8, length 0
-  const many = await call('ModelInfer', inferMessage('BYTES', [100_000], entries));
-  assert.equal(many.code, grpc.status.INVALID_ARGUMENT, many.details);
-  assert.match(
-    many.details,
-    /bytes_contents entries: 100000 is more than this server accepts in one request \(at most 65536\)/,
-  );
-  const unpacked = Buffer.concat(Array.from({ length: 5000 }, () => Buffer.from([0x18, 0x01]))); // shape entries, one tag each
-  const input = Buffer.concat([str(1, 'x'), str(2, 'FP32'), unpacked]);
-  const rank = await call('ModelInfer', Buffer.concat([str(1, TEXT_ORIENTATION), field(5, input)]));
-  assert.equal(rank.code, grpc.status.INVALID_ARGUMENT, rank.details);
-  assert.match(rank.details, /inputs\[0\]: shape has 5000 dimensions, more than this server accepts \(at most 64\)/);
-});
+test(
+  'a BYTES input with too many bytes_contents entries, ' + 'or a shape of too many dimensions, is refused by count',
+  async () => {
+    const entries = Buffer.alloc(2 * 100_000, 0);
+    for (let i = 0; i < entries.length; i += 2) entries[i] = 0x42; // field 8, length 0
+    const many = await call('ModelInfer', inferMessage('BYTES', [100_000], entries));
+    assert.equal(many.code, grpc.status.INVALID_ARGUMENT, many.details);
+    assert.match(
+      many.details,
+      /bytes_contents entries: 100000 is more than this server accepts in one request \(at most 65536\)/,
+    );
+    // shape entries, one tag each
+    const unpacked = Buffer.concat(Array.from({ length: 5000 }, () => Buffer.from([0x18, 0x01])));
+    const input = Buffer.concat([str(1, 'x'), str(2, 'FP32'), unpacked]);
+    const rank = await call('ModelInfer', Buffer.concat([str(1, TEXT_ORIENTATION), field(5, input)]));
+    assert.equal(rank.code, grpc.status.INVALID_ARGUMENT, rank.details);
+    assert.match(rank.details, /inputs\[0\]: shape has 5000 dimensions, more than this server accepts \(at most 64\)/);
+  },
+);
 
 test('bytes that are not protobuf are INVALID_ARGUMENT on every method, and the server serves on', async () => {
   for (const [method, bytes] of [
@@ -106,37 +110,40 @@ test('bytes that are not protobuf are INVALID_ARGUMENT on every method, and the 
   assert.deepEqual(ok.outputs['softmax_0.tmp_0'].shape, [1, 2]);
 });
 
-test('a message on a ModelInferStream that cannot be taken is answered with its reason, and the stream goes on', async () => {
-  const stream = raw.makeBidiStreamRequest(
-    `${SERVICE}/ModelStreamInfer`,
-    (b: Buffer) => b,
-    (b: Buffer) => b,
-  );
-  const answers: Buffer[] = [];
-  const ended = new Promise<void>((resolve, reject) => {
-    stream.on('data', (b: Buffer) => answers.push(b));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  const good = inferMessage(
-    'FP32',
-    [1, 3, 48, 192],
-    null,
-    field(7, Buffer.from((classifierInput(1).data as Float32Array).buffer)),
-  );
-  stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
-  stream.write(good);
-  stream.end();
-  await ended;
-  assert.equal(answers.length, 2);
-  const texts = answers.map((b) => b.toString('latin1'));
-  const refusal = /the request message (has field|is truncated|is not valid protobuf)/;
-  assert.ok(
-    texts.some((t) => refusal.test(t)),
-    `one answer carries the reason: ${texts.join(' | ')}`,
-  );
-  assert.ok(
-    texts.some((t) => t.includes(TEXT_ORIENTATION) && !refusal.test(t)),
-    'the good request is answered',
-  );
-});
+test(
+  'a message on a ModelInferStream that cannot be taken is answered with its reason, ' + 'and the stream goes on',
+  async () => {
+    const stream = raw.makeBidiStreamRequest(
+      `${SERVICE}/ModelStreamInfer`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
+    const answers: Buffer[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('data', (b: Buffer) => answers.push(b));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const good = inferMessage(
+      'FP32',
+      [1, 3, 48, 192],
+      null,
+      field(7, Buffer.from((classifierInput(1).data as Float32Array).buffer)),
+    );
+    stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    stream.write(good);
+    stream.end();
+    await ended;
+    assert.equal(answers.length, 2);
+    const texts = answers.map((b) => b.toString('latin1'));
+    const refusal = /the request message (has field|is truncated|is not valid protobuf)/;
+    assert.ok(
+      texts.some((t) => refusal.test(t)),
+      `one answer carries the reason: ${texts.join(' | ')}`,
+    );
+    assert.ok(
+      texts.some((t) => t.includes(TEXT_ORIENTATION) && !refusal.test(t)),
+      'the good request is answered',
+    );
+  },
+);

@@ -148,7 +148,8 @@ test('a zero-sized dimension where the model lets it vary is a 400 naming it, on
     assert.match(
       r.body.error,
       new RegExp(
-        `input "x" of model "text_orientation" has shape \\[${shape.join(', ')}\\]: dimension ${shape.indexOf(0)} is 0, and the model needs at least 1 there`,
+        `input "x" of model "text_orientation" has shape \\[${shape.join(', ')}\\]: ` +
+          `dimension ${shape.indexOf(0)} is 0, and the model needs at least 1 there`,
       ),
     );
     const g = await grpcInfer({

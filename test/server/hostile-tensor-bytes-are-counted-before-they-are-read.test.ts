@@ -46,24 +46,30 @@ function framed(header: unknown, data: Buffer) {
   });
 }
 
-test('BYTES binary data holding more elements than the shape is refused by count before any element is copied', async () => {
-  const zeros = Buffer.alloc(16_000_000); // 4 million empty elements
-  const r = await framed(
-    { inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: zeros.length } }] },
-    zeros,
-  );
-  assert.equal(r.status, 400);
-  assert.match(r.body.error, /input "x": binary data holds more than 1 BYTES elements, but shape \[1\] needs 1/);
-  const big = await post(url(), {
-    inputs: [{ name: 'x', datatype: 'BYTES', shape: [100_000], data: Array(100_000).fill('') }],
-  });
-  assert.equal(big.status, 400);
-  assert.match(
-    big.body.error,
-    /a BYTES tensor of shape \[100000\] has 100000 elements, more than this server accepts in one tensor \(at most 65536\)/,
-  );
-  await servesNext();
-});
+test(
+  'BYTES binary data holding more elements than the ' + 'shape is refused by count before any element is copied',
+  async () => {
+    const zeros = Buffer.alloc(16_000_000); // 4 million empty elements
+    const r = await framed(
+      { inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: zeros.length } }] },
+      zeros,
+    );
+    assert.equal(r.status, 400);
+    assert.match(r.body.error, /input "x": binary data holds more than 1 BYTES elements, but shape \[1\] needs 1/);
+    const big = await post(url(), {
+      inputs: [{ name: 'x', datatype: 'BYTES', shape: [100_000], data: Array(100_000).fill('') }],
+    });
+    assert.equal(big.status, 400);
+    assert.match(
+      big.body.error,
+      new RegExp(
+        'a BYTES tensor of shape \\[100000\\] has 100000 elements,' +
+          ' more than this server accepts in one tensor \\(at most 65536\\)',
+      ),
+    );
+    await servesNext();
+  },
+);
 
 test('a shared-memory input is checked (name, size for its shape, the read limit) before a byte is read', async () => {
   const shmInput = (name: string, datatype: string, shape: number[], size: number) => ({
@@ -89,7 +95,10 @@ test('a shared-memory input is checked (name, size for its shape, the read limit
   assert.equal(over.status, 400);
   assert.match(
     over.body.error,
-    /shared-memory inputs add up to 1073741824 bytes, more than this server reads for one request \(67108864, its body limit\)/,
+    new RegExp(
+      'shared-memory inputs add up to 1073741824 bytes,' +
+        ' more than this server reads for one request \\(67108864, its body limit\\)',
+    ),
   );
   await servesNext();
 });

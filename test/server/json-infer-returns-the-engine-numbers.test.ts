@@ -40,7 +40,9 @@ test('nested data is accepted as well as flat data, and the id is echoed', async
 test('data nested deeper than a call stack gets a 400 that counts its elements, and the server serves on', async () => {
   // 100 000 levels: JSON.parse takes it; Array.prototype.flat(Infinity) overflowed the stack here.
   const depth = 100_000;
-  const deep = `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,3,48,192],"data":${'['.repeat(depth)}0.5${']'.repeat(depth)}}]}`;
+  const deep =
+    `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,3,48,192],"data":` +
+    `${'['.repeat(depth)}0.5${']'.repeat(depth)}}]}`;
   const r = await post(url(), deep);
   assert.equal(r.status, 400);
   assert.match(r.body.error, /input "x": data has 1 elements, but shape \[1, 3, 48, 192\] needs 27648/);

@@ -53,63 +53,66 @@ test('every HTTP route and every gRPC method belongs to a group, sorted as Trito
   );
 });
 
-test('restricted groups answer 403 / UNAVAILABLE without the key and serve with it; open groups serve anyone', async () => {
-  const s = await serveClassifier({
-    modelControlMode: 'explicit',
-    allowClientShm: true,
-    restrictedHttp: [ADMIN],
-    restrictedGrpc: [ADMIN],
-  });
-  try {
-    // HTTP: inference and health are open, the repository, shared memory and placement need the key.
-    const anyone = new HttpClient(s.http);
-    const admin = new HttpClient(s.http, { headers: { 'admin-key': 's3cret' } });
-    const liar = new HttpClient(s.http, { headers: { 'admin-key': 's3cre' } });
-    assert.deepEqual(
-      (await anyone.infer(TEXT_ORIENTATION, { x: classifierInput(1) })).outputs['softmax_0.tmp_0'].shape,
-      [1, 2],
-    );
-    for (const path of ['/v2/repository/index', '/v2/systemsharedmemory/status', '/v2/placement']) {
-      const method = path === '/v2/repository/index' ? 'POST' : 'GET';
-      const refused = await fetch(s.http + path, { method });
-      assert.equal(refused.status, 403, path);
-      assert.deepEqual(await refused.json(), { error: "This API is restricted, expecting header 'admin-key'" });
-      const wrong = await fetch(s.http + path, { method, headers: { 'admin-key': 'nope' } });
-      assert.equal(wrong.status, 403, `${path} with a wrong key`);
-      const ok = await fetch(s.http + path, { method, headers: { 'Admin-Key': 's3cret' } });
-      assert.equal(ok.status, 200, `${path} with the key`);
-    }
-    await assert.rejects(liar.unload(TEXT_ORIENTATION), { status: 403 });
-    assert.equal(await anyone.ready(), true, 'the refusals changed nothing');
-    await admin.unload(TEXT_ORIENTATION);
-    await admin.load(TEXT_ORIENTATION);
-
-    // gRPC: the key travels as metadata triton-grpc-protocol-<key>, as Triton's clients send it.
-    const plain = new GrpcClient(s.grpc);
-    const keyed = new GrpcClient(s.grpc, { metadata: { 'triton-grpc-protocol-admin-key': 's3cret' } });
+test(
+  'restricted groups answer 403 / UNAVAILABLE without the key and serve with it; ' + 'open groups serve anyone',
+  async () => {
+    const s = await serveClassifier({
+      modelControlMode: 'explicit',
+      allowClientShm: true,
+      restrictedHttp: [ADMIN],
+      restrictedGrpc: [ADMIN],
+    });
     try {
+      // HTTP: inference and health are open, the repository, shared memory and placement need the key.
+      const anyone = new HttpClient(s.http);
+      const admin = new HttpClient(s.http, { headers: { 'admin-key': 's3cret' } });
+      const liar = new HttpClient(s.http, { headers: { 'admin-key': 's3cre' } });
       assert.deepEqual(
-        (await plain.infer(TEXT_ORIENTATION, { x: classifierInput(2) })).outputs['softmax_0.tmp_0'].shape,
-        [2, 2],
+        (await anyone.infer(TEXT_ORIENTATION, { x: classifierInput(1) })).outputs['softmax_0.tmp_0'].shape,
+        [1, 2],
       );
-      await assert.rejects(plain.unload(TEXT_ORIENTATION), {
-        status: grpc.status.UNAVAILABLE,
-        message: /This protocol is restricted, expecting header 'triton-grpc-protocol-admin-key'/,
-      });
-      await keyed.unload(TEXT_ORIENTATION);
-      await assert.rejects(plain.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), {
-        status: grpc.status.UNAVAILABLE,
-      });
-      await keyed.load(TEXT_ORIENTATION);
-      assert.equal(await plain.ready(), true);
+      for (const path of ['/v2/repository/index', '/v2/systemsharedmemory/status', '/v2/placement']) {
+        const method = path === '/v2/repository/index' ? 'POST' : 'GET';
+        const refused = await fetch(s.http + path, { method });
+        assert.equal(refused.status, 403, path);
+        assert.deepEqual(await refused.json(), { error: "This API is restricted, expecting header 'admin-key'" });
+        const wrong = await fetch(s.http + path, { method, headers: { 'admin-key': 'nope' } });
+        assert.equal(wrong.status, 403, `${path} with a wrong key`);
+        const ok = await fetch(s.http + path, { method, headers: { 'Admin-Key': 's3cret' } });
+        assert.equal(ok.status, 200, `${path} with the key`);
+      }
+      await assert.rejects(liar.unload(TEXT_ORIENTATION), { status: 403 });
+      assert.equal(await anyone.ready(), true, 'the refusals changed nothing');
+      await admin.unload(TEXT_ORIENTATION);
+      await admin.load(TEXT_ORIENTATION);
+
+      // gRPC: the key travels as metadata triton-grpc-protocol-<key>, as Triton's clients send it.
+      const plain = new GrpcClient(s.grpc);
+      const keyed = new GrpcClient(s.grpc, { metadata: { 'triton-grpc-protocol-admin-key': 's3cret' } });
+      try {
+        assert.deepEqual(
+          (await plain.infer(TEXT_ORIENTATION, { x: classifierInput(2) })).outputs['softmax_0.tmp_0'].shape,
+          [2, 2],
+        );
+        await assert.rejects(plain.unload(TEXT_ORIENTATION), {
+          status: grpc.status.UNAVAILABLE,
+          message: /This protocol is restricted, expecting header 'triton-grpc-protocol-admin-key'/,
+        });
+        await keyed.unload(TEXT_ORIENTATION);
+        await assert.rejects(plain.infer(TEXT_ORIENTATION, { x: classifierInput(1) }), {
+          status: grpc.status.UNAVAILABLE,
+        });
+        await keyed.load(TEXT_ORIENTATION);
+        assert.equal(await plain.ready(), true);
+      } finally {
+        plain.close();
+        keyed.close();
+      }
     } finally {
-      plain.close();
-      keyed.close();
+      await s.close();
     }
-  } finally {
-    await s.close();
-  }
-});
+  },
+);
 
 test('a restricted inference group refuses a gRPC stream without the key before it reads a request', async () => {
   const inferKey = parseRestriction('inference:infer-key=k', 'flag');

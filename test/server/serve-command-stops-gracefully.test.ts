@@ -7,77 +7,84 @@ import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '..
 import { HttpClient } from '../../src/client/index.js';
 import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
 
-test('tenancy serve prints its URLs and tuning, serves, and on SIGTERM finishes in-flight requests and exits 0', async () => {
-  // Instances stated, batching left out: the live tuner may tune batching only.
-  const repo = await classifierRepo({ max_batch_size: 64, dynamic_batching: undefined });
-  const db = path.join(repo, 'profiles.db');
-  const child = spawn(
-    process.execPath,
-    [
-      ...HEAP_FLAGS,
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--repo',
-      repo,
-      '--http-port',
-      '0',
-      '--grpc-port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--profiles',
-      db,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  try {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: string) => {
-        out += d;
-        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-        if (m && out.includes('serving;')) resolve(m[1]);
+test(
+  'tenancy serve prints its URLs and tuning, serves, ' + 'and on SIGTERM finishes in-flight requests and exits 0',
+  async () => {
+    // Instances stated, batching left out: the live tuner may tune batching only.
+    const repo = await classifierRepo({ max_batch_size: 64, dynamic_batching: undefined });
+    const db = path.join(repo, 'profiles.db');
+    const child = spawn(
+      process.execPath,
+      [
+        ...HEAP_FLAGS,
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'serve',
+        '--repo',
+        repo,
+        '--http-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--profiles',
+        db,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: string) => {
+          out += d;
+          const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
+          if (m && out.includes('serving;')) resolve(m[1]);
+        });
+        child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
       });
-      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-    });
-    assert.match(out, /gRPC {7}127\.0\.0\.1:\d+/);
-    assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    assert.doesNotMatch(out, /node runs without/, 'started with the heap flags: no warning');
-    assert.match(out, /placement tune\)/);
-    assert.ok(
-      out.includes(
-        `live tuning (remembered in ${db}):\n  ${TEXT_ORIENTATION}: default: serving the measured defaults; tuned (batch size, queue delay) as soon as requests keep it busy`,
-      ),
-      out,
-    );
-    const client = new HttpClient(url);
-    assert.equal(await client.ready(), true);
-    const view = (await (await fetch(`${url}/v2/placement`)).json()) as {
-      mode: string;
-      models: { source: string; tuning: { state: string; configuration: string } }[];
-    };
-    assert.equal(view.mode, 'tune');
-    assert.deepEqual(
-      [view.models[0].source, view.models[0].tuning.state, view.models[0].tuning.configuration],
-      ['defaults', 'default', '1 instance x 2 threads, batch up to 4, no queue delay'],
-    );
-    const metricsUrl = out.match(/metrics {4}(http:\/\/127\.0\.0\.1:\d+\/metrics)/)![1];
-    const metrics = await (await fetch(metricsUrl)).text();
-    assert.match(metrics, new RegExp(`tenancy_model_tuning_state\\{model="${TEXT_ORIENTATION}",state="default"\\} 1`));
-    const inFlight = Array.from({ length: 3 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(48) }));
-    await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    const results = await Promise.all(inFlight);
-    assert.equal(results.length, 3, 'every request in flight was answered');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0, out);
-    assert.match(out, /SIGTERM: finishing requests in flight[\s\S]*stopped/);
-  } finally {
-    child.kill('SIGKILL');
-    await removeDir(repo);
-  }
-});
+      assert.match(out, /gRPC {7}127\.0\.0\.1:\d+/);
+      assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
+      assert.doesNotMatch(out, /node runs without/, 'started with the heap flags: no warning');
+      assert.match(out, /placement tune\)/);
+      assert.ok(
+        out.includes(
+          `live tuning (remembered in ${db}):\n  ${TEXT_ORIENTATION}: default: ` +
+            'serving the measured defaults; tuned (batch size, queue delay) as soon as requests keep it busy',
+        ),
+        out,
+      );
+      const client = new HttpClient(url);
+      assert.equal(await client.ready(), true);
+      const view = (await (await fetch(`${url}/v2/placement`)).json()) as {
+        mode: string;
+        models: { source: string; tuning: { state: string; configuration: string } }[];
+      };
+      assert.equal(view.mode, 'tune');
+      assert.deepEqual(
+        [view.models[0].source, view.models[0].tuning.state, view.models[0].tuning.configuration],
+        ['defaults', 'default', '1 instance x 2 threads, batch up to 4, no queue delay'],
+      );
+      const metricsUrl = out.match(/metrics {4}(http:\/\/127\.0\.0\.1:\d+\/metrics)/)![1];
+      const metrics = await (await fetch(metricsUrl)).text();
+      assert.match(
+        metrics,
+        new RegExp(`tenancy_model_tuning_state\\{model="${TEXT_ORIENTATION}",state="default"\\} 1`),
+      );
+      const inFlight = Array.from({ length: 3 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(48) }));
+      await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGTERM');
+      const results = await Promise.all(inFlight);
+      assert.equal(results.length, 3, 'every request in flight was answered');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, out);
+      assert.match(out, /SIGTERM: finishing requests in flight[\s\S]*stopped/);
+    } finally {
+      child.kill('SIGKILL');
+      await removeDir(repo);
+    }
+  },
+);

@@ -110,22 +110,25 @@ test('gRPC: a connection that never opens its HTTP/2 session is closed after the
   assert.ok(end.ms < 5000, `closed after ${end.ms} ms`);
 });
 
-test('gRPC: a connection with no call gets GOAWAY after the idle timeout; a client reconnects on its next call', async () => {
-  const t0 = Date.now();
-  const session = http2.connect(`http://127.0.0.1:${s.servers.grpcPort}`);
-  session.on('error', () => {});
-  await new Promise((resolve) => session.once('goaway', resolve));
-  assert.ok(Date.now() - t0 < 5000, `GOAWAY after ${Date.now() - t0} ms`);
-  session.destroy();
-  const client = new GrpcClient(s.grpc);
-  try {
-    assert.equal(await client.ready(), true);
-    await new Promise((r) => setTimeout(r, LIMITS.grpcIdleTimeoutMs * 3));
-    assert.equal(await client.ready(), true, 'the next call after an idle close is served');
-  } finally {
-    client.close();
-  }
-});
+test(
+  'gRPC: a connection with no call gets GOAWAY after the idle timeout; ' + 'a client reconnects on its next call',
+  async () => {
+    const t0 = Date.now();
+    const session = http2.connect(`http://127.0.0.1:${s.servers.grpcPort}`);
+    session.on('error', () => {});
+    await new Promise((resolve) => session.once('goaway', resolve));
+    assert.ok(Date.now() - t0 < 5000, `GOAWAY after ${Date.now() - t0} ms`);
+    session.destroy();
+    const client = new GrpcClient(s.grpc);
+    try {
+      assert.equal(await client.ready(), true);
+      await new Promise((r) => setTimeout(r, LIMITS.grpcIdleTimeoutMs * 3));
+      assert.equal(await client.ready(), true, 'the next call after an idle close is served');
+    } finally {
+      client.close();
+    }
+  },
+);
 
 test('gRPC: connections past the cap are closed as they arrive', async () => {
   const held = Array.from({ length: LIMITS.grpcMaxConnections }, () => {

@@ -48,35 +48,38 @@ test('HTTPS and gRPC over TLS serve the same numbers; plain and untrusted client
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-test('tenancy serve: TLS and restriction flags that cannot work end in one line and exit 2, before loading', async () => {
-  const cases: [string[], RegExp][] = [
-    [['--http-use-ssl'], /^error: --http-use-ssl needs --http-server-cert <file> and --http-server-key <file>\n$/],
-    [['--grpc-server-cert', 'x.pem'], /^error: --grpc-server-cert, --grpc-server-key, .* need --grpc-use-ssl\n$/],
-    [
-      ['--grpc-use-ssl', '--grpc-server-cert', '/nonexistent.pem', '--grpc-server-key', `${dir}server.key`],
-      /^error: --grpc-server-cert: cannot read \/nonexistent.pem \(ENOENT\)\n$/,
-    ],
-    [
-      ['--http-use-ssl', '--http-server-cert', `${dir}README.md`, '--http-server-key', `${dir}server.key`],
-      /^error: --http-server-cert: .*README.md is not a PEM file/,
-    ],
-    [['--http-restricted-api', 'repository:k=v'], /unknown API group "repository"/],
-  ];
-  for (const [flags, message] of cases) {
-    const out = await run(process.execPath, [
-      '--import',
-      'tsx',
-      cli,
-      'serve',
-      '--repo',
-      '/nonexistent-repo',
-      ...flags,
-    ]).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
-    assert.equal(out.code, 2, `${flags.join(' ')}: exit code`);
-    assert.match(out.stderr, message, flags.join(' '));
-    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
-  }
-});
+test(
+  'tenancy serve: TLS and restriction flags that cannot ' + 'work end in one line and exit 2, before loading',
+  async () => {
+    const cases: [string[], RegExp][] = [
+      [['--http-use-ssl'], /^error: --http-use-ssl needs --http-server-cert <file> and --http-server-key <file>\n$/],
+      [['--grpc-server-cert', 'x.pem'], /^error: --grpc-server-cert, --grpc-server-key, .* need --grpc-use-ssl\n$/],
+      [
+        ['--grpc-use-ssl', '--grpc-server-cert', '/nonexistent.pem', '--grpc-server-key', `${dir}server.key`],
+        /^error: --grpc-server-cert: cannot read \/nonexistent.pem \(ENOENT\)\n$/,
+      ],
+      [
+        ['--http-use-ssl', '--http-server-cert', `${dir}README.md`, '--http-server-key', `${dir}server.key`],
+        /^error: --http-server-cert: .*README.md is not a PEM file/,
+      ],
+      [['--http-restricted-api', 'repository:k=v'], /unknown API group "repository"/],
+    ];
+    for (const [flags, message] of cases) {
+      const out = await run(process.execPath, [
+        '--import',
+        'tsx',
+        cli,
+        'serve',
+        '--repo',
+        '/nonexistent-repo',
+        ...flags,
+      ]).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      assert.equal(out.code, 2, `${flags.join(' ')}: exit code`);
+      assert.match(out.stderr, message, flags.join(' '));
+      assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+    }
+  },
+);

@@ -66,7 +66,8 @@ export function decodeGrpcInfer(msg: GrpcInferRequest): DecodedRequest {
   const sent = refs.filter((r) => !r).length;
   if (raw.length > 0 && raw.length !== sent)
     throw errors.invalidArg(
-      `raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory (one entry per such input, in order)`,
+      `raw_input_contents has ${raw.length} entries, but the request has ${sent} inputs outside shared memory ` +
+        '(one entry per such input, in order)',
     );
   const inputs: TensorMap = Object.create(null); // no prototype: an input may be named "__proto__"
   const sharedInputs: SharedMemoryInput[] = [];

@@ -121,7 +121,8 @@ export function scanInferRequest(buf: Buffer): void {
       });
       if (rank > REQUEST_LIMITS.rank)
         throw errors.invalidArg(
-          `inputs[${counts.inputs - 1}]: shape has ${rank} dimensions, more than this server accepts (at most ${REQUEST_LIMITS.rank})`,
+          `inputs[${counts.inputs - 1}]: shape has ${rank} dimensions, ` +
+            `more than this server accepts (at most ${REQUEST_LIMITS.rank})`,
         );
       checkCount(params, REQUEST_LIMITS.parameters, `inputs[${counts.inputs - 1}] parameters`);
     } else if (no === 6 && wt === LENGTH) {

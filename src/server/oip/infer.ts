@@ -121,19 +121,22 @@ function checkSharedInputs(model: ModelView, inputs: readonly SharedMemoryInput[
     const what = `input "${s.name}"`;
     if (!model.table.inputs.has(s.name))
       throw errors.invalidArg(
-        `unexpected input "${s.name}" for model "${model.name}" (expected: ${[...model.table.inputs.keys()].join(', ')})`,
+        `unexpected input "${s.name}" for model "${model.name}" ` +
+          `(expected: ${[...model.table.inputs.keys()].join(', ')})`,
       );
     shm.check(s.ref, what);
     const n = elementCount(s.shape);
     if (s.datatype !== 'BYTES' && s.ref.byteSize !== n * elementBytes(s.datatype))
       throw errors.invalidArg(
-        `${what}: shared_memory_byte_size is ${s.ref.byteSize} bytes, but shape [${s.shape.join(', ')}] of ${s.datatype} needs ${n * elementBytes(s.datatype)} bytes`,
+        `${what}: shared_memory_byte_size is ${s.ref.byteSize} bytes, ` +
+          `but shape [${s.shape.join(', ')}] of ${s.datatype} needs ${n * elementBytes(s.datatype)} bytes`,
       );
     total += s.ref.byteSize;
   }
   if (total > shm.maxReadBytes)
     throw errors.invalidArg(
-      `the request's shared-memory inputs add up to ${total} bytes, more than this server reads for one request (${shm.maxReadBytes}, its body limit)`,
+      `the request's shared-memory inputs add up to ${total} bytes, ` +
+        `more than this server reads for one request (${shm.maxReadBytes}, its body limit)`,
     );
 }
 

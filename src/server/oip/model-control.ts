@@ -19,7 +19,8 @@ function checkMode(mode: ModelControlMode, action: string, name: string): void {
   if (mode !== 'explicit')
     throw new TenancyError(
       'UNAVAILABLE',
-      `cannot ${action} model "${name}": model control mode is "${mode}" (start the server with --model-control-mode explicit)`,
+      `cannot ${action} model "${name}": model control mode is "${mode}" ` +
+        '(start the server with --model-control-mode explicit)',
       { model: name },
     );
 }

@@ -58,7 +58,8 @@ export class SystemSharedMemory {
     // Each region holds an open file descriptor: without a cap, registrations could use them all up.
     if (this.regions.size >= MAX_REGIONS)
       throw errors.invalidArg(
-        `shared memory region "${name}": ${MAX_REGIONS} regions are registered, the most this server holds; unregister some first`,
+        `shared memory region "${name}": ${MAX_REGIONS} regions are registered, ` +
+          'the most this server holds; unregister some first',
       );
     const path = shmObjectPath(key, this.root);
     if (!path)
@@ -86,7 +87,8 @@ export class SystemSharedMemory {
     if (off + size > objectSize) {
       closeSync(fd);
       throw errors.invalidArg(
-        `shared memory region "${name}" (offset ${off}, byte_size ${size}) runs past the end of key ${preview(key)}, which holds ${objectSize} bytes`,
+        `shared memory region "${name}" (offset ${off}, byte_size ${size}) ` +
+          `runs past the end of key ${preview(key)}, which holds ${objectSize} bytes`,
       );
     }
     this.regions.set(name, { name, key: key as string, offset: off, byte_size: size, fd });
@@ -115,7 +117,8 @@ export class SystemSharedMemory {
     if (got < ref.byteSize) {
       this.pool.give(buf);
       throw errors.invalidArg(
-        `${what}: shared memory key ${preview(r.key)} of region "${r.name}" ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`,
+        `${what}: shared memory key ${preview(r.key)} of region "${r.name}" ` +
+          `ended after ${got} of ${ref.byteSize} bytes (was it truncated?)`,
       );
     }
     return buf;
@@ -150,7 +153,8 @@ export class SystemSharedMemory {
     if (!r) throw errors.invalidArg(`${what}: no shared memory region "${ref.region}" is registered`);
     if (ref.offset + ref.byteSize > r.byte_size)
       throw errors.invalidArg(
-        `${what}: shared_memory_offset ${ref.offset} + shared_memory_byte_size ${ref.byteSize} runs past the end of region "${r.name}" (${r.byte_size} bytes)`,
+        `${what}: shared_memory_offset ${ref.offset} + shared_memory_byte_size ${ref.byteSize} ` +
+          `runs past the end of region "${r.name}" (${r.byte_size} bytes)`,
       );
     return r;
   }
@@ -169,7 +173,8 @@ export function sharedMemoryRef(p: Parameters, what: string): SharedMemoryRef | 
   }
   if (region === undefined || size === undefined)
     throw errors.invalidArg(
-      `${what}: shared_memory_region and shared_memory_byte_size go together; got only ${region === undefined ? 'shared_memory_byte_size' : 'shared_memory_region'}`,
+      `${what}: shared_memory_region and shared_memory_byte_size go together; ` +
+        `got only ${region === undefined ? 'shared_memory_byte_size' : 'shared_memory_region'}`,
     );
   if (typeof region !== 'string' || region === '')
     throw errors.invalidArg(`${what}: shared_memory_region must be a region name, got ${preview(region)}`);
@@ -189,7 +194,8 @@ export function allowedSharedMemory(shm: SystemSharedMemory | null): SystemShare
 /** The error for a server started without --allow-client-shm. */
 export function sharedMemoryOff(): TenancyError {
   return errors.invalidArg(
-    'system shared memory is off on this server: start it with --allow-client-shm (ServerOptions.allowClientShm) to use it',
+    'system shared memory is off on this server: ' +
+      'start it with --allow-client-shm (ServerOptions.allowClientShm) to use it',
   );
 }
 
