@@ -11,6 +11,7 @@ import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
 import { planOnDevices } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
+import { TenancyError } from '../errors.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
 import {
   startServers,
@@ -24,6 +25,7 @@ import {
 import { describeLoaded, printDefaults, printTuning } from './describe.js';
 import { parseShape } from './arguments.js';
 import { addSecurityOptions, securityOptions, type SecurityFlags } from './serve-security.js';
+import { addTritonserverOptions, logLevel, refuseTritonOnlyFlags } from './tritonserver-flags.js';
 
 export const PLACEMENT_MODES = ['tune', 'manual', 'auto'] as const;
 export type PlacementMode = (typeof PLACEMENT_MODES)[number];
@@ -57,6 +59,11 @@ export interface ServeCommandOptions extends SecurityFlags {
   httpMaxConnections: number;
   grpcIdleTimeout: number;
   grpcMaxConnections: number;
+  /** tritonserver's flags (tritonserver-flags.ts). */
+  modelRepository?: string;
+  strictReadiness: boolean;
+  exitOnError: boolean;
+  logVerbose?: number;
 }
 
 function port(v: string): number {
@@ -103,7 +110,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--load-model <name>',
-      'with --model-control-mode explicit: a model to load at start (repeatable)',
+      "with --model-control-mode explicit: a model to load at start (repeatable; '*': every model of the repository)",
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -176,7 +183,11 @@ export function registerServeCommand(program: Command): void {
       'SQLite file where tunings and profiles are stored ("none": remember nothing)',
       DEFAULT_PROFILE_DB,
     );
-  addSecurityOptions(serveCommand).action(async (opts: ServeCommandOptions, cmd: Command) => {
+  addTritonserverOptions(addSecurityOptions(serveCommand)).action(async (opts: ServeCommandOptions, cmd: Command) => {
+    refuseTritonOnlyFlags(opts as unknown as Record<string, unknown>);
+    if (opts.repo !== undefined && opts.modelRepository !== undefined)
+      cmd.error('error: give --repo or --model-repository, not both (they are the same flag)', { exitCode: 2 });
+    opts.repo ??= opts.modelRepository;
     if (opts.loadModel.length && opts.modelControlMode !== 'explicit')
       cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
     if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
@@ -201,15 +212,23 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   const engine = new Engine({
     repository: repo,
     devices,
-    log: createLogger(process.env.TENANCY_LOG ?? 'warn'),
+    log: createLogger(logLevel(opts.logVerbose) ?? process.env.TENANCY_LOG ?? 'warn'),
     storedTuning: memory?.lookup,
     shapes: opts.shape,
   });
   console.log(
     `loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`,
   );
-  if (opts.modelControlMode === 'none') await engine.loadAll();
+  if (opts.modelControlMode === 'none' || opts.loadModel.includes('*')) await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
+  const failed = engine.index().filter((r) => r.state === 'UNAVAILABLE' && r.reason !== 'unloaded');
+  if (opts.exitOnError && failed.length) {
+    await engine.close();
+    throw new TenancyError(
+      'UNAVAILABLE',
+      `--exit-on-error: ${failed.map((r) => `${r.name}${r.version ? ` version ${r.version}` : ''} failed to load: ${r.reason}`).join('; ')}`,
+    );
+  }
   const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
   const placement =
     opts.placement === 'auto'
@@ -218,7 +237,12 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
-  const servers = await startServers(engine, { ...serverOptions(opts), ...security, placement });
+  const servers = await startServers(engine, {
+    ...serverOptions(opts),
+    ...security,
+    placement,
+    strictReadiness: opts.strictReadiness,
+  });
   printUrls(servers, security);
   tuner?.start();
   await untilSignal(engine, servers);

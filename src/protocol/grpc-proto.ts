@@ -3,6 +3,7 @@
  * this module first and then in src/ from the package root, which both src/ (tsx) and dist/ reach.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -23,7 +24,9 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 export function loadInferenceService(): grpc.ServiceClientConstructor {
-  const def = protoLoader.loadSync(protoPath(), LOADER_OPTIONS);
+  const file = protoPath();
+  // grpc_service.proto imports model_config.proto from its own folder.
+  const def = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [path.dirname(file)] });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };

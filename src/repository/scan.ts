@@ -10,6 +10,7 @@ import { errors, TenancyError } from '../errors.js';
 import { completeFromOnnx, validateModelConfig, type ModelConfig } from './model-config.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { readLabels } from './labels.js';
+import { parsePbtxt } from './triton-config.js';
 import { checkModelName, isModelName } from './model-name.js';
 
 /** One model folder as found on disk. */
@@ -77,8 +78,8 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
       name,
       (await scanRepository(repoDir)).map((e) => e.name),
     );
-  const configFile = path.join(dir, 'config.json');
-  const raw = override !== undefined ? override : await readJson(configFile);
+  const { file: configFile, raw } =
+    override !== undefined ? { file: path.join(dir, 'config.json'), raw: override } : await readConfig(dir, name);
   const base = validateModelConfig(raw, override !== undefined ? `${name} (config override)` : configFile, name);
   const given = raw as Record<string, unknown>;
   const leftOut = {
@@ -143,6 +144,29 @@ async function labelsFor(dir: string, config: ModelConfig): Promise<Record<strin
     labels[config.output[0].name] = await readLabels(fallback);
   }
   return labels;
+}
+
+/**
+ * A model folder's config: config.pbtxt (Triton's) or config.json (the same fields as JSON), or
+ * neither (everything completed from the model file). Both at once is refused: which one a reader
+ * edits must not be a guess.
+ */
+async function readConfig(dir: string, name: string): Promise<{ file: string; raw: unknown }> {
+  const json = path.join(dir, 'config.json');
+  const pbtxt = path.join(dir, 'config.pbtxt');
+  const hasPbtxt = await isFile(pbtxt);
+  if (hasPbtxt && (await isFile(json)))
+    throw errors.invalidArg(
+      `model "${name}" has both config.pbtxt and config.json: keep one (they hold the same fields)`,
+      {
+        model: name,
+      },
+    );
+  if (!hasPbtxt) return { file: json, raw: await readJson(json) };
+  const text = await readFile(pbtxt, 'utf8').catch((err: Error) => {
+    throw errors.invalidArg(`${pbtxt} cannot be read: ${err.message}`, { file: pbtxt });
+  });
+  return { file: pbtxt, raw: parsePbtxt(text, pbtxt) };
 }
 
 async function readJson(file: string): Promise<unknown> {

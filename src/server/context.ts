@@ -14,6 +14,8 @@ export interface ServeContext {
   shm: SystemSharedMemory | null;
   /** The API groups of this transport that need a key header (restricted-apis.ts); empty: all open. */
   restricted: RestrictedApis;
+  /** Ready only when every model is (tritonserver's --strict-readiness); false: ready once serving. */
+  strictReadiness: boolean;
 }
 
 /**

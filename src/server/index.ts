@@ -54,6 +54,8 @@ export interface ServerOptions {
    */
   restrictedHttp?: Restriction[];
   restrictedGrpc?: Restriction[];
+  /** Ready only when every model is ready (default true, as tritonserver's --strict-readiness). */
+  strictReadiness?: boolean;
   /** Serve HTTPS with this certificate and key (default: plain HTTP). */
   httpTls?: TlsFiles;
   /** Serve gRPC over TLS (Triton's --grpc-use-ssl and friends; default: insecure). */
@@ -84,6 +86,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const shm = options.allowClientShm ? new SystemSharedMemory('/dev/shm', bodyLimit) : null;
   const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const closers: (() => Promise<void>)[] = [];
+  const strictReadiness = options.strictReadiness ?? true;
   // Checked before a port opens: a flag with a group restricted twice stops the start.
   const restrictedHttp = new RestrictedApis(options.restrictedHttp, TRANSPORTS.http, '--http-restricted-api');
   const restrictedGrpc = new RestrictedApis(options.restrictedGrpc, TRANSPORTS.grpc, '--grpc-restricted-protocol');
@@ -92,7 +95,15 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     const httpPort = pick(options.httpPort, 8000);
     if (httpPort !== null) {
       const app = buildHttpApp(
-        { engine, modelControlMode, closing: () => closing, placement, shm, restricted: restrictedHttp },
+        {
+          engine,
+          modelControlMode,
+          closing: () => closing,
+          placement,
+          shm,
+          restricted: restrictedHttp,
+          strictReadiness,
+        },
         bodyLimit,
         connections,
         options.httpTls ?? null,
@@ -105,7 +116,15 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
     const grpcPort = pick(options.grpcPort, 8001);
     if (grpcPort !== null) {
       const grpc = await startGrpcServer(
-        { engine, modelControlMode, closing: () => closing, placement, shm, restricted: restrictedGrpc },
+        {
+          engine,
+          modelControlMode,
+          closing: () => closing,
+          placement,
+          shm,
+          restricted: restrictedGrpc,
+          strictReadiness,
+        },
         host,
         grpcPort,
         bodyLimit,

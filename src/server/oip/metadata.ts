@@ -75,11 +75,14 @@ export function modelReady(engine: Engine, name: string, version?: string): bool
  * Ready when not shutting down and every model the engine was asked to serve is ready (Triton's
  * strict readiness); a model unloaded on purpose does not count against it.
  */
-export function serverReady(engine: Engine, closing: boolean): boolean {
-  return (
-    !closing &&
-    engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'))
-  );
+/**
+ * Ready: not closing and, with strict readiness (tritonserver's --strict-readiness, the default),
+ * every model it was asked to serve is ready (an unloaded one does not count).
+ */
+export function serverReady(engine: Engine, closing: boolean, strict = true): boolean {
+  if (closing) return false;
+  if (!strict) return true;
+  return engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
 }
 
 export interface IndexRow {

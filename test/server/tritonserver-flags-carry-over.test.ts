@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Engine } from '../../src/index.js';
+import { startServers } from '../../src/server/index.js';
+import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
+import { classifierRepo, cloneModel, removeDir, TEXT_ORIENTATION, writeRaw } from '../fixtures/repo.js';
+
+const SERVE = [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', 'serve'];
+const PORTS = ['--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--profiles', 'none'];
+
+/** A second model whose config is Triton's config.pbtxt (the classifier's, renamed). */
+async function withPbtxtModel(repo: string): Promise<void> {
+  await cloneModel(repo, TEXT_ORIENTATION, 'pbtxt_model');
+  await rm(path.join(repo, 'pbtxt_model', 'config.json'));
+  await writeFile(
+    path.join(repo, 'pbtxt_model', 'config.pbtxt'),
+    'name: "pbtxt_model"\nmax_batch_size: 8\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n',
+  );
+}
+
+test("tenancy serve --model-repository DIR --model-control-mode explicit --load-model '*' loads every model", async () => {
+  const repo = await classifierRepo();
+  await withPbtxtModel(repo);
+  const child = spawn(
+    process.execPath,
+    [...SERVE, '--model-repository', repo, '--model-control-mode', 'explicit', '--load-model', '*', ...PORTS],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    let out = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
+        if (m && out.includes('serving;')) resolve(m[1]);
+      });
+      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
+    });
+    const index = (await (await fetch(`${url}/v2/repository/index`, { method: 'POST' })).json()) as {
+      name: string;
+      state: string;
+    }[];
+    assert.deepEqual(
+      index.map((r) => [r.name, r.state]),
+      [
+        ['pbtxt_model', 'READY'],
+        [TEXT_ORIENTATION, 'READY'],
+      ],
+    );
+    assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, out);
+  } finally {
+    child.kill('SIGKILL');
+    await removeDir(repo);
+  }
+});
+
+test("tritonserver's flags that tenancy lacks, or given wrongly, end in one line naming them, exit 2", async () => {
+  const run = promisify(execFile);
+  const cases: [string[], RegExp][] = [
+    [
+      ['--repository-poll-secs', '5'],
+      /tritonserver's --repository-poll-secs is not a tenancy flag: polling the repository/,
+    ],
+    [['--trace-config'], /^error: tritonserver's --trace-config is not a tenancy flag: tracing is not supported/],
+    [['--model-repository', 'a', '--model-repository', 'b'], /--model-repository is given more than once/],
+    [['--repo', 'a', '--model-repository', 'b'], /give --repo or --model-repository, not both/],
+    [['--strict-readiness=maybe'], /--strict-readiness takes true or false, got "maybe"/],
+    [['--model-control-mode', 'poll'], /argument 'poll' is invalid\. Allowed choices are none, explicit/],
+  ];
+  for (const [flags, message] of cases) {
+    const out = await run(process.execPath, [...SERVE, ...flags]).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(out.code, flags.includes('poll') ? 1 : 2, `${flags.join(' ')}: ${out.stderr}`);
+    assert.match(out.stderr, message, flags.join(' '));
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('--exit-on-error ends the start when a model fails; without it the rest serve', async () => {
+  const repo = await classifierRepo();
+  await cloneModel(repo, TEXT_ORIENTATION, 'broken');
+  await writeRaw(repo, 'broken/1/model.onnx', 'not an onnx file');
+  try {
+    const out = await promisify(execFile)(process.execPath, [
+      ...SERVE,
+      '--repo',
+      repo,
+      '--exit-on-error',
+      ...PORTS,
+    ]).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(out.code, 1, out.stderr);
+    assert.match(out.stderr, /^error: --exit-on-error: broken( version 1)? failed to load: /m);
+  } finally {
+    await removeDir(repo);
+  }
+});
+
+test('strict readiness (the default) is not ready with a failed model; --strict-readiness=false is ready once serving', async () => {
+  const repo = await classifierRepo();
+  await cloneModel(repo, TEXT_ORIENTATION, 'broken');
+  await writeRaw(repo, 'broken/1/model.onnx', 'not an onnx file');
+  const engine = new Engine({ repository: repo, cores: 2 });
+  await engine.loadAll();
+  const strict = await startServers(engine, { httpPort: 0, grpcPort: null, metricsPort: null });
+  const lax = await startServers(engine, { httpPort: 0, grpcPort: null, metricsPort: null, strictReadiness: false });
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${strict.httpPort}/v2/health/ready`)).status, 400);
+    assert.equal((await fetch(`http://127.0.0.1:${lax.httpPort}/v2/health/ready`)).status, 200);
+  } finally {
+    await strict.close();
+    await lax.close();
+    await engine.close();
+    await removeDir(repo);
+  }
+});
