@@ -25,6 +25,7 @@ import { ImagePipeline } from '../preprocess/index.js';
 import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
 import { configShapesKey, shapesKey, withGivenShapes } from './shapes-key.js';
+import { reshaperFor, type Reshaper } from './reshape.js';
 import { Lifecycle, UNLOADED, type ModelState } from './lifecycle.js';
 
 export type { ModelState };
@@ -93,6 +94,8 @@ export class Model implements ModelView {
   private readonly scheduler: Scheduler;
   /** Encoded images → the input tensor, for a model whose config has image_input. */
   private readonly images: ImagePipeline | null;
+  /** Config dims <-> the model file's shapes, for a config with reshape (reshape.ts); null without. */
+  private readonly reshape: Reshaper | null;
   private nextIndex = 0;
   private restartFailures = 0;
   private starting = 0;
@@ -124,6 +127,7 @@ export class Model implements ModelView {
     this.configShapes = configShapesKey(this.sized);
     this.inputNames = [...this.table.inputs.keys()];
     this.images = ImagePipeline.fromConfig(def.config);
+    this.reshape = reshaperFor(def.config);
     this.stats = new ModelStats(this.name, this.version);
     this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.pool, {
       settled: (req, result, error, instance) => this.settled(req, result, error, instance),
@@ -264,7 +268,7 @@ export class Model implements ModelView {
       const shape = this.table.maxBatchSize > 0 ? [1, ...spec.dims] : spec.dims;
       feeds[spec.name] = { datatype: spec.datatype, shape, data: zeros(spec.datatype, elementCount(shape)) };
     }
-    return feeds;
+    return this.reshape ? this.reshape.toModel(feeds) : feeds;
   }
 
   /** A crashed instance's own request has already failed; start a replacement for the rest. */
@@ -305,6 +309,7 @@ export class Model implements ModelView {
     }
     const batchSize = validateInputs(this.table, inputs, options.outputs);
     if (this.configShapes === null) this.lastShapes = this.inputNames.map((n) => inputs[n]?.shape);
+    if (this.reshape) inputs = this.reshape.toModel(inputs);
     const level = requestLevel(this.current, options.priority);
     const timeoutMs = requestTimeoutMs(this.current, level, options.timeoutMs);
     const now = preciseNow();
@@ -345,7 +350,7 @@ export class Model implements ModelView {
       model: this.name,
       version: this.version,
       id: req.id,
-      outputs: r.outputs,
+      outputs: this.reshape ? this.reshape.toClient(r.outputs) : r.outputs,
       instance,
       timing: phaseTimes(req, r, doneAt),
       timestamps: {

@@ -20,6 +20,12 @@ export interface TensorConfig {
   /** Dimensions without the batch dimension when max_batch_size > 0; -1 = any size. */
   dims: number[];
   label_filename?: string;
+  /**
+   * The shape the model file has, when it differs from `dims` (Triton's reshape): requests carry
+   * `dims`, the model runs on `reshape.shape`, with the same elements; outputs go back as `dims`.
+   * Without the batch dimension when max_batch_size > 0; at most one -1.
+   */
+  reshape?: { shape: number[] };
 }
 
 export interface InstanceGroupConfig {
@@ -296,12 +302,36 @@ function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
     throw bad(`${f}.dims`, t.dims, `must be an array of at most ${CONFIG_LIMITS.listLength} positive integers or -1`);
   if (t.label_filename !== undefined && (typeof t.label_filename !== 'string' || !/^[\w.-]+$/.test(t.label_filename)))
     throw bad(`${f}.label_filename`, t.label_filename, 'must be a plain file name in the model folder');
+  const reshape =
+    t.reshape === undefined ? undefined : reshapeConfig(t.reshape, t.dims as number[], `${f}.reshape`, bad);
   return {
     name: t.name,
     data_type: t.data_type,
     dims: t.dims as number[],
     ...(t.label_filename ? { label_filename: t.label_filename } : {}),
+    ...(reshape ? { reshape } : {}),
   };
+}
+
+function reshapeConfig(r: unknown, dims: number[], f: string, bad: Bad): { shape: number[] } {
+  const shape = isObj(r) ? r.shape : undefined;
+  if (
+    !Array.isArray(shape) ||
+    shape.length > CONFIG_LIMITS.listLength ||
+    !shape.every((d) => d === -1 || isInt(d, 1)) ||
+    shape.filter((d) => d === -1).length > 1
+  )
+    throw bad(
+      `${f}.shape`,
+      shape,
+      `must be an array of at most ${CONFIG_LIMITS.listLength} positive integers, with at most one -1`,
+    );
+  const count = (s: number[]) => s.reduce((n, d) => n * d, 1);
+  if (!dims.includes(-1) && !shape.includes(-1) && count(dims) !== count(shape as number[]))
+    throw bad(`${f}.shape`, shape, `must hold as many elements as dims [${dims.join(', ')}] (${count(dims)})`);
+  if (dims.includes(-1) !== shape.includes(-1))
+    throw bad(`${f}.shape`, shape, `must have a -1 exactly when dims [${dims.join(', ')}] has one`);
+  return { shape: shape as number[] };
 }
 
 type Bad = (f: string, v: unknown, e: string) => Error;
@@ -466,11 +496,13 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
       if (fromConfigType(g.data_type) !== a.datatype)
         throw bad(`${field}[${i}].data_type`, g.data_type, `must be ${toConfigType(a.datatype)} as in the model file`);
       const fileDims = a.dims.slice(maxBatch > 0 ? 1 : 0);
-      const fits = fileDims.length === g.dims.length && fileDims.every((d, j) => d === -1 || d === g.dims[j]);
+      // With a reshape, the model file has the reshaped shape; requests carry dims.
+      const modelDims = g.reshape?.shape ?? g.dims;
+      const fits = fileDims.length === modelDims.length && fileDims.every((d, j) => d === -1 || d === modelDims[j]);
       if (!fits)
         throw bad(
-          `${field}[${i}].dims`,
-          g.dims,
+          g.reshape ? `${field}[${i}].reshape.shape` : `${field}[${i}].dims`,
+          modelDims,
           `must match the model file's dims [${fileDims.join(', ')}] ` +
             '(without the batch dimension when max_batch_size > 0)',
         );

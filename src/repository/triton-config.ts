@@ -84,14 +84,12 @@ const REFUSED: Record<string, string> = {
   runtime: 'only the ONNX Runtime backend serves here',
 };
 const REFUSED_INPUT: Record<string, string> = {
-  reshape: 'reshape is not served yet: give dims as the model file has them',
   is_shape_tensor: 'shape tensors are not served',
   allow_ragged_batch: 'ragged batches are not served',
   optional: 'optional inputs are not served yet: every input must be sent',
   is_non_linear_format_io: 'non-linear formats are not served',
 };
 const REFUSED_OUTPUT: Record<string, string> = {
-  reshape: REFUSED_INPUT.reshape,
   is_shape_tensor: REFUSED_INPUT.is_shape_tensor,
   is_non_linear_format_io: REFUSED_INPUT.is_non_linear_format_io,
 };

@@ -121,7 +121,6 @@ test('fields Triton has and tenancy does not serve are refused by name, never dr
     ['ensemble_scheduling { step [ { model_name: "a" } ] }', /f: ensemble_scheduling is not supported/],
     ['optimization { execution_accelerators { gpu_execution_accelerator [ { name: "tensorrt" } ] } }', /optimization/],
     ['model_warmup [ { name: "w" batch_size: 1 } ]', /f: model_warmup is not supported by tenancy: warm-up samples/],
-    ['input [ { name: "x" dims: [1] reshape { shape: [1, 1] } } ]', /f: input\[0\]\.reshape is not supported/],
     ['input [ { name: "x" dims: [1] optional: true } ]', /f: input\[0\]\.optional is not supported/],
     [
       'instance_group [ { kind: KIND_CPU gpus: [0] } ]',
@@ -160,5 +159,62 @@ test('a model folder with both config.pbtxt and config.json is refused naming bo
     assert.deepEqual(def.versions[0].config.version_policy, { specific: { versions: [1] } });
   } finally {
     await removeDir(repo);
+  }
+});
+
+/** The quick-start densenet shape of config: client dims differ from the model's, by reshape. */
+const RESHAPED = `name: "${TEXT_ORIENTATION}"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+input [ { name: "x" data_type: TYPE_FP32 format: FORMAT_NCHW dims: [ 3, 9216 ] reshape { shape: [ 3, 48, 192 ] } } ]
+output [
+  {
+    name: "softmax_0.tmp_0"
+    data_type: TYPE_FP32
+    dims: [ 1, 2 ]
+    reshape { shape: [ 2 ] }
+    label_filename: "labels.txt"
+  }
+]
+`;
+
+test('reshape: requests carry the config dims, the model runs its own shape, answers come back as dims', async () => {
+  const { pb, js } = await bothForms(RESHAPED, SAME_AS_JSON);
+  const engines = [new Engine({ repository: pb, cores: 2 }), new Engine({ repository: js, cores: 2 })];
+  try {
+    for (const e of engines) await e.loadAll();
+    assert.deepEqual(
+      engines[0].index().map((r) => r.state),
+      ['READY'],
+      engines[0].index()[0]?.reason,
+    );
+    const x = classifierInput(2, 5);
+    const flat = { x: { ...x, shape: [2, 3, 9216] } };
+    const got = await engines[0].infer(TEXT_ORIENTATION, flat);
+    const want = await engines[1].infer(TEXT_ORIENTATION, { x });
+    const out = 'softmax_0.tmp_0';
+    assert.deepEqual(got.outputs[out].shape, [2, 1, 2]);
+    assert.deepEqual([...got.outputs[out].data], [...want.outputs[out].data], 'the same numbers as the plain model');
+    await assert.rejects(engines[0].infer(TEXT_ORIENTATION, { x }), { code: 'INVALID_ARG', message: /shape/ });
+  } finally {
+    for (const e of engines) await e.close();
+    await removeDir(pb);
+    await removeDir(js);
+  }
+  const bad: [string, RegExp][] = [
+    [
+      RESHAPED.replace('[ 3, 48, 192 ]', '[ 3, 48, 190 ]'),
+      /input\[0\]\.reshape\.shape.*must hold as many elements as dims \[3, 9216\]/,
+    ],
+    [
+      RESHAPED.replace('[ 3, 48, 192 ]', '[ 3, 48, 192, 1, 1 ]'),
+      /input\[0\]\.reshape\.shape.*must match the model file's dims/,
+    ],
+  ];
+  for (const [text, message] of bad) {
+    const { pb: repo, js: other } = await bothForms(text, SAME_AS_JSON);
+    await assert.rejects(readModelDefinition(repo, TEXT_ORIENTATION), { code: 'INVALID_ARG', message });
+    await removeDir(repo);
+    await removeDir(other);
   }
 });
