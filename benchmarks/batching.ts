@@ -8,9 +8,9 @@
  * Two phases per model. Screening: every raw cell and every tenancy server configuration once
  * (as Model Analyzer searches server configurations). Then paired rounds: the best raw cell, tenancy
  * without batching and the best tenancy configuration, all loaded at once and taking turns in
- * 1-second slices; the ratio is the median of the per-round ratios. Re-measuring the ceiling matters: the best of many noisy
- * screening cells is biased upwards (the winner's curse), and this shared machine drifts by 20%
- * within a minute, so only measurements taken side by side compare.
+ * 1-second slices; the ratio is the median of the per-round ratios. Re-measuring the ceiling matters:
+ * the best of many noisy screening cells is biased upwards (the winner's curse), and this shared
+ * machine drifts by 20% within a minute, so only measurements taken side by side compare.
  * The goal: with dynamic batching tenancy reaches at least 0.9 of the raw optimum on both models.
  * Usage: npm run bench:batching [-- --seconds 2 --rounds 5]
  */
@@ -182,7 +182,8 @@ function candidates(best: Cell): Candidate[] {
 
 async function main(): Promise<void> {
   console.log(
-    `bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ${SECONDS} s per measurement, ${ROUNDS} paired rounds; batch-1 clients at concurrency ${CONCURRENCY}\n`,
+    `bench:batching on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores); ` +
+      `${SECONDS} s per measurement, ${ROUNDS} paired rounds; batch-1 clients at concurrency ${CONCURRENCY}\n`,
   );
   const repo = await tempDir('tenancy-bench-batching-');
   await writeTextOrientationModel(repo);
@@ -216,13 +217,15 @@ async function main(): Promise<void> {
         const r = await screen(() => engineRunner(repo, m, c, batchingOf(c)));
         screened.push({ c, ...r });
         console.log(
-          `  tenancy ${describe(c).padEnd(36)} ${r.rate.toFixed(1).padStart(8)}  (average batch ${r.avgBatch.toFixed(2)})`,
+          `  tenancy ${describe(c).padEnd(36)} ${r.rate.toFixed(1).padStart(8)}  ` +
+            `(average batch ${r.avgBatch.toFixed(2)})`,
         );
       }
       screened.sort((a, b) => b.rate - a.rate);
       const chosen = screened[0].c;
       console.log(
-        `${m.name}: paired rounds. Raw ${best.instances} x ${best.threads} x ${best.batch} | tenancy ${best.instances} x ${best.threads} no batching | tenancy ${describe(chosen)}`,
+        `${m.name}: paired rounds. Raw ${best.instances} x ${best.threads} x ${best.batch} | ` +
+          `tenancy ${best.instances} x ${best.threads} no batching | tenancy ${describe(chosen)}`,
       );
       const ratios: number[] = [];
       const plainRatios: number[] = [];
@@ -253,7 +256,9 @@ async function main(): Promise<void> {
           ratios.push(br / rr);
           plainRatios.push(pr / rr);
           console.log(
-            `  round ${round}: raw ${rr.toFixed(1).padStart(7)} | no batching ${pr.toFixed(1).padStart(7)} (${(pr / rr).toFixed(2)}) | dynamic batching ${br.toFixed(1).padStart(7)} (${(br / rr).toFixed(2)})`,
+            `  round ${round}: raw ${rr.toFixed(1).padStart(7)} | ` +
+              `no batching ${pr.toFixed(1).padStart(7)} (${(pr / rr).toFixed(2)}) | ` +
+              `dynamic batching ${br.toFixed(1).padStart(7)} (${(br / rr).toFixed(2)})`,
           );
         }
         console.log(`  average batch with dynamic batching: ${batched.avgBatch().toFixed(2)}`);
@@ -264,7 +269,8 @@ async function main(): Promise<void> {
       const pass = ratio >= 0.9;
       ok &&= pass;
       console.log(
-        `  median of rounds: dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ${pass ? 'PASS' : 'FAIL'}; without batching ${median(plainRatios).toFixed(2)}\n`,
+        `  median of rounds: dynamic batching / raw optimum = ${ratio.toFixed(2)} (goal >= 0.9) ` +
+          `${pass ? 'PASS' : 'FAIL'}; without batching ${median(plainRatios).toFixed(2)}\n`,
       );
     }
   } finally {

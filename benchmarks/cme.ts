@@ -76,7 +76,8 @@ function pct(s: Sample, p: number): number {
 
 async function main(): Promise<void> {
   console.log(
-    `bench:cme on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores), onnxruntime-node ${ort.env.versions?.common ?? ''}`,
+    `bench:cme on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${CORES} cores), ` +
+      `onnxruntime-node ${ort.env.versions?.common ?? ''}`,
   );
   console.log(
     `${ROUNDS} rounds x ${SECONDS} s per configuration per model, interleaved a, b, c; batch 1, random input\n`,
@@ -129,7 +130,8 @@ function report(results: Record<string, Record<'a' | 'b' | 'c', Sample>>): void 
     for (const k of ['a', 'b', 'c'] as const) {
       const s = r[k];
       console.log(
-        `${model.padEnd(18)} ${names[k].padEnd(34)} ${(s.count / s.seconds).toFixed(1).padStart(8)} ${pct(s, 0.5).toFixed(2).padStart(8)} ${pct(s, 0.99).toFixed(2).padStart(8)}`,
+        `${model.padEnd(18)} ${names[k].padEnd(34)} ${(s.count / s.seconds).toFixed(1).padStart(8)} ` +
+          `${pct(s, 0.5).toFixed(2).padStart(8)} ${pct(s, 0.99).toFixed(2).padStart(8)}`,
       );
     }
     const rate = (k: 'a' | 'b' | 'c') => r[k].count / r[k].seconds;
@@ -138,7 +140,8 @@ function report(results: Record<string, Record<'a' | 'b' | 'c', Sample>>): void 
     const pass = ca >= 1.0 && cb >= 1.8;
     ok &&= pass;
     console.log(
-      `${model.padEnd(18)} ratios: c/a = ${ca.toFixed(2)} (goal >= 1.0), c/b = ${cb.toFixed(2)} (goal >= 1.8)  ${pass ? 'PASS' : 'FAIL'}\n`,
+      `${model.padEnd(18)} ratios: c/a = ${ca.toFixed(2)} (goal >= 1.0), c/b = ${cb.toFixed(2)} (goal >= 1.8)  ` +
+        `${pass ? 'PASS' : 'FAIL'}\n`,
     );
   }
   console.log(ok ? 'bench:cme: all goals met' : 'bench:cme: a goal was missed');

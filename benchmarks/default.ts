@@ -293,7 +293,8 @@ try {
   for (const name of Object.keys(MODELS))
     plain.set(name, await PlainSession.start(MODELS[name].file, [{ [MODELS[name].inputName]: MODELS[name].input }]));
   console.log(
-    `bench:default: ${ROUNDS} rounds of ${SECONDS} s per run, ${CONNECTIONS} connections, ${os.availableParallelism()} cores; models with no config.json`,
+    `bench:default: ${ROUNDS} rounds of ${SECONDS} s per run, ${CONNECTIONS} connections, ` +
+      `${os.availableParallelism()} cores; models with no config.json`,
   );
   for (const c of CASES) {
     const models = CASE_MODELS[c];
@@ -312,7 +313,8 @@ try {
       const changes = first.output.split('\n').filter((l) => l.startsWith('tuning '));
       console.log(`the tuner's changes:\n${changes.map((l) => `  ${l}`).join('\n')}`);
       console.log(
-        `tuned under load in ${fmt(tuned.seconds, 1)} s:\n${tuned.rows.map((t) => `  ${t.model}: ${t.state}: ${t.configuration} (${t.why})`).join('\n')}`,
+        `tuned under load in ${fmt(tuned.seconds, 1)} s:\n` +
+          tuned.rows.map((t) => `  ${t.model}: ${t.state}: ${t.configuration} (${t.why})`).join('\n'),
       );
       for (let r = 0; r < ROUNDS; r++) {
         const plainRates: number[] = [];
@@ -330,9 +332,13 @@ try {
           ratios[i].push(served[i] / plainRates[i]);
           rawRatios[i].push(served[i] / raw[i]);
         });
-        console.log(
-          `round ${r + 1}: ${models.map((m, i) => `${m} served ${fmt(served[i])} inf/s, plain ${fmt(plainRates[i])} = ${fmt(served[i] / plainRates[i], 2)}x${Number.isFinite(raw[i]) ? `, raw optimum ${fmt(raw[i])} (served = ${fmt(served[i] / raw[i], 2)})` : ''}`).join('; ')}`,
+        const perModel = models.map(
+          (m, i) =>
+            `${m} served ${fmt(served[i])} inf/s, ` +
+            `plain ${fmt(plainRates[i])} = ${fmt(served[i] / plainRates[i], 2)}x` +
+            `${Number.isFinite(raw[i]) ? `, raw optimum ${fmt(raw[i])} (served = ${fmt(served[i] / raw[i], 2)})` : ''}`,
         );
+        console.log(`round ${r + 1}: ${perModel.join('; ')}`);
       }
     } finally {
       await stop(first);
@@ -344,21 +350,36 @@ try {
       const goal = models.length === 1 ? GOALS[m] : undefined;
       const raw = median(rawRatios[i]);
       return (
-        `${c}: ${m} served / plain session median ${fmt(x, 2)}x (rounds ${ratios[i].map((v) => fmt(v, 2)).join(', ')})${goal ? ` goal >= ${goal}: ${x >= goal ? 'met' : 'NOT met'}` : ''}` +
+        `${c}: ${m} served / plain session median ${fmt(x, 2)}x ` +
+        `(rounds ${ratios[i].map((v) => fmt(v, 2)).join(', ')})` +
+        `${goal ? ` goal >= ${goal}: ${x >= goal ? 'met' : 'NOT met'}` : ''}` +
         (Number.isFinite(raw)
-          ? `; served / raw in-process optimum ${fmt(raw, 2)} (goal >= ${RAW_GOAL}: ${raw >= RAW_GOAL ? 'met' : 'NOT met'})`
+          ? `; served / raw in-process optimum ${fmt(raw, 2)} ` +
+            `(goal >= ${RAW_GOAL}: ${raw >= RAW_GOAL ? 'met' : 'NOT met'})`
           : '')
       );
     });
-    if (models.length > 1)
+    if (models.length > 1) {
+      const totals = ratios[0].map((_, r) => ratios.reduce((s, list) => s + list[r], 0));
       lines.push(
-        `${c}: normalized total (sum of served / plain) median ${fmt(median(ratios[0].map((_, r) => ratios.reduce((s, list) => s + list[r], 0))), 2)} (1.0 = the models taking turns on plain sessions)`,
+        `${c}: normalized total (sum of served / plain) median ${fmt(median(totals), 2)} ` +
+          '(1.0 = the models taking turns on plain sessions)',
       );
+    }
     lines.push(
-      `${c}: tuning settled ${fmt(tuned.seconds, 1)} s after the load began (goal <= 60 s per model: ${tuned.seconds <= 60 * models.length ? 'met' : 'NOT met'}); ${tuned.rows.map((t) => `${t.model} ${t.state} at ${t.configuration}${t.tuningMs ? ` in ${fmt(t.tuningMs / 1000, 1)} s` : ''}`).join('; ')}`,
+      `${c}: tuning settled ${fmt(tuned.seconds, 1)} s after the load began ` +
+        `(goal <= 60 s per model: ${tuned.seconds <= 60 * models.length ? 'met' : 'NOT met'}); ` +
+        tuned.rows
+          .map(
+            (t) =>
+              `${t.model} ${t.state} at ${t.configuration}${t.tuningMs ? ` in ${fmt(t.tuningMs / 1000, 1)} s` : ''}`,
+          )
+          .join('; '),
     );
     lines.push(
-      `${c}: time to serving: first start ${fmt(first.readyMs, 0)} ms, second start ${fmt(second.readyMs, 0)} ms (goal <= 2000 ms: ${second.readyMs <= 2000 ? 'met' : 'NOT met'}), serving ${again.map((t) => `${t.model} ${t.state}`).join(', ')} from the first request`,
+      `${c}: time to serving: first start ${fmt(first.readyMs, 0)} ms, second start ${fmt(second.readyMs, 0)} ms ` +
+        `(goal <= 2000 ms: ${second.readyMs <= 2000 ? 'met' : 'NOT met'}), ` +
+        `serving ${again.map((t) => `${t.model} ${t.state}`).join(', ')} from the first request`,
     );
     results.push(...lines);
   }

@@ -76,7 +76,8 @@ for (const model of ['mobilenet_v2', 'resnet50']) {
       maxAbs = Math.max(maxAbs, Math.abs(b[i]));
     }
     console.log(
-      `${model}: gpu vs cpu outputs: max abs difference ${maxDiff.toExponential(2)} (largest |logit| ${maxAbs.toFixed(2)})`,
+      `${model}: gpu vs cpu outputs: max abs difference ${maxDiff.toExponential(2)} ` +
+        `(largest |logit| ${maxAbs.toFixed(2)})`,
     );
   }
   for (const [name, e] of Object.entries(engines)) {

@@ -50,7 +50,8 @@ for (const model of ['mobilenet_v2', 'resnet50']) {
         }),
       );
       console.log(
-        `${model} gpu:0 ${count} instance(s), batch ${batch}: ${(n / ((performance.now() - t0) / 1000)).toFixed(1)} inf/s`,
+        `${model} gpu:0 ${count} instance(s), batch ${batch}: ` +
+          `${(n / ((performance.now() - t0) / 1000)).toFixed(1)} inf/s`,
       );
     }
     await engine.close();

@@ -115,7 +115,8 @@ const totals = new Map<string, Totals>(
 );
 
 console.log(
-  `bench:images: ${MODEL} 224x224, ${INSTANCES} instance(s), ${os.cpus().length} cores, one 640x480 JPEG (${jpeg.length} bytes)`,
+  `bench:images: ${MODEL} 224x224, ${INSTANCES} instance(s), ${os.cpus().length} cores, ` +
+    `one 640x480 JPEG (${jpeg.length} bytes)`,
 );
 console.log(
   `closed loop at concurrency ${CONCURRENCY}, ${ROUNDS} round(s) of ${SECONDS} s per setting, settings interleaved\n`,
@@ -175,7 +176,8 @@ for (const [mode, , counted] of modes) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
 console.log(
-  '\ncompute_input includes handing the tensor to the instance (about the "tensor in" figure); the preprocessing share is',
+  '\ncompute_input includes handing the tensor to the instance (about the "tensor in" figure); ' +
+    'the preprocessing share is',
 );
 console.log('compute_input / (compute_input + compute_infer), per request, from the statistics extension.');
 

@@ -250,7 +250,13 @@ async function measure(stack: Stack, port: number, busy: number): Promise<string
   for (const s of spinners) s.kill();
   const per = (ms: number) => (ms / r.count).toFixed(3);
   const server = (cpu.user + cpu.system) / 1000;
-  return `  ${busy === 0 ? 'idle machine    ' : `${busy} busy processes`}: ${(r.count / SECONDS).toFixed(0).padStart(5)} requests/s; ms of CPU per request: server ${per(server)} (user ${per(cpu.user / 1000)}, sys ${per(cpu.system / 1000)}), client ${per(r.userMs + r.sysMs)} (user ${per(r.userMs)}, sys ${per(r.sysMs)}), both ${per(server + r.userMs + r.sysMs)}`;
+  return (
+    `  ${busy === 0 ? 'idle machine    ' : `${busy} busy processes`}: ` +
+    `${(r.count / SECONDS).toFixed(0).padStart(5)} requests/s; ms of CPU per request: ` +
+    `server ${per(server)} (user ${per(cpu.user / 1000)}, sys ${per(cpu.system / 1000)}), ` +
+    `client ${per(r.userMs + r.sysMs)} (user ${per(r.userMs)}, sys ${per(r.sysMs)}), ` +
+    `both ${per(server + r.userMs + r.sysMs)}`
+  );
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -276,10 +282,13 @@ if (role === 'spin') {
   const missing = missingHeapFlags();
   if (missing.length)
     console.log(
-      `WARNING: started without ${missing.join(' ')} (use npm run bench:loopback-floor): figures include full collections a server does not run`,
+      `WARNING: started without ${missing.join(' ')} (use npm run bench:loopback-floor): ` +
+        'figures include full collections a server does not run',
     );
   console.log(
-    `bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ${CONCURRENCY} in flight, ${HOLD_MS ? `held ${HOLD_MS} ms, ` : ''}${SECONDS} s each; ${os.cpus().length} cores, Node ${process.version}`,
+    `bare servers and clients over loopback, ${BODY}-byte requests, ${REPLY.length}-byte replies, ` +
+      `${CONCURRENCY} in flight, ${HOLD_MS ? `held ${HOLD_MS} ms, ` : ''}${SECONDS} s each; ` +
+      `${os.cpus().length} cores, Node ${process.version}`,
   );
   for (const stack of STACKS.filter((s) => wanted.includes(s))) {
     const server = await startServer(stack);

@@ -1,9 +1,9 @@
 /**
  * The load generator of bench:serve, in its own process (as perf_analyzer is: the client never
- * runs inside the server). Forked by benchmarks/serve.ts with the server's addresses in argv; it runs
- * one closed loop (measureClosedLoop) per IPC message ({mode, concurrency, seconds}) with the package's own
- * clients (HTTP keep-alive agent, one gRPC channel, one ModelStreamInfer stream on it) and answers with the measured Sample,
- * latencies included, and its own CPU use.
+ * runs inside the server). Forked by benchmarks/serve.ts with the server's addresses in argv; it
+ * runs one closed loop (measureClosedLoop) per IPC message ({mode, concurrency, seconds}) with the
+ * package's own clients (HTTP keep-alive agent, one gRPC channel, one ModelStreamInfer stream on
+ * it) and answers with the measured Sample, latencies included, and its own CPU use.
  */
 import { GrpcClient, HttpClient, SharedMemoryRegion, type ClientInferResult } from '../src/client/index.js';
 import type { TensorMap } from '../src/tensor.js';

@@ -188,14 +188,18 @@ const totals = new Map<string, Total>();
 const key = (c: number, m: Mode) => `${c} ${m}`;
 const m = engine.model(MODEL);
 console.log(
-  `${MODEL}: ${m.instances.length} instances x ${m.instances.map((i) => i.threads).join('+')} threads (worker threads), ${engine.cores} cores, ${os.cpus()[0]?.model ?? 'cpu'}; Node ${process.version}`,
+  `${MODEL}: ${m.instances.length} instances x ${m.instances.map((i) => i.threads).join('+')} ` +
+    `threads (worker threads), ${engine.cores} cores, ${os.cpus()[0]?.model ?? 'cpu'}; Node ${process.version}`,
 );
 console.log(
-  `closed loop, batch 1, ${ROUNDS} rounds x ${SECONDS} s per setting after ${WARMUP} s warm-up; in-process = engine.infer in the server process; HTTP/gRPC = the package's clients in a separate client process`,
+  `closed loop, batch 1, ${ROUNDS} rounds x ${SECONDS} s per setting after ${WARMUP} s warm-up; ` +
+    'in-process = engine.infer in the server process; ' +
+    "HTTP/gRPC = the package's clients in a separate client process",
 );
 const missing = missingHeapFlags();
 console.log(
-  `server heap flags: ${missing.length ? `MISSING ${missing.join(' ')} (run through npm run bench:serve)` : HEAP_FLAGS.join(' ')}`,
+  'server heap flags: ' +
+    `${missing.length ? `MISSING ${missing.join(' ')} (run through npm run bench:serve)` : HEAP_FLAGS.join(' ')}`,
 );
 console.log(
   `load average at start: ${os
@@ -234,7 +238,11 @@ for (let round = 1; round <= ROUNDS; round++) {
       t.error ??= s.error;
       totals.set(key(concurrency, mode), t);
       console.log(
-        `round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}, server GC ${s.gcMs.toFixed(0)} ms/s (${s.fullGcs.toFixed(1)} full/s), average batch ${s.avgBatch.toFixed(2)}`,
+        `round ${round}: concurrency ${concurrency} ${mode}: ${(s.count / s.seconds).toFixed(1)} inf/s, ` +
+          `server ${s.serverCpu.toFixed(2)} cores (main thread ELU ${s.serverElu.toFixed(2)}), ` +
+          `client ${clientCpu.toFixed(2)}, machine ${s.machineCpu.toFixed(2)}, ` +
+          `server GC ${s.gcMs.toFixed(0)} ms/s (${s.fullGcs.toFixed(1)} full/s), ` +
+          `average batch ${s.avgBatch.toFixed(2)}`,
       );
     }
   }
@@ -291,13 +299,17 @@ for (const concurrency of CONCURRENCY) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n')}`);
 console.log(
-  '\nVS IN-PROCESS = total over total; ROUND MEDIAN = median over rounds of (this round / in-process in the same round).',
+  '\nVS IN-PROCESS = total over total; ' +
+    'ROUND MEDIAN = median over rounds of (this round / in-process in the same round).',
 );
 console.log(
-  'CPU columns are cores (CPU-seconds per second): SERVER = the server process with its worker threads; SERVER ELU = event-loop utilization of its main thread; OTHER = the rest of the machine.',
+  'CPU columns are cores (CPU-seconds per second): SERVER = the server process with its worker threads; ' +
+    'SERVER ELU = event-loop utilization of its main thread; OTHER = the rest of the machine.',
 );
 console.log(
-  "MAIN MS/REQ, CLIENT MS/REQ: CPU milliseconds per request of the server's main thread (the front end, the scheduler, the hand-off to the instances) and of the client process; compare with npm run bench:loopback-floor.",
+  "MAIN MS/REQ, CLIENT MS/REQ: CPU milliseconds per request of the server's main thread " +
+    '(the front end, the scheduler, the hand-off to the instances) and of the client process; ' +
+    'compare with npm run bench:loopback-floor.',
 );
 const goalBase = totals.get(key(GOAL.concurrency, 'in-process'));
 for (const mode of GOAL.modes) {
@@ -306,7 +318,8 @@ for (const mode of GOAL.modes) {
   const ratios = roundRatios(t, goalBase);
   const m = median(ratios);
   console.log(
-    `goal: ${mode} at concurrency ${GOAL.concurrency} >= ${GOAL.ratio} of in-process: round median ${m.toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}) ${m >= GOAL.ratio ? 'PASS' : 'FAIL'}`,
+    `goal: ${mode} at concurrency ${GOAL.concurrency} >= ${GOAL.ratio} of in-process: round median ${m.toFixed(2)} ` +
+      `(rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}) ${m >= GOAL.ratio ? 'PASS' : 'FAIL'}`,
   );
 }
 for (const [mode, what] of [
@@ -318,7 +331,8 @@ for (const [mode, what] of [
   if (!t || !goalBase) continue;
   const ratios = roundRatios(t, goalBase);
   console.log(
-    `${what}: ${mode} at concurrency ${GOAL.concurrency}: round median ${median(ratios).toFixed(2)} of in-process (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    `${what}: ${mode} at concurrency ${GOAL.concurrency}: round median ${median(ratios).toFixed(2)} of in-process ` +
+      `(rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
   );
 }
 console.log(

@@ -224,9 +224,10 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   const failed = engine.index().filter((r) => r.state === 'UNAVAILABLE' && r.reason !== 'unloaded');
   if (opts.exitOnError && failed.length) {
     await engine.close();
+    const what = (r: (typeof failed)[number]) => `${r.name}${r.version ? ` version ${r.version}` : ''}`;
     throw new TenancyError(
       'UNAVAILABLE',
-      `--exit-on-error: ${failed.map((r) => `${r.name}${r.version ? ` version ${r.version}` : ''} failed to load: ${r.reason}`).join('; ')}`,
+      `--exit-on-error: ${failed.map((r) => `${what(r)} failed to load: ${r.reason}`).join('; ')}`,
     );
   }
   const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;

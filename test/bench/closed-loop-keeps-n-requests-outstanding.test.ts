@@ -58,31 +58,34 @@ test('the shared closed loop keeps exactly N requests outstanding and returns wh
   assert.ok(r.latencies.every((l) => l >= 4));
 });
 
-test('the shared closed loop counts failed requests instead of throwing, and still stops on its condition', async () => {
-  let calls = 0;
-  const boom = new Error('boom');
-  // Every other request fails, half of them synchronously: a loop that never yielded would hang here.
-  const send = () => {
-    calls++;
-    if (calls % 4 === 1) throw boom;
-    if (calls % 4 === 3) return Promise.reject(new Error('later'));
-    return Promise.resolve();
-  };
-  let stop = false;
-  setTimeout(() => (stop = true), 50);
-  const failures: unknown[] = [];
-  const r = await runClosedLoop(send, {
-    concurrency: 2,
-    until: () => stop,
-    onCompletion: (c, error) => c.ok || failures.push(error),
-  });
-  assert.equal(r.ok + r.failed, calls);
-  assert.ok(r.failed > 10, `${r.failed} failures`);
-  assert.ok(Math.abs(r.ok - r.failed) <= 2, `${r.ok} ok, ${r.failed} failed: every other one fails`);
-  assert.equal(r.firstError, boom);
-  assert.equal(failures.length, r.failed);
-  assert.equal(r.latencies.length, r.ok, 'only successful requests give latency samples');
-});
+test(
+  'the shared closed loop counts failed requests instead of throwing, ' + 'and still stops on its condition',
+  async () => {
+    let calls = 0;
+    const boom = new Error('boom');
+    // Every other request fails, half of them synchronously: a loop that never yielded would hang here.
+    const send = () => {
+      calls++;
+      if (calls % 4 === 1) throw boom;
+      if (calls % 4 === 3) return Promise.reject(new Error('later'));
+      return Promise.resolve();
+    };
+    let stop = false;
+    setTimeout(() => (stop = true), 50);
+    const failures: unknown[] = [];
+    const r = await runClosedLoop(send, {
+      concurrency: 2,
+      until: () => stop,
+      onCompletion: (c, error) => c.ok || failures.push(error),
+    });
+    assert.equal(r.ok + r.failed, calls);
+    assert.ok(r.failed > 10, `${r.failed} failures`);
+    assert.ok(Math.abs(r.ok - r.failed) <= 2, `${r.ok} ok, ${r.failed} failed: every other one fails`);
+    assert.equal(r.firstError, boom);
+    assert.equal(failures.length, r.failed);
+    assert.equal(r.latencies.length, r.ok, 'only successful requests give latency samples');
+  },
+);
 
 test('the shared closed loop sends nothing after its duration and waits for the requests outstanding', async () => {
   const sends: number[] = [];

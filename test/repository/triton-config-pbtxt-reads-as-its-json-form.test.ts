@@ -137,13 +137,14 @@ test('fields Triton has and tenancy does not serve are refused by name, never dr
   ]);
 });
 
-test('a model folder with both config.pbtxt and config.json is refused naming both; a version policy reads', async () => {
+test('a folder with both config.pbtxt and config.json is refused naming both; a version policy reads', async () => {
   const repo = await classifierRepo();
   try {
     await writeFile(path.join(repo, TEXT_ORIENTATION, 'config.pbtxt'), PBTXT);
+    const both = 'has both config.pbtxt and config.json: keep one (they hold the same fields)';
     await assert.rejects(readModelDefinition(repo, TEXT_ORIENTATION), {
       code: 'INVALID_ARG',
-      message: `model "${TEXT_ORIENTATION}" has both config.pbtxt and config.json: keep one (they hold the same fields)`,
+      message: `model "${TEXT_ORIENTATION}" ${both}`,
     });
     await rm(path.join(repo, TEXT_ORIENTATION, 'config.json'));
     await writeFile(

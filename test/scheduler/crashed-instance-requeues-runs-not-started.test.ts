@@ -2,35 +2,39 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fakeScheduler } from './fake-instances.js';
 
-test('when an instance dies only its running request fails; the run sent ahead to it goes back to the queue and runs elsewhere', async () => {
-  const { request, instances, scheduler } = fakeScheduler({ max_batch_size: 64 }, 2);
-  const [victim, other] = instances;
-  // Two running (one per instance), one sent ahead to each (pipeline depth 2), two queued.
-  const calls = Array.from({ length: 6 }, () => request(64));
-  assert.deepEqual(
-    instances.map((i) => i.sent.map((r) => r.seqs[0])),
-    [
-      [calls[0].seq, calls[2].seq],
-      [calls[1].seq, calls[3].seq],
-    ],
-  );
-  await victim.crash();
-  assert.equal(calls[0].error?.code, 'INSTANCE_FAILED', 'the running request failed');
-  assert.equal(calls[2].settled, false, 'the one sent ahead never started: it did not fail');
-  assert.equal(scheduler.queued, 3, 'it waits again, with the two that were queued');
-  while (other.waiting.length > 0) await other.resolveNext();
-  assert.deepEqual(
-    other.sent.map((r) => r.seqs[0]).sort((a, b) => a - b),
-    calls.slice(1).map((c) => c.seq),
-    'the other instance ran all five',
-  );
-  assert.ok(
-    calls.slice(1).every((c) => c.ownRows && c.instance === other.name),
-    'and they succeeded',
-  );
-  assert.equal(victim.sent.length, 2, 'nothing more went to the failed instance');
-  assert.equal(scheduler.queued + scheduler.inflight, 0);
-});
+test(
+  'when an instance dies only its running request fails; ' +
+    'the run sent ahead to it goes back to the queue and runs elsewhere',
+  async () => {
+    const { request, instances, scheduler } = fakeScheduler({ max_batch_size: 64 }, 2);
+    const [victim, other] = instances;
+    // Two running (one per instance), one sent ahead to each (pipeline depth 2), two queued.
+    const calls = Array.from({ length: 6 }, () => request(64));
+    assert.deepEqual(
+      instances.map((i) => i.sent.map((r) => r.seqs[0])),
+      [
+        [calls[0].seq, calls[2].seq],
+        [calls[1].seq, calls[3].seq],
+      ],
+    );
+    await victim.crash();
+    assert.equal(calls[0].error?.code, 'INSTANCE_FAILED', 'the running request failed');
+    assert.equal(calls[2].settled, false, 'the one sent ahead never started: it did not fail');
+    assert.equal(scheduler.queued, 3, 'it waits again, with the two that were queued');
+    while (other.waiting.length > 0) await other.resolveNext();
+    assert.deepEqual(
+      other.sent.map((r) => r.seqs[0]).sort((a, b) => a - b),
+      calls.slice(1).map((c) => c.seq),
+      'the other instance ran all five',
+    );
+    assert.ok(
+      calls.slice(1).every((c) => c.ownRows && c.instance === other.name),
+      'and they succeeded',
+    );
+    assert.equal(victim.sent.length, 2, 'nothing more went to the failed instance');
+    assert.equal(scheduler.queued + scheduler.inflight, 0);
+  },
+);
 
 test('a merged batch that never started is merged and sent again as a whole', async () => {
   const { request, instances } = fakeScheduler({ max_batch_size: 8, dynamic_batching: {} }, 2);

@@ -4,24 +4,27 @@ import { withClassifierEngine } from '../fixtures/engine.js';
 import { classifierInput, TEXT_ORIENTATION as M } from '../fixtures/repo.js';
 import { fakeScheduler } from './fake-instances.js';
 
-test('requests that queue while the instance is busy go out together as one batch, each getting exactly its own rows', async () => {
-  const { request, instances, executions } = fakeScheduler({ max_batch_size: 8, dynamic_batching: {} });
-  const [instance] = instances;
-  const first = request(1);
-  assert.deepEqual(instance.batches, [1], 'an idle instance takes the lone request at once (no queue delay)');
-  const queued = [request(2), request(1), request(3)];
-  assert.deepEqual(instance.batches, [1], 'a partial batch is not sent ahead to the busy instance');
-  await instance.resolveNext();
-  assert.deepEqual(instance.batches, [1, 6], 'the three waiting requests went as one batch of 6 rows');
-  assert.deepEqual(
-    instance.sent[1].seqs,
-    queued.map((c) => c.seq),
-    'in arrival order',
-  );
-  await instance.resolveNext();
-  for (const c of [first, ...queued]) assert.ok(c.ownRows, `request ${c.seq} got exactly its own rows`);
-  assert.deepEqual(executions, [1, 6], 'each execution reports the rows it ran');
-});
+test(
+  'requests that queue while the instance is busy go out together as one batch, ' + 'each getting exactly its own rows',
+  async () => {
+    const { request, instances, executions } = fakeScheduler({ max_batch_size: 8, dynamic_batching: {} });
+    const [instance] = instances;
+    const first = request(1);
+    assert.deepEqual(instance.batches, [1], 'an idle instance takes the lone request at once (no queue delay)');
+    const queued = [request(2), request(1), request(3)];
+    assert.deepEqual(instance.batches, [1], 'a partial batch is not sent ahead to the busy instance');
+    await instance.resolveNext();
+    assert.deepEqual(instance.batches, [1, 6], 'the three waiting requests went as one batch of 6 rows');
+    assert.deepEqual(
+      instance.sent[1].seqs,
+      queued.map((c) => c.seq),
+      'in arrival order',
+    );
+    await instance.resolveNext();
+    for (const c of [first, ...queued]) assert.ok(c.ownRows, `request ${c.seq} got exactly its own rows`);
+    assert.deepEqual(executions, [1, 6], 'each execution reports the rows it ran');
+  },
+);
 
 test('a batch stops at max_batch_size: the request that would overflow it waits for the next batch', async () => {
   const { request, instances } = fakeScheduler({ max_batch_size: 8, dynamic_batching: {} });
@@ -57,22 +60,25 @@ test('a batch reaching the largest preferred size goes at once, within max_queue
   assert.deepEqual(instance.batches, [4, 1], 'until max_queue_delay has passed, then goes as it is');
 });
 
-test('a batch past the largest preferred size is cut to the longest run of requests that makes a preferred size', async () => {
-  const { request, instances } = fakeScheduler({
-    max_batch_size: 8,
-    dynamic_batching: { preferred_batch_size: [2, 4] },
-  });
-  const [instance] = instances;
-  request(8);
-  const [a, b, c] = [request(1), request(1), request(1)];
-  assert.deepEqual(instance.batches, [8], '3 rows waiting: not a preferred batch yet');
-  const d = request(2);
-  assert.deepEqual(instance.batches, [8, 2], 'rows 1, 2, 3, 5 pass 4 without making it: the first 2 rows go');
-  assert.deepEqual(instance.sent[1].seqs, [a.seq, b.seq]);
-  await instance.resolveNext();
-  await instance.resolveNext();
-  assert.deepEqual(instance.sent[2].seqs, [c.seq, d.seq], 'the rest follow');
-});
+test(
+  'a batch past the largest preferred size is cut ' + 'to the longest run of requests that makes a preferred size',
+  async () => {
+    const { request, instances } = fakeScheduler({
+      max_batch_size: 8,
+      dynamic_batching: { preferred_batch_size: [2, 4] },
+    });
+    const [instance] = instances;
+    request(8);
+    const [a, b, c] = [request(1), request(1), request(1)];
+    assert.deepEqual(instance.batches, [8], '3 rows waiting: not a preferred batch yet');
+    const d = request(2);
+    assert.deepEqual(instance.batches, [8, 2], 'rows 1, 2, 3, 5 pass 4 without making it: the first 2 rows go');
+    assert.deepEqual(instance.sent[1].seqs, [a.seq, b.seq]);
+    await instance.resolveNext();
+    await instance.resolveNext();
+    assert.deepEqual(instance.sent[2].seqs, [c.seq, d.seq], 'the rest follow');
+  },
+);
 
 test("an instance is sent one fresh copy of the inputs, its buffers handed over, never the caller's own", async () => {
   const { request, instances } = fakeScheduler({ max_batch_size: 8, dynamic_batching: {} });

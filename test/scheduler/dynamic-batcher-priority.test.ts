@@ -26,27 +26,34 @@ test('a high-priority request joins the next batch ahead of earlier low-priority
   assert.ok([low1, low2, high].every((c) => c.ownRows));
 });
 
-test('a request without a priority goes to default_priority_level; one outside the levels is refused naming the range', () => {
-  const { request } = fakeScheduler(twoLevels(), 0);
-  assert.equal(request(1).req.level, 1, 'default_priority_level 2: the second queue');
-  assert.equal(request(1, { priority: 1 }).req.level, 0);
-  assert.throws(
-    () => request(1, { priority: 3 }),
-    /priority 3 is not valid for model "m": use 0 \(default\) or 1 to 2/,
-  );
-});
+test(
+  'a request without a priority goes to default_priority_level; ' +
+    'one outside the levels is refused naming the range',
+  () => {
+    const { request } = fakeScheduler(twoLevels(), 0);
+    assert.equal(request(1).req.level, 1, 'default_priority_level 2: the second queue');
+    assert.equal(request(1, { priority: 1 }).req.level, 0);
+    assert.throws(
+      () => request(1, { priority: 3 }),
+      /priority 3 is not valid for model "m": use 0 \(default\) or 1 to 2/,
+    );
+  },
+);
 
-test('each priority level has its own queue limit: a full level refuses with QUEUE_FULL, the others still accept', () => {
-  const { request, scheduler } = fakeScheduler(
-    twoLevels({ priority_queue_policy: { '1': { max_queue_size: 1 } }, default_queue_policy: { max_queue_size: 0 } }),
-    0,
-  );
-  request(1, { priority: 1 });
-  assert.throws(
-    () => request(1, { priority: 1 }),
-    (e: Error & { code?: string }) =>
-      e.code === 'QUEUE_FULL' && /queue is full: 1 requests waiting \(max_queue_size 1\)/.test(e.message),
-  );
-  for (let i = 0; i < 100; i++) request(1, { priority: 2 });
-  assert.equal(scheduler.queued, 101, 'max_queue_size 0: unbounded');
-});
+test(
+  'each priority level has its own queue limit: ' + 'a full level refuses with QUEUE_FULL, the others still accept',
+  () => {
+    const { request, scheduler } = fakeScheduler(
+      twoLevels({ priority_queue_policy: { '1': { max_queue_size: 1 } }, default_queue_policy: { max_queue_size: 0 } }),
+      0,
+    );
+    request(1, { priority: 1 });
+    assert.throws(
+      () => request(1, { priority: 1 }),
+      (e: Error & { code?: string }) =>
+        e.code === 'QUEUE_FULL' && /queue is full: 1 requests waiting \(max_queue_size 1\)/.test(e.message),
+    );
+    for (let i = 0; i < 100; i++) request(1, { priority: 2 });
+    assert.equal(scheduler.queued, 101, 'max_queue_size 0: unbounded');
+  },
+);

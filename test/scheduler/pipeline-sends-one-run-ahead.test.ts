@@ -67,21 +67,24 @@ test('with dynamic batching only a full batch is sent ahead; a partial one waits
 const three = (engine: Parameters<Parameters<typeof withClassifierEngine>[1]>[0]) =>
   Promise.all([1, 2, 3].map((seed) => engine.infer(M, { x: classifierInput(64, seed) })));
 
-test('on a real session the run sent ahead starts as the current one ends, and its wait in the host is queue time', async () => {
-  await withClassifierEngine({ max_batch_size: 64 }, async (engine) => {
-    const [a, b, c] = await three(engine);
-    assert.ok(b.timestamps.dispatched < a.timestamps.computeEnd, 'the second was sent while the first ran');
-    assert.ok(b.timestamps.computeStart >= a.timestamps.computeEnd, 'and ran after it, on the same session');
-    assert.ok(
-      b.timestamps.computeStart - a.timestamps.computeEnd < 5,
-      `without a round trip between: ${(b.timestamps.computeStart - a.timestamps.computeEnd).toFixed(2)} ms`,
-    );
-    assert.ok(c.timestamps.dispatched >= a.timestamps.computeEnd, 'the third waited until the first ended (depth 2)');
-    // The wait inside the instance is queue time, not compute_input.
-    assert.ok(
-      b.timing.queueMs >= a.timestamps.computeEnd - b.timestamps.dispatched - 0.5,
-      `queue ${b.timing.queueMs.toFixed(2)} ms`,
-    );
-    assert.ok(b.timing.computeInputMs < b.timing.queueMs, `compute_input ${b.timing.computeInputMs.toFixed(2)} ms`);
-  });
-});
+test(
+  'on a real session the run sent ahead starts as the current one ends, ' + 'and its wait in the host is queue time',
+  async () => {
+    await withClassifierEngine({ max_batch_size: 64 }, async (engine) => {
+      const [a, b, c] = await three(engine);
+      assert.ok(b.timestamps.dispatched < a.timestamps.computeEnd, 'the second was sent while the first ran');
+      assert.ok(b.timestamps.computeStart >= a.timestamps.computeEnd, 'and ran after it, on the same session');
+      assert.ok(
+        b.timestamps.computeStart - a.timestamps.computeEnd < 5,
+        `without a round trip between: ${(b.timestamps.computeStart - a.timestamps.computeEnd).toFixed(2)} ms`,
+      );
+      assert.ok(c.timestamps.dispatched >= a.timestamps.computeEnd, 'the third waited until the first ended (depth 2)');
+      // The wait inside the instance is queue time, not compute_input.
+      assert.ok(
+        b.timing.queueMs >= a.timestamps.computeEnd - b.timestamps.dispatched - 0.5,
+        `queue ${b.timing.queueMs.toFixed(2)} ms`,
+      );
+      assert.ok(b.timing.computeInputMs < b.timing.queueMs, `compute_input ${b.timing.computeInputMs.toFixed(2)} ms`);
+    });
+  },
+);

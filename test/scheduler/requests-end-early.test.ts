@@ -15,23 +15,26 @@ test('cancelling a queued request fails it with CANCELLED at once and frees its 
   request(1); // its place is free again
 });
 
-test('cancelling a running request answers it now; its late result is dropped and the instance is not freed early', async () => {
-  const { request, instances, scheduler } = fakeScheduler({
-    max_batch_size: 8,
-    parameters: { pipeline_depth: { string_value: '1' } },
-  });
-  const [instance] = instances;
-  const ac = new AbortController();
-  const running = request(1, { signal: ac.signal });
-  const next = request(1);
-  ac.abort();
-  assert.equal(running.error?.code, 'CANCELLED');
-  assert.deepEqual(instance.batches, [1], 'the next request still waits for the instance');
-  await instance.resolveNext();
-  assert.equal(running.ends.length, 1);
-  assert.deepEqual(instance.sent[1].seqs, [next.seq]);
-  assert.equal(scheduler.inflight, 1);
-});
+test(
+  'cancelling a running request answers it now; ' + 'its late result is dropped and the instance is not freed early',
+  async () => {
+    const { request, instances, scheduler } = fakeScheduler({
+      max_batch_size: 8,
+      parameters: { pipeline_depth: { string_value: '1' } },
+    });
+    const [instance] = instances;
+    const ac = new AbortController();
+    const running = request(1, { signal: ac.signal });
+    const next = request(1);
+    ac.abort();
+    assert.equal(running.error?.code, 'CANCELLED');
+    assert.deepEqual(instance.batches, [1], 'the next request still waits for the instance');
+    await instance.resolveNext();
+    assert.equal(running.ends.length, 1);
+    assert.deepEqual(instance.sent[1].seqs, [next.seq]);
+    assert.equal(scheduler.inflight, 1);
+  },
+);
 
 test('a request whose signal is already aborted is refused at once, and never queued', () => {
   const { request, scheduler } = fakeScheduler({ max_batch_size: 8 }, 0);

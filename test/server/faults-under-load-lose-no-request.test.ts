@@ -155,7 +155,9 @@ test('SIGTERM to tenancy serve under a closed loop of 8 clients: every request s
     assert.equal(code, 0, out);
     assert.ok(before > 0, `served before the signal: ${tally}`);
     assert.equal(tally.lost, 0, `every request was answered: ${tally}`);
-    const known = new Set(['ok', '503', 'ECONNREFUSED']);
+    // Once the listener closes, a connection is refused, or reset when the kernel had already
+    // completed it in the listen backlog: either way the server never accepted that request.
+    const known = new Set(['ok', '503', 'ECONNREFUSED', 'ECONNRESET']);
     assert.deepEqual(
       [...tally.statuses.keys()].filter((k) => !known.has(k)),
       [],

@@ -23,7 +23,7 @@ async function withPbtxtModel(repo: string): Promise<void> {
   );
 }
 
-test("tenancy serve --model-repository DIR --model-control-mode explicit --load-model '*' loads every model", async () => {
+test("serve --model-repository DIR --model-control-mode explicit --load-model '*' loads every model", async () => {
   const repo = await classifierRepo();
   await withPbtxtModel(repo);
   const child = spawn(
@@ -109,7 +109,7 @@ test('--exit-on-error ends the start when a model fails; without it the rest ser
   }
 });
 
-test('strict readiness (the default) is not ready with a failed model; --strict-readiness=false is ready once serving', async () => {
+test('strict readiness (default) is not ready with a failed model; --strict-readiness=false is ready', async () => {
   const repo = await classifierRepo();
   await cloneModel(repo, TEXT_ORIENTATION, 'broken');
   await writeRaw(repo, 'broken/1/model.onnx', 'not an onnx file');
