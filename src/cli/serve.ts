@@ -4,7 +4,7 @@
  * finish, close the engine and exit 0.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { Engine, LiveTuner, PlacementManager, TuningMemory } from '../engine/index.js';
+import { Engine, LiveTuner, PlacementManager, RepositoryPoller, TuningMemory } from '../engine/index.js';
 import { TuningStore } from '../placement/tuning-store.js';
 import { DEFAULT_PROFILE_DB } from '../placement/index.js';
 import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
@@ -64,6 +64,8 @@ export interface ServeCommandOptions extends SecurityFlags {
   strictReadiness: boolean;
   exitOnError: boolean;
   logVerbose?: number;
+  /** With --model-control-mode poll: seconds between scans of the repository. */
+  repositoryPollSecs: number;
 }
 
 function port(v: string): number {
@@ -103,10 +105,17 @@ export function registerServeCommand(program: Command): void {
       new Option(
         '--model-control-mode <mode>',
         'none: serve every model of the repository, fixed; ' +
-          'explicit: load only --load-model ones, and allow the repository extension to load and unload',
+          'explicit: load only --load-model ones, and allow the repository extension to load and unload; ' +
+          'poll: serve what the folder holds, loading, reloading and unloading as it changes',
       )
         .choices(MODEL_CONTROL_MODES)
         .default('none'),
+    )
+    .option(
+      '--repository-poll-secs <s>',
+      'with --model-control-mode poll: seconds between scans of the repository folder',
+      positive('seconds'),
+      15,
     )
     .option(
       '--load-model <name>',
@@ -219,7 +228,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   console.log(
     `loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`,
   );
-  if (opts.modelControlMode === 'none' || opts.loadModel.includes('*')) await engine.loadAll();
+  if (opts.modelControlMode !== 'explicit' || opts.loadModel.includes('*')) await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
   const failed = engine.index().filter((r) => r.state === 'UNAVAILABLE' && r.reason !== 'unloaded');
   if (opts.exitOnError && failed.length) {
@@ -238,6 +247,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
+  const poller = opts.modelControlMode === 'poll' ? await repositoryPoller(engine, opts.repositoryPollSecs) : null;
   const servers = await startServers(engine, {
     ...serverOptions(opts),
     ...security,
@@ -246,7 +256,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   });
   printUrls(servers, security);
   tuner?.start();
-  await untilSignal(engine, servers);
+  await untilSignal(engine, servers, () => poller?.stop());
 }
 
 /** The store of tunings, or null with --profiles none. */
@@ -342,13 +352,26 @@ export function printUrls(s: RunningServers, security: Partial<ServerOptions> = 
 }
 
 /** Waits for SIGTERM/SIGINT, then shuts down in order: stop accepting, finish in-flight, close the engine. */
-export function untilSignal(engine: Engine, servers: RunningServers): Promise<void> {
+/** Polls the repository folder (model control mode poll), saying each change on one line. */
+async function repositoryPoller(engine: Engine, secs: number): Promise<RepositoryPoller> {
+  const poller = new RepositoryPoller(engine, {
+    intervalMs: secs * 1000,
+    onChange: (c) => console.log(`repository: ${c.action} ${c.model}${c.error ? ` failed: ${c.error}` : ''}`),
+  });
+  await poller.baseline();
+  poller.start();
+  console.log(`polling ${engine.repository} every ${secs} s for models added, changed or removed`);
+  return poller;
+}
+
+export function untilSignal(engine: Engine, servers: RunningServers, beforeStop?: () => void): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       console.log(`${signal}: finishing requests in flight`);
+      beforeStop?.();
       await servers.close();
       await engine.close();
       console.log('stopped');

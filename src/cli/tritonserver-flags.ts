@@ -19,9 +19,6 @@ function boolean(flag: string) {
 
 /** tritonserver flags tenancy does not have, and what to do instead. */
 const NOT_HERE: Record<string, string> = {
-  '--repository-poll-secs':
-    'polling the repository is not supported yet: use --model-control-mode explicit and load or unload ' +
-    'through the repository extension',
   '--strict-model-config': 'tenancy always completes a config from the ONNX file where it is silent',
   '--disable-auto-complete-config': 'tenancy always completes a config from the ONNX file where it is silent',
   '--backend-config':

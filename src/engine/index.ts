@@ -7,3 +7,4 @@ export { currentPlacement, applyPlacement, placementEntryProblems } from './plac
 export { PlacementManager, type PlacementManagerOptions, type PlacementView } from './placement-manager.js';
 export { LiveTuner, type ModelTuning, type TuningState, type TunerOptions } from './tuner.js';
 export { TuningMemory } from './tuning-memory.js';
+export { RepositoryPoller, type PollChange } from './repository-poller.js';

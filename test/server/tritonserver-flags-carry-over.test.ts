@@ -67,21 +67,21 @@ test("tritonserver's flags that tenancy lacks, or given wrongly, end in one line
   const run = promisify(execFile);
   const cases: [string[], RegExp][] = [
     [
-      ['--repository-poll-secs', '5'],
-      /tritonserver's --repository-poll-secs is not a tenancy flag: polling the repository/,
+      ['--backend-config', 'onnxruntime,x=1'],
+      /tritonserver's --backend-config is not a tenancy flag: the ONNX Runtime/,
     ],
     [['--trace-config'], /^error: tritonserver's --trace-config is not a tenancy flag: tracing is not supported/],
     [['--model-repository', 'a', '--model-repository', 'b'], /--model-repository is given more than once/],
     [['--repo', 'a', '--model-repository', 'b'], /give --repo or --model-repository, not both/],
     [['--strict-readiness=maybe'], /--strict-readiness takes true or false, got "maybe"/],
-    [['--model-control-mode', 'poll'], /argument 'poll' is invalid\. Allowed choices are none, explicit/],
+    [['--model-control-mode', 'watch'], /argument 'watch' is invalid\. Allowed choices are none, explicit, poll/],
   ];
   for (const [flags, message] of cases) {
     const out = await run(process.execPath, [...SERVE, ...flags]).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );
-    assert.equal(out.code, flags.includes('poll') ? 1 : 2, `${flags.join(' ')}: ${out.stderr}`);
+    assert.equal(out.code, flags.includes('watch') ? 1 : 2, `${flags.join(' ')}: ${out.stderr}`);
     assert.match(out.stderr, message, flags.join(' '));
     assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
   }
@@ -124,6 +124,41 @@ test('strict readiness (default) is not ready with a failed model; --strict-read
     await strict.close();
     await lax.close();
     await engine.close();
+    await removeDir(repo);
+  }
+});
+
+test('serve --model-control-mode poll loads a model folder dropped into the repository', async () => {
+  const repo = await classifierRepo();
+  const child = spawn(
+    process.execPath,
+    [...SERVE, '--repo', repo, '--model-control-mode', 'poll', '--repository-poll-secs', '1', ...PORTS],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    let out = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
+        if (m && out.includes('serving;')) resolve(m[1]);
+      });
+      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
+    });
+    assert.match(out, /polling .* every 1 s for models added, changed or removed/);
+    await withPbtxtModel(repo);
+    const ready = async () => (await fetch(`${url}/v2/models/pbtxt_model/ready`)).status === 200;
+    for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await ready(), true, out);
+    assert.match(out, /repository: load pbtxt_model\n/);
+    const refused = await fetch(`${url}/v2/repository/models/pbtxt_model/unload`, { method: 'POST' });
+    assert.equal(refused.status, 503, 'in poll mode the folder decides, not the repository extension');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, out);
+  } finally {
+    child.kill('SIGKILL');
     await removeDir(repo);
   }
 });

@@ -1,8 +1,9 @@
 /**
  * The model repository extension's actions, shared by HTTP and gRPC: load (with an optional config
  * override, Triton's `parameters.config` JSON string, and optional model files, `file:<path>`
- * parameters) and unload. In model control mode "none" the
- * set of models is fixed at start, as in Triton.
+ * parameters) and unload. In model control mode "none" the set of models is fixed at start, and in
+ * "poll" the repository folder says what is loaded (engine/repository-poller.ts): as in Triton,
+ * only "explicit" takes loads and unloads from clients.
  */
 import { errors, TenancyError } from '../../errors.js';
 import { preview } from '../../preview.js';
@@ -12,8 +13,8 @@ import { FILE_PARAMETER } from '../../repository/uploaded-files.js';
 import { checkModelName } from '../../repository/index.js';
 import { checkCount, REQUEST_LIMITS } from '../../protocol/limits.js';
 
-export type ModelControlMode = 'none' | 'explicit';
-export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['none', 'explicit'];
+export type ModelControlMode = 'none' | 'explicit' | 'poll';
+export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['none', 'explicit', 'poll'];
 
 function checkMode(mode: ModelControlMode, action: string, name: string): void {
   if (mode !== 'explicit')
