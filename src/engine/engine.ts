@@ -12,6 +12,7 @@ import {
   scanRepository,
   readModelDefinition,
   runtimeParameters,
+  type ModelConfig,
   type ModelDefinition,
 } from '../repository/index.js';
 import { writeUploadedModel } from '../repository/uploaded-files.js';
@@ -19,7 +20,7 @@ import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../run
 import { silentLogger, type Logger } from '../log.js';
 import { Model, type DeviceResolver, type ModelView } from './model.js';
 import { ModelRecord, type ModelIndexEntry } from './model-record.js';
-import { admitAccelerator, admitMemory, estimateInstanceBytes } from './admission.js';
+import { admitAccelerator, admitMemory, estimateInstanceBytes, type WeightsMode } from './admission.js';
 import { applyServingDefaults, type DefaultsInput, type ServingDefaults } from './serving-defaults.js';
 import { buildInputTable } from './validate.js';
 import { configShapesKey, withGivenShapes } from './shapes-key.js';
@@ -196,7 +197,7 @@ export class Engine {
     if (onlyGroupsDiffer(old, def)) {
       // Same model files and settings: change the running versions' instances in place, no reload.
       for (const [i, m] of old.entries())
-        admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length);
+        admitMemory(name, m.file, cpuInstances(def.versions[i].config) - m.instances.length, 0.9, weightsOf(m.config));
       this.admitAccelerators(
         name,
         def.versions.flatMap((v) => v.config.instance_group),
@@ -233,7 +234,7 @@ export class Engine {
     const record = this.record(def.name);
     const keepOldOnFailure = record.versions.length > 0;
     try {
-      for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config));
+      for (const v of def.versions) admitMemory(def.name, v.file, cpuInstances(v.config), 0.9, weightsOf(v.config));
       this.admitAccelerators(
         def.name,
         def.versions.flatMap((v) => v.config.instance_group),
@@ -446,3 +447,9 @@ function threadRequest(
 }
 
 export { TenancyError };
+
+/** How a config's instances hold the weights, for admission: private only when it says share_weights false. */
+function weightsOf(config: Pick<ModelConfig, 'parameters'>): WeightsMode | undefined {
+  const share = runtimeParameters(config).shareWeights;
+  return share === undefined ? undefined : share ? 'shared' : 'private';
+}

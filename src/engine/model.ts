@@ -46,6 +46,8 @@ export type InstanceView = Readonly<
     | 'busy'
     | 'inflight'
     | 'ready'
+    | 'weights'
+    | 'weightsNote'
   >
 >;
 
@@ -196,6 +198,7 @@ export class Model implements ModelView {
       session: this.sessionOptions(threads, device.kind === 'gpu' ? ['webgpu'] : ['cpu']),
       simulated: device.kind === 'sim' ? this.simulation(device) : undefined,
       warmup: this.warmupInputs(),
+      warmupRuns: this.current.model_warmup?.[0]?.count,
     });
     this.pool.push(instance);
     instance.on('crash', (why) => this.onCrash(instance, why));
@@ -215,9 +218,12 @@ export class Model implements ModelView {
           rssMB: instance.memoryBytes && Math.round(instance.memoryBytes / 2 ** 20),
           loadMs: instance.ready?.loadMs,
           warmupMs: instance.ready?.warmupMs,
+          weights: instance.weights,
         },
         'instance ready',
       );
+      if (instance.weightsNote)
+        this.log.warn({ instance: instance.name, why: instance.weightsNote }, 'weights not shared: a private copy');
     } catch (err) {
       this.pool = this.pool.filter((i) => i !== instance);
       throw err;
@@ -235,6 +241,8 @@ export class Model implements ModelView {
       interOpThreads: p.interOpThreads ?? 1,
       spinning: p.spinning,
       executionProviders,
+      // share_weights "false" gives each instance its own copy; unset: the runtime's default.
+      shareWeights: p.shareWeights,
     };
   }
 
@@ -260,13 +268,22 @@ export class Model implements ModelView {
     };
   }
 
-  /** Zeros of batch 1 for each input; none when a dimension is left dynamic (no safe size to guess). */
+  /**
+   * The config's warm-up sample (Triton's model_warmup), or zeros of batch 1 for each input; none
+   * when a dimension is left dynamic and no sample gives it (no safe size to guess).
+   */
   private warmupInputs(): TensorMap | null {
     const feeds: TensorMap = {};
+    const sample = this.current.model_warmup?.[0];
+    const batched = this.table.maxBatchSize > 0;
     for (const spec of this.sized.inputs.values()) {
-      if (spec.dims.includes(-1)) return null;
-      const shape = this.table.maxBatchSize > 0 ? [1, ...spec.dims] : spec.dims;
-      feeds[spec.name] = { datatype: spec.datatype, shape, data: zeros(spec.datatype, elementCount(shape)) };
+      const given = sample?.inputs[spec.name];
+      const dims = given ? given.dims : spec.dims;
+      if (dims.includes(-1)) return null;
+      const shape = batched ? [sample?.batch_size ?? 1, ...dims] : dims;
+      const data = zeros(spec.datatype, elementCount(shape));
+      if (given?.random_data) fillRandom(data);
+      feeds[spec.name] = { datatype: spec.datatype, shape, data };
     }
     return this.reshape ? this.reshape.toModel(feeds) : feeds;
   }
@@ -471,4 +488,15 @@ function instanceSpecs(config: ModelConfig, threads: number[]): InstanceSpec[] {
     host: g.host,
     device: g.device,
   }));
+}
+
+/** Random values for a warm-up sample: [0, 1) for floats, 0..9 for integers; BYTES stay empty. */
+function fillRandom(data: TensorMap[string]['data']): void {
+  if (Array.isArray(data)) return;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < data.length; i++) data[i] = BigInt(Math.floor(Math.random() * 10));
+    return;
+  }
+  const float = data instanceof Float32Array || data instanceof Float64Array;
+  for (let i = 0; i < data.length; i++) data[i] = float ? Math.random() : Math.floor(Math.random() * 10);
 }

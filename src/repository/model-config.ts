@@ -98,7 +98,7 @@ export interface ModelConfig {
   dynamic_batching?: DynamicBatchingConfig;
   /**
    * Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count,
-   * enable_spinning, pipeline_depth.
+   * enable_spinning, pipeline_depth, share_weights.
    */
   parameters: Record<string, { string_value: string }>;
   /**
@@ -106,6 +106,18 @@ export interface ModelConfig {
    * the input when completed.
    */
   image_input?: ImageInputConfig;
+  /** Triton's warm-up sample, run by every instance before it takes requests (one sample here). */
+  model_warmup?: WarmupSample[];
+}
+
+/** One warm-up sample: each input's shape and whether its data is zeros or random. */
+export interface WarmupSample {
+  name: string;
+  /** Rows in front of dims when max_batch_size > 0. Default 1. */
+  batch_size: number;
+  /** Runs of the sample per instance. Default 1. */
+  count: number;
+  inputs: Record<string, { data_type: string; dims: number[]; random_data?: boolean }>;
 }
 
 const KNOWN_FIELDS = [
@@ -122,6 +134,7 @@ const KNOWN_FIELDS = [
   'parameters',
   'dynamic_batching',
   'image_input',
+  'model_warmup',
 ];
 const DEFAULT_QUEUE_SIZE = 1024;
 const DEVICE_ID = /^(cpu(:[\w-]+)?|gpu:\d+|sim:[\w-]+)$/;
@@ -161,6 +174,8 @@ export interface RuntimeParameters {
   pipelineDepth?: number;
   /** enable_spinning "1"/"true". */
   spinning: boolean;
+  /** share_weights: instances map one copy of the weights (runtime/shared-weights.ts); undefined = default. */
+  shareWeights?: boolean;
 }
 
 export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): RuntimeParameters {
@@ -171,6 +186,7 @@ export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): Runt
     interOpThreads: count('inter_op_thread_count'),
     pipelineDepth: count('pipeline_depth'),
     spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
+    ...(p.share_weights ? { shareWeights: ['1', 'true'].includes(p.share_weights.string_value) } : {}),
   };
 }
 
@@ -269,9 +285,12 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
       throw bad(`parameters.${key}.string_value`, v, `must be a positive integer up to ${max}`);
   }
   const image_input = raw.image_input === undefined ? undefined : parseImageInput(raw.image_input, bad);
-  const spin = parameters.enable_spinning?.string_value;
-  if (spin !== undefined && !['0', '1', 'true', 'false'].includes(spin))
-    throw bad('parameters.enable_spinning.string_value', spin, 'must be "0", "1", "true" or "false"');
+  const model_warmup = raw.model_warmup === undefined ? undefined : warmupSamples(raw.model_warmup, bad);
+  for (const key of ['enable_spinning', 'share_weights']) {
+    const v = parameters[key]?.string_value;
+    if (v !== undefined && !['0', '1', 'true', 'false'].includes(v))
+      throw bad(`parameters.${key}.string_value`, v, 'must be "0", "1", "true" or "false"');
+  }
 
   return {
     name: dirName,
@@ -286,7 +305,38 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
     ...(dynamic_batching ? { dynamic_batching } : {}),
     parameters,
     ...(image_input ? { image_input } : {}),
+    ...(model_warmup ? { model_warmup } : {}),
   };
+}
+
+function warmupSamples(v: unknown, bad: Bad): WarmupSample[] {
+  if (!Array.isArray(v) || v.length !== 1)
+    throw bad('model_warmup', v, 'must hold exactly one sample (tenancy runs one warm-up sample per instance)');
+  const w = v[0];
+  const f = 'model_warmup[0]';
+  if (!isObj(w)) throw bad(f, w, 'must be an object');
+  const batch = w.batch_size ?? 1;
+  const count = w.count ?? 1;
+  if (!within(batch, 1, 1 << 16)) throw bad(`${f}.batch_size`, batch, 'must be an integer >= 1');
+  if (!within(count, 1, 100)) throw bad(`${f}.count`, count, 'must be an integer from 1 to 100');
+  if (!isObj(w.inputs) || Object.keys(w.inputs).length === 0)
+    throw bad(`${f}.inputs`, w.inputs, 'must name each input with its data_type, dims and zero_data or random_data');
+  const inputs: WarmupSample['inputs'] = {};
+  for (const [name, i] of Object.entries(w.inputs)) {
+    const g = `${f}.inputs.${name}`;
+    if (!isObj(i)) throw bad(g, i, 'must be an object');
+    if (i.input_data_file !== undefined) throw bad(`${g}.input_data_file`, i.input_data_file, 'is not served yet');
+    if (typeof i.data_type !== 'string' || !fromConfigType(i.data_type))
+      throw bad(`${g}.data_type`, i.data_type, `must be one of ${CONFIG_TYPE_NAMES.join(', ')}`);
+    if (!Array.isArray(i.dims) || i.dims.length > CONFIG_LIMITS.listLength || !i.dims.every((d) => isInt(d, 1)))
+      throw bad(`${g}.dims`, i.dims, 'must be an array of positive integers (a warm-up sample has a fixed shape)');
+    inputs[name] = {
+      data_type: i.data_type,
+      dims: i.dims as number[],
+      ...(i.random_data ? { random_data: true } : {}),
+    };
+  }
+  return [{ name: typeof w.name === 'string' ? w.name : 'warmup', batch_size: batch, count, inputs }];
 }
 
 function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
@@ -519,6 +569,22 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
       `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`,
     );
   const image = config.image_input && resolveImageInput(config.image_input, input, maxBatch, bad);
+  for (const w of config.model_warmup ?? []) {
+    const names = input.map((i) => i.name);
+    const missing = names.filter((n) => !(n in w.inputs));
+    const extra = Object.keys(w.inputs).filter((n) => !names.includes(n));
+    if (missing.length || extra.length)
+      throw bad(
+        'model_warmup[0].inputs',
+        Object.keys(w.inputs),
+        `must name every model input and no other (inputs: ${names.join(', ')})`,
+      );
+    for (const i of input)
+      if (w.inputs[i.name].data_type !== i.data_type)
+        throw bad(`model_warmup[0].inputs.${i.name}.data_type`, w.inputs[i.name].data_type, `must be ${i.data_type}`);
+    if (maxBatch > 0 && w.batch_size > maxBatch)
+      throw bad('model_warmup[0].batch_size', w.batch_size, `must not exceed max_batch_size (${maxBatch})`);
+  }
   return {
     ...config,
     max_batch_size: maxBatch,

@@ -74,7 +74,6 @@ const REFUSED: Record<string, string> = {
   batch_input: 'batch inputs are not served',
   batch_output: 'batch outputs are not served',
   optimization: 'execution accelerators, CUDA graphs and the other optimization settings are not served',
-  model_warmup: 'warm-up samples are not served yet: every instance warms with zeros of batch 1 before it is ready',
   model_operations: 'custom operation libraries are never loaded',
   model_repository_agents: 'repository agents are not served',
   model_transaction_policy: 'decoupled models are not served',

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { toWire } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
-import { createOrtSession } from './ort-session.js';
+import { createOrtSession, writeSharedWeightsModel } from './ort-session.js';
 import { createSimSession } from './sim-session.js';
 import { preciseNow, type FromHost, type ToHost } from './host-protocol.js';
 import type { Session } from './session.js';
@@ -39,6 +39,13 @@ async function onMessage(msg: ToHost): Promise<void> {
       });
     } catch (err) {
       send({ type: 'load-failed', error: toWire(err) });
+    }
+  } else if (msg.type === 'prepare') {
+    try {
+      await writeSharedWeightsModel(msg.source, msg.target);
+      send({ type: 'prepared' });
+    } catch (err) {
+      send({ type: 'prepared', error: toWire(err) });
     }
   } else if (msg.type === 'run') {
     try {

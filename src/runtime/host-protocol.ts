@@ -19,6 +19,12 @@ export interface LoadMessage {
   /** Present for a simulated accelerator: no runtime session is created. */
   simulated?: SimulatedModel;
 }
+/** Write `source` as a shared-weights model at `target` (ort-session.ts writeSharedWeightsModel). */
+export interface PrepareMessage {
+  type: 'prepare';
+  source: string;
+  target: string;
+}
 export interface RunMessage {
   type: 'run';
   id: number;
@@ -28,7 +34,7 @@ export interface RunMessage {
 export interface CloseMessage {
   type: 'close';
 }
-export type ToHost = LoadMessage | RunMessage | CloseMessage;
+export type ToHost = LoadMessage | PrepareMessage | RunMessage | CloseMessage;
 
 /** The session exists; warm-up runs follow. */
 export interface LoadedMessage {
@@ -43,6 +49,11 @@ export interface ReadyMessage {
   pid: number;
   /** Resident memory of the host's process after warm-up, bytes (the whole process for a thread). */
   rssBytes: number;
+}
+/** The answer to a prepare message: `error` when ONNX Runtime could not write the model. */
+export interface PreparedMessage {
+  type: 'prepared';
+  error?: WireError;
 }
 export interface LoadFailedMessage {
   type: 'load-failed';
@@ -63,7 +74,13 @@ export interface FailedMessage {
   id: number;
   error: WireError;
 }
-export type FromHost = LoadedMessage | ReadyMessage | LoadFailedMessage | ResultMessage | FailedMessage;
+export type FromHost =
+  | LoadedMessage
+  | ReadyMessage
+  | LoadFailedMessage
+  | PreparedMessage
+  | ResultMessage
+  | FailedMessage;
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across threads and processes. */
 export function preciseNow(): number {

@@ -8,7 +8,17 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { fromWire, RunNotStartedError, TenancyError } from '../errors.js';
 import { batchBuffers } from './batch-buffers.js';
-import type { FromHost, LoadMessage, ReadyMessage, ResultMessage, RunMessage } from './host-protocol.js';
+import type {
+  FromHost,
+  LoadMessage,
+  PrepareMessage,
+  ReadyMessage,
+  ResultMessage,
+  RunMessage,
+} from './host-protocol.js';
+
+/** What the engine sends to a host. */
+export type ToHostMessage = LoadMessage | PrepareMessage | RunMessage | { type: 'close' };
 
 export type HostKind = 'thread' | 'process';
 
@@ -18,6 +28,8 @@ export interface Host extends EventEmitter<{ crash: [reason: string]; loaded: []
   readonly label: string;
   /** Loads and warms the session; resolves when it can take runs. */
   start(load: LoadMessage): Promise<ReadyMessage>;
+  /** Writes a shared-weights model (host-protocol.ts PrepareMessage); rejects with ONNX Runtime's reason. */
+  prepare(msg: PrepareMessage): Promise<void>;
   /** `transfer`: input buffers the caller gives up (moved to a worker thread instead of copied). */
   run(msg: RunMessage, transfer?: ArrayBuffer[]): Promise<ResultMessage>;
   /** Closes the session and ends the host; pending runs are allowed to finish first by the caller. */
@@ -45,16 +57,24 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   abstract label: string;
   protected pending = new Map<number, Pending>();
   protected starting: { resolve: (r: ReadyMessage) => void; reject: (e: Error) => void } | null = null;
+  protected preparing: { resolve: () => void; reject: (e: Error) => void } | null = null;
   protected closing = false;
   protected exited = false;
 
-  protected abstract post(msg: LoadMessage | RunMessage | { type: 'close' }, transfer?: ArrayBuffer[]): void;
+  protected abstract post(msg: ToHostMessage, transfer?: ArrayBuffer[]): void;
   protected abstract end(): Promise<void>;
 
   start(load: LoadMessage): Promise<ReadyMessage> {
     return new Promise((resolve, reject) => {
       this.starting = { resolve, reject };
       this.post(load);
+    });
+  }
+
+  prepare(msg: PrepareMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.preparing = { resolve, reject };
+      this.post(msg);
     });
   }
 
@@ -87,6 +107,11 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
         this.starting?.resolve(msg);
         this.starting = null;
         break;
+      case 'prepared':
+        if (msg.error) this.preparing?.reject(fromWire(msg.error));
+        else this.preparing?.resolve();
+        this.preparing = null;
+        break;
       case 'load-failed':
         this.starting?.reject(fromWire(msg.error));
         this.starting = null;
@@ -112,6 +137,8 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     const err = new TenancyError('INSTANCE_FAILED', `${this.label} ${reason}`, { host: this.label, reason });
     this.starting?.reject(err);
     this.starting = null;
+    this.preparing?.reject(err);
+    this.preparing = null;
     // The host runs in the order sent: only the oldest pending run had started; the others never
     // did, and say so, so that their requests can go to another instance.
     let first = true;
@@ -149,7 +176,7 @@ export class ThreadHost extends BaseHost {
     this.worker.on('exit', (code) => this.onExit(`exited unexpectedly (code ${code})`));
   }
 
-  protected post(msg: LoadMessage | RunMessage | { type: 'close' }, transfer?: ArrayBuffer[]): void {
+  protected post(msg: ToHostMessage, transfer?: ArrayBuffer[]): void {
     this.worker.postMessage(msg, transfer);
   }
 

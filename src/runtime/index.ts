@@ -15,3 +15,4 @@ export {
 } from './devices.js';
 export type { SimulatedModel } from './sim-session.js';
 export { runtimeVersion } from './runtime-version.js';
+export { DEFAULT_SHARE_WEIGHTS } from './shared-weights.js';

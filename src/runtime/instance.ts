@@ -12,6 +12,7 @@ import { ProcessHost } from './process-host.js';
 import { preciseNow, type ReadyMessage } from './host-protocol.js';
 import type { SessionOptions } from './session.js';
 import type { SimulatedModel } from './sim-session.js';
+import { DEFAULT_SHARE_WEIGHTS, sharedWeights, type WeightsLease } from './shared-weights.js';
 
 export type InstanceState = 'loading' | 'warming' | 'ready' | 'draining' | 'stopped' | 'failed';
 
@@ -49,6 +50,20 @@ export interface RunResult {
 
 let nextRunId = 1;
 
+/**
+ * Writes a shared-weights copy in a child process that then exits: writing loads the whole model,
+ * and a host that did it would keep that memory (the allocator does not give it back), which
+ * would cost more than the sharing saves.
+ */
+async function writeInChildProcess(source: string, target: string): Promise<void> {
+  const writer = new ProcessHost();
+  try {
+    await writer.prepare({ type: 'prepare', source, target });
+  } finally {
+    await writer.close().catch(() => {});
+  }
+}
+
 export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash: [string] }> {
   readonly name: string;
   state: InstanceState = 'loading';
@@ -62,6 +77,13 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
   readonly device: string;
   ready: ReadyMessage | null = null;
   completed = 0;
+  /** 'shared': it reads the model's one shared copy of the weights (shared-weights.ts); 'private': its own. */
+  weights: 'shared' | 'private' = 'private';
+  /** Why the weights are private although sharing was asked for (the runtime refused); empty otherwise. */
+  weightsNote = '';
+  /** The shared-weights file it loaded, while it holds it. */
+  weightsFile: string | undefined;
+  private lease: WeightsLease | null = null;
   /** computeEnd of the last answered run: a run sent before it waited in the host until then. */
   private lastComputeEnd = 0;
   private host: Host;
@@ -77,6 +99,7 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     this.host.on('loaded', () => this.setState('warming'));
     this.host.on('crash', (why) => {
       this.fail(`${this.host.label} ${why}`);
+      void this.releaseWeights();
       this.emit('crash', why);
     });
   }
@@ -111,18 +134,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       );
     });
     try {
-      const started = this.host.start({
-        type: 'load',
-        file: this.options.file,
-        session: this.options.session,
-        warmup: this.options.warmup,
-        warmupRuns: this.options.warmupRuns ?? 2,
-        simulated: this.options.simulated,
-      });
-      this.ready = await Promise.race([started, timeout]);
+      this.ready = await Promise.race([this.load(), timeout]);
     } catch (err) {
       this.fail(`load failed: ${(err as Error).message}`);
       await this.host.kill().catch(() => {});
+      await this.releaseWeights();
       throw err;
     } finally {
       clearTimeout(timer);
@@ -131,6 +147,54 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       this.idleSince = preciseNow();
       this.setState('ready');
     }
+  }
+
+  /** Loads the shared-weights copy when asked and possible; a private copy otherwise, saying why in weightsNote. */
+  private async load(): Promise<ReadyMessage> {
+    const o = this.options;
+    const load = {
+      type: 'load' as const,
+      file: o.file,
+      session: o.session,
+      warmup: o.warmup,
+      warmupRuns: o.warmupRuns ?? 2,
+      simulated: o.simulated,
+    };
+    const cpuOnly = o.session.executionProviders.every((p) => p === 'cpu');
+    if (!(o.session.shareWeights ?? DEFAULT_SHARE_WEIGHTS) || o.simulated || !cpuOnly) return this.host.start(load);
+    try {
+      this.lease = await sharedWeights.acquire(o.file, writeInChildProcess);
+      // It failed meanwhile (its load timed out): the copy is not wanted.
+      if (this.state === 'failed') {
+        await this.releaseWeights();
+        throw errors.instanceFailed(this.name, this.reason);
+      }
+    } catch (err) {
+      if (this.state === 'failed') throw err;
+      this.weightsNote = `ONNX Runtime could not write a shared-weights copy: ${(err as Error).message}`;
+      return this.host.start(load);
+    }
+    try {
+      const ready = await this.host.start({
+        ...load,
+        file: this.lease.file,
+        session: { ...o.session, preoptimized: true },
+      });
+      this.weights = 'shared';
+      this.weightsFile = this.lease.file;
+      return ready;
+    } catch (err) {
+      await this.releaseWeights();
+      this.weightsNote = `ONNX Runtime could not load the shared-weights copy: ${(err as Error).message}`;
+      return this.host.start(load);
+    }
+  }
+
+  private async releaseWeights(): Promise<void> {
+    const lease = this.lease;
+    this.lease = null;
+    this.weightsFile = undefined;
+    await lease?.release().catch(() => {});
   }
 
   /** Runs once. `transfer` lists input buffers the caller gives up, so a worker gets them without a copy. */
@@ -176,11 +240,13 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     if (this.state === 'stopped') return;
     if (this.state === 'failed') {
       await this.host.kill().catch(() => {});
+      await this.releaseWeights();
       return;
     }
     this.setState('draining');
     if (this.busy) await new Promise<void>((r) => (this.drained = r));
     await this.host.close();
+    await this.releaseWeights();
     this.setState('stopped');
   }
 

@@ -13,11 +13,46 @@ export async function createOrtSession(file: string | Uint8Array, options: Sessi
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
     executionMode: options.interOpThreads > 1 ? 'parallel' : 'sequential',
-    graphOptimizationLevel: 'all',
+    // A shared-weights file holds the optimized graph: optimizing again would make private copies of weights.
+    graphOptimizationLevel: options.preoptimized ? 'disabled' : 'all',
     executionProviders: options.executionProviders,
-    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: spin },
+        inter_op: { allow_spinning: spin },
+        ...(options.prepacking === false ? { disable_prepacking: '1' } : {}),
+      },
+    },
   });
   return new OrtSession(session);
+}
+
+/** Name of the weights file beside a shared-weights model (ONNX external data, relative to the model). */
+export const SHARED_WEIGHTS_DATA = 'weights.bin';
+
+/**
+ * Writes `source` optimized as ONNX Runtime would run it, with every initializer of 1 KiB or more in
+ * the external data file SHARED_WEIGHTS_DATA beside `target`. ONNX Runtime memory-maps such data when
+ * it loads the model by path, so sessions of the same file (worker threads or processes) read the
+ * same page-cache pages instead of each holding a copy.
+ */
+export async function writeSharedWeightsModel(source: string, target: string): Promise<void> {
+  const session = await ort.InferenceSession.create(source, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    optimizedModelFilePath: target,
+    // Errors only: saving an optimized graph always warns that it suits this processor (it is written for it).
+    logSeverityLevel: 3,
+    extra: {
+      session: {
+        intra_op: { allow_spinning: '0' },
+        optimized_model_external_initializers_file_name: SHARED_WEIGHTS_DATA,
+        optimized_model_external_initializers_min_size_in_bytes: '1024',
+      },
+    },
+  });
+  await session.release();
 }
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): SessionTensorInfo[] {

@@ -5,8 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BaseHost, hostMainUrl } from './host.js';
-import type { LoadMessage, RunMessage } from './host-protocol.js';
+import { BaseHost, hostMainUrl, type ToHostMessage } from './host.js';
 
 export interface ProcessHostOptions {
   /** CPU cores the process may run on (Linux taskset); all when omitted. */
@@ -35,7 +34,7 @@ export class ProcessHost extends BaseHost {
     );
   }
 
-  protected post(msg: LoadMessage | RunMessage | { type: 'close' }): void {
+  protected post(msg: ToHostMessage): void {
     if (this.child.connected) this.child.send(msg);
   }
 

@@ -29,4 +29,16 @@ export interface SessionOptions {
   spinning: boolean;
   /** Execution providers in order of preference; only 'cpu' is always available. */
   executionProviders: string[];
+  /**
+   * Instances of the model share one copy of its weights (shared-weights.ts): default true. Only on
+   * the CPU; a model whose weights cannot be shared loads a private copy and the instance says why.
+   */
+  shareWeights?: boolean;
+  /**
+   * Kernels may repack weights into their own layout at load (ONNX Runtime's prepacking: a private
+   * copy per session of, e.g., a Gemm's weights). Default true; false reads the shared weights in place.
+   */
+  prepacking?: boolean;
+  /** The file is already optimized (a shared-weights model): load it without optimizing again. */
+  preoptimized?: boolean;
 }

@@ -120,7 +120,6 @@ test('fields Triton has and tenancy does not serve are refused by name, never dr
     ['sequence_batching { max_sequence_idle_microseconds: 5 }', /f: sequence_batching is not supported by tenancy/],
     ['ensemble_scheduling { step [ { model_name: "a" } ] }', /f: ensemble_scheduling is not supported/],
     ['optimization { execution_accelerators { gpu_execution_accelerator [ { name: "tensorrt" } ] } }', /optimization/],
-    ['model_warmup [ { name: "w" batch_size: 1 } ]', /f: model_warmup is not supported by tenancy: warm-up samples/],
     ['input [ { name: "x" dims: [1] optional: true } ]', /f: input\[0\]\.optional is not supported/],
     [
       'instance_group [ { kind: KIND_CPU gpus: [0] } ]',
@@ -217,5 +216,58 @@ test('reshape: requests carry the config dims, the model runs its own shape, ans
     await assert.rejects(readModelDefinition(repo, TEXT_ORIENTATION), { code: 'INVALID_ARG', message });
     await removeDir(repo);
     await removeDir(other);
+  }
+});
+
+const warmup = (dims: string, extra = '') =>
+  `${PBTXT}model_warmup [ { name: "w" batch_size: 2 count: 3 ${extra}` +
+  `inputs { key: "x" value: { data_type: TYPE_FP32 dims: [ ${dims} ] random_data: true } } } ]\n`;
+
+test('model_warmup: instances run the sample before they are ready; a sample the model refuses fails', async () => {
+  const { pb: good, js: other } = await bothForms(warmup('3, 48, 192'), SAME_AS_JSON);
+  const { pb: wrong, js: other2 } = await bothForms(warmup('4, 48, 192'), SAME_AS_JSON);
+  const engines = [new Engine({ repository: good, cores: 2 }), new Engine({ repository: wrong, cores: 2 })];
+  try {
+    const def = await readModelDefinition(good, TEXT_ORIENTATION);
+    assert.deepEqual(def.versions[0].config.model_warmup, [
+      {
+        name: 'w',
+        batch_size: 2,
+        count: 3,
+        inputs: { x: { data_type: 'TYPE_FP32', dims: [3, 48, 192], random_data: true } },
+      },
+    ]);
+    await engines[0].loadAll();
+    assert.equal(engines[0].model(TEXT_ORIENTATION).state, 'ready');
+    // The model takes 3 channels: a sample of 4 can only fail if the sample is what warms it up.
+    await engines[1].loadAll();
+    assert.deepEqual(
+      engines[1].index().map((r) => r.state),
+      ['UNAVAILABLE'],
+    );
+    assert.match(engines[1].index()[0].reason, /4|dimension|shape/i);
+  } finally {
+    for (const e of engines) await e.close();
+    for (const d of [good, other, wrong, other2]) await removeDir(d);
+  }
+  const bad: [string, RegExp][] = [
+    [
+      warmup('3, 48, 192').replace('batch_size: 2', 'batch_size: 9'),
+      /model_warmup\[0\]\.batch_size.*must not exceed max_batch_size \(8\)/,
+    ],
+    [
+      warmup('3, 48, 192').replace('TYPE_FP32 dims', 'TYPE_INT32 dims'),
+      /model_warmup\[0\]\.inputs\.x\.data_type.*must be TYPE_FP32/,
+    ],
+    [
+      warmup('3, 48, 192').replace('random_data: true', 'input_data_file: "x.raw"'),
+      /input_data_file.*is not served yet/,
+    ],
+  ];
+  for (const [text, message] of bad) {
+    const { pb: repo, js: other3 } = await bothForms(text, SAME_AS_JSON);
+    await assert.rejects(readModelDefinition(repo, TEXT_ORIENTATION), { code: 'INVALID_ARG', message });
+    await removeDir(repo);
+    await removeDir(other3);
   }
 });
