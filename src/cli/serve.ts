@@ -53,6 +53,8 @@ export interface ServeCommandOptions extends SecurityFlags {
   shape: Record<string, number[]>;
   /** Let clients register system shared-memory regions (Triton's --allow-client-shm). */
   allowClientShm?: boolean;
+  /** false with --no-dashboard: no page under /dashboard on the HTTP port. */
+  dashboard?: boolean;
   httpHeaderTimeout: number;
   httpRequestTimeout: number;
   httpKeepAliveTimeout: number;
@@ -191,7 +193,8 @@ export function registerServeCommand(program: Command): void {
       '--profiles <file>',
       'SQLite file where tunings and profiles are stored ("none": remember nothing)',
       DEFAULT_PROFILE_DB,
-    );
+    )
+    .option('--no-dashboard', 'no live dashboard under /dashboard on the HTTP port (docs/dashboard.md)');
   addTritonserverOptions(addSecurityOptions(serveCommand)).action(async (opts: ServeCommandOptions, cmd: Command) => {
     refuseTritonOnlyFlags(opts as unknown as Record<string, unknown>);
     if (opts.repo !== undefined && opts.modelRepository !== undefined)
@@ -312,6 +315,7 @@ export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadMode
     bodyLimit: opts.bodyLimit,
     modelControlMode: opts.modelControlMode,
     allowClientShm: opts.allowClientShm ?? false,
+    dashboard: opts.dashboard === false ? false : {},
     connections: {
       headersTimeoutMs: opts.httpHeaderTimeout,
       requestTimeoutMs: opts.httpRequestTimeout,

@@ -16,6 +16,7 @@ import { SystemSharedMemory } from './oip/shm-registry.js';
 import { RestrictedApis, TRANSPORTS, type Restriction } from './restricted-apis.js';
 import type { TlsFiles } from './http/app.js';
 import type { GrpcTls } from './grpc/server.js';
+import type { DashboardOptions } from './http/dashboard-routes.js';
 
 export { DEFAULT_BODY_LIMIT } from './http/app.js';
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
@@ -65,6 +66,8 @@ export interface ServerOptions {
    * ms (http/drain.ts).
    */
   drainLingerMs?: number;
+  /** The live dashboard on the HTTP port under /dashboard (docs/dashboard.md); false: off. Default on. */
+  dashboard?: DashboardOptions | false;
 }
 
 export interface RunningServers {
@@ -107,6 +110,7 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
         bodyLimit,
         connections,
         options.httpTls ?? null,
+        options.dashboard === false ? null : (options.dashboard ?? {}),
       );
       const drain = drainHttp(app, options.drainLingerMs);
       await app.listen({ host, port: httpPort });

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { errors, TenancyError } from '../errors.js';
 
-/** Triton's API groups, and tenancy's placement endpoint. */
+/** Triton's API groups, and tenancy's placement endpoint and dashboard. */
 export const API_GROUPS = [
   'health',
   'metadata',
@@ -21,6 +21,7 @@ export const API_GROUPS = [
   'trace',
   'logging',
   'placement',
+  'dashboard',
 ] as const;
 export type ApiGroup = (typeof API_GROUPS)[number];
 
@@ -114,6 +115,7 @@ export function httpApiGroup(url: string): ApiGroup | null {
   if (path.startsWith('/v2/repository/')) return 'model-repository';
   if (path.startsWith('/v2/systemsharedmemory/') || path.startsWith('/v2/cudasharedmemory/')) return 'shared-memory';
   if (path === '/v2/placement') return 'placement';
+  if (path === '/dashboard' || path.startsWith('/dashboard/')) return 'dashboard';
   if (path.startsWith('/v2/trace/') || path === '/v2/trace') return 'trace';
   if (path === '/v2/logging') return 'logging';
   if (path === '/v2/models/stats') return 'statistics';

@@ -16,6 +16,8 @@ import { repositoryRoutes } from './repository-routes.js';
 import { statisticsRoutes } from './statistics-routes.js';
 import { placementRoutes } from './placement-routes.js';
 import { sharedMemoryRoutes } from './shm-routes.js';
+import { dashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
+import { dashboardCredential } from '../dashboard/credential.js';
 import { httpApiGroup } from '../restricted-apis.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../connection-limits.js';
 
@@ -36,6 +38,8 @@ export function buildHttpApp(
   bodyLimit = DEFAULT_BODY_LIMIT,
   limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   tls: TlsFiles | null = null,
+  /** The live dashboard under /dashboard; null: none. */
+  dashboard: DashboardOptions | null = null,
 ): FastifyInstance {
   const app = Fastify({
     // HTTPS when a certificate is given; the server is then an https.Server with the same API.
@@ -80,7 +84,8 @@ export function buildHttpApp(
     if (group === null) return; // no such endpoint: the 404 follows
     const refused = ctx.restricted.refusal(group, (key) => {
       const v = req.headers[key];
-      return Array.isArray(v) ? v[0] : v;
+      // A browser cannot send a header with the page: the dashboard's key may come as its cookie.
+      return (Array.isArray(v) ? v[0] : v) ?? (group === 'dashboard' ? dashboardCredential(req.raw, key) : undefined);
     });
     if (refused) {
       const { status, body } = httpError(refused);
@@ -104,5 +109,6 @@ export function buildHttpApp(
   statisticsRoutes(app, ctx);
   placementRoutes(app, ctx);
   sharedMemoryRoutes(app, ctx);
+  if (dashboard) dashboardRoutes(app, ctx, dashboard);
   return app;
 }
