@@ -257,7 +257,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
     placement,
     strictReadiness: opts.strictReadiness,
   });
-  printUrls(servers, security);
+  printUrls(servers, security, opts.dashboard !== false);
   tuner?.start();
   await untilSignal(engine, servers, () => poller?.stop());
 }
@@ -327,7 +327,7 @@ export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadMode
   };
 }
 
-export function printUrls(s: RunningServers, security: Partial<ServerOptions> = {}): void {
+export function printUrls(s: RunningServers, security: Partial<ServerOptions> = {}, dashboard = true): void {
   const h = s.host.includes(':') ? `[${s.host}]` : s.host;
   const scheme = security.httpTls ? 'https' : 'http';
   if (s.httpPort !== null)
@@ -344,6 +344,7 @@ export function printUrls(s: RunningServers, security: Partial<ServerOptions> = 
     ['gRPC', security.restrictedGrpc],
   ] as const)
     for (const r of list ?? []) console.log(`restricted ${transport} ${r.groups.join(', ')}: key header "${r.key}"`);
+  if (s.httpPort !== null && dashboard) console.log(`dashboard  ${scheme}://${h}:${s.httpPort}/dashboard`);
   if (s.metricsPort !== null) console.log(`metrics    http://${h}:${s.metricsPort}/metrics`);
   const missing = missingHeapFlags();
   if (missing.length)
