@@ -1,6 +1,7 @@
 /** The `tenancy` command line: one subcommand per file in this folder. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { isTenancyError } from '../errors.js';
+import { failureLine, LOG_FORMATS, setLogFormat, type LogFormat } from '../log.js';
 
 /**
  * Each command's module, loaded only when it runs: `tenancy serve` then loads the server and the
@@ -26,7 +27,18 @@ program
     'AI multi-tenancy for edge devices: many models at once, placed over the processors, ' +
       'served over the Open Inference Protocol',
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addOption(
+    new Option(
+      '--log-format <format>',
+      'text: plain lines (engine logs as JSON on stderr); json: every line a pino JSON record on stdout, ' +
+        'for journald and log shippers',
+    )
+      .choices(LOG_FORMATS)
+      .env('TENANCY_LOG_FORMAT')
+      .default('text'),
+  )
+  .hook('preAction', () => setLogFormat(program.opts<{ logFormat: LogFormat }>().logFormat));
 
 const asked = process.argv[2];
 for (const name of asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS)) (await COMMANDS[name]())(program);
@@ -36,6 +48,9 @@ try {
 } catch (err) {
   // Commander has already printed and exited for its own usage errors; anything else that a
   // command throws ends here as one line, never a stack trace (2: the input was wrong).
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(failureLine(`error: ${err instanceof Error ? err.message : String(err)}`));
   process.exitCode = isTenancyError(err, 'INVALID_ARG') ? 2 : 1;
+  // A failure after models loaded would leave their worker threads keeping the process alive
+  // (and a service manager never seeing it fail): end it. Pipes and files are written at once here.
+  process.exit();
 }

@@ -257,9 +257,11 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
     placement,
     strictReadiness: opts.strictReadiness,
   });
+  // The signal handlers go in before "serving" is printed: a SIGTERM right after it drains too.
+  const stopped = untilSignal(engine, servers, () => poller?.stop());
   printUrls(servers, security, opts.dashboard !== false);
   tuner?.start();
-  await untilSignal(engine, servers, () => poller?.stop());
+  await stopped;
 }
 
 /** The store of tunings, or null with --profiles none. */

@@ -80,9 +80,10 @@ async function start(opts: StartOptions): Promise<void> {
     bodyLimit: DEFAULT_BODY_LIMIT,
     placement,
   });
+  const stopped = untilSignal(engine, servers);
   printUrls(servers);
   tuner.start();
-  await untilSignal(engine, servers);
+  await stopped;
 }
 
 /** Classifies the shipped example pictures with the real text-orientation classifier, through its image pipeline. */

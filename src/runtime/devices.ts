@@ -132,7 +132,8 @@ export async function probeGpu(model: string): Promise<Device> {
     simulated: false,
     description: 'ONNX Runtime WebGPU provider',
   };
-  const host = new ProcessHost();
+  // The probe's own warnings (Vulkan missing, say) belong in its reason, not on the console.
+  const host = new ProcessHost({ captureStderr: true });
   try {
     await host.start({
       type: 'load',
@@ -146,7 +147,8 @@ export async function probeGpu(model: string): Promise<Device> {
     const reason = (err as Error).message
       .replace(/^.*Failed to get a WebGPU adapter: /s, 'no WebGPU adapter: ')
       .split('\n')[0];
-    return { ...base, available: false, reason };
+    const warning = /Warning: (.*)/.exec(host.stderrText)?.[1]?.trim();
+    return { ...base, available: false, reason: warning ? `${reason} (${warning})` : reason };
   } finally {
     await host.close().catch(() => {});
   }

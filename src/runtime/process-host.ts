@@ -10,12 +10,16 @@ import { BaseHost, hostMainUrl, type ToHostMessage } from './host.js';
 export interface ProcessHostOptions {
   /** CPU cores the process may run on (Linux taskset); all when omitted. */
   cpus?: number[];
+  /** Keep the process's stderr (the last 4 KB, in `stderrText`) instead of passing it to ours. */
+  captureStderr?: boolean;
 }
 
 export class ProcessHost extends BaseHost {
   readonly kind = 'process' as const;
   label: string;
   private readonly child: ChildProcess;
+  /** What the process wrote on stderr, with captureStderr (the last 4 KB). */
+  stderrText = '';
 
   constructor(options: ProcessHostOptions = {}) {
     super();
@@ -25,7 +29,11 @@ export class ProcessHost extends BaseHost {
     const [cmd, args] = options.cpus?.length
       ? ['taskset', ['-c', options.cpus.join(','), process.execPath, ...nodeArgs]]
       : [process.execPath, nodeArgs];
-    this.child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const stderr = options.captureStderr ? 'pipe' : 'inherit';
+    this.child = spawn(cmd, args, { stdio: ['ignore', 'inherit', stderr, 'ipc'], serialization: 'advanced' });
+    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      this.stderrText = (this.stderrText + d).slice(-4096);
+    });
     this.label = `process ${this.child.pid}`;
     this.child.on('message', (m) => this.onMessage(m as never));
     this.child.on('error', (e) => this.onExit(`could not start: ${e.message}`));
