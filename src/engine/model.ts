@@ -243,6 +243,9 @@ export class Model implements ModelView {
       executionProviders,
       // share_weights "false" gives each instance its own copy; unset: the runtime's default.
       shareWeights: p.shareWeights,
+      ...(p.executionMode ? { executionMode: p.executionMode } : {}),
+      ...(p.memArena === false ? { memArena: false } : {}),
+      ...(p.memPattern === false ? { memPattern: false } : {}),
     };
   }
 

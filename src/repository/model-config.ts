@@ -165,6 +165,25 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 const isInt = (v: unknown, min: number): v is number => Number.isInteger(v) && (v as number) >= min;
 
 /** The runtime settings a config's `parameters` carry, read in one place (validated by validateModelConfig). */
+/** Triton's ONNX Runtime backend spells the execution mode as a number. */
+const EXECUTION_MODES: Record<string, 'sequential' | 'parallel'> = {
+  '0': 'sequential',
+  '1': 'parallel',
+  sequential: 'sequential',
+  parallel: 'parallel',
+};
+
+/** The ONNX Runtime backend's parameters for CUDA and TensorRT, which have no meaning here. */
+const GPU_ONLY_PARAMETERS: Record<string, string> = {
+  cudnn_conv_algo_search: 'a CUDA setting (tenancy runs on CPUs and WebGPU)',
+  cudnn_conv_use_max_workspace: 'a CUDA setting (tenancy runs on CPUs and WebGPU)',
+  gpu_mem_limit: 'a CUDA setting (tenancy runs on CPUs and WebGPU)',
+  arena_extend_strategy: 'a CUDA allocator setting (tenancy runs on CPUs and WebGPU)',
+  do_copy_in_default_stream: 'a CUDA setting (tenancy runs on CPUs and WebGPU)',
+  trt_engine_cache_enable: 'a TensorRT setting',
+  trt_engine_cache_path: 'a TensorRT setting',
+};
+
 export interface RuntimeParameters {
   /** intra_op_thread_count: threads per instance fixed by the config; undefined = the engine's split. */
   intraOpThreads?: number;
@@ -176,6 +195,11 @@ export interface RuntimeParameters {
   spinning: boolean;
   /** share_weights: instances map one copy of the weights (runtime/shared-weights.ts); undefined = default. */
   shareWeights?: boolean;
+  /** The ONNX Runtime backend's execution_mode: "0" sequential, "1" parallel (Triton's values). */
+  executionMode?: 'sequential' | 'parallel';
+  /** enable_mem_arena, enable_mem_pattern: "0" turns ONNX Runtime's off. */
+  memArena?: boolean;
+  memPattern?: boolean;
 }
 
 export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): RuntimeParameters {
@@ -187,6 +211,9 @@ export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): Runt
     pipelineDepth: count('pipeline_depth'),
     spinning: ['1', 'true'].includes(p.enable_spinning?.string_value ?? '0'),
     ...(p.share_weights ? { shareWeights: ['1', 'true'].includes(p.share_weights.string_value) } : {}),
+    ...(p.execution_mode ? { executionMode: EXECUTION_MODES[p.execution_mode.string_value] } : {}),
+    ...(p.enable_mem_arena ? { memArena: ['1', 'true'].includes(p.enable_mem_arena.string_value) } : {}),
+    ...(p.enable_mem_pattern ? { memPattern: ['1', 'true'].includes(p.enable_mem_pattern.string_value) } : {}),
   };
 }
 
@@ -286,7 +313,13 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   }
   const image_input = raw.image_input === undefined ? undefined : parseImageInput(raw.image_input, bad);
   const model_warmup = raw.model_warmup === undefined ? undefined : warmupSamples(raw.model_warmup, bad);
-  for (const key of ['enable_spinning', 'share_weights']) {
+  const mode = parameters.execution_mode?.string_value;
+  if (mode !== undefined && !(mode in EXECUTION_MODES))
+    throw bad('parameters.execution_mode.string_value', mode, 'must be "0" (sequential) or "1" (parallel)');
+  for (const [key, why] of Object.entries(GPU_ONLY_PARAMETERS))
+    if (parameters[key] !== undefined)
+      throw bad(`parameters.${key}`, parameters[key].string_value, `is not served: ${why}`);
+  for (const key of ['enable_spinning', 'share_weights', 'enable_mem_arena', 'enable_mem_pattern']) {
     const v = parameters[key]?.string_value;
     if (v !== undefined && !['0', '1', 'true', 'false'].includes(v))
       throw bad(`parameters.${key}.string_value`, v, 'must be "0", "1", "true" or "false"');

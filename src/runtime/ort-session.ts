@@ -12,7 +12,9 @@ export async function createOrtSession(file: string | Uint8Array, options: Sessi
   const session = await ort.InferenceSession.create(file as string, {
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
-    executionMode: options.interOpThreads > 1 ? 'parallel' : 'sequential',
+    executionMode: options.executionMode ?? (options.interOpThreads > 1 ? 'parallel' : 'sequential'),
+    ...(options.memArena === false ? { enableCpuMemArena: false } : {}),
+    ...(options.memPattern === false ? { enableMemPattern: false } : {}),
     // A shared-weights file holds the optimized graph: optimizing again would make private copies of weights.
     graphOptimizationLevel: options.preoptimized ? 'disabled' : 'all',
     executionProviders: options.executionProviders,

@@ -41,4 +41,9 @@ export interface SessionOptions {
   prepacking?: boolean;
   /** The file is already optimized (a shared-weights model): load it without optimizing again. */
   preoptimized?: boolean;
+  /** Operators in order, or independent branches at once; default: parallel when interOpThreads > 1. */
+  executionMode?: 'sequential' | 'parallel';
+  /** ONNX Runtime's CPU memory arena (default on) and memory pattern planning (default on). */
+  memArena?: boolean;
+  memPattern?: boolean;
 }

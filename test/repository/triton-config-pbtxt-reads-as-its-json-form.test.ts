@@ -271,3 +271,43 @@ test('model_warmup: instances run the sample before they are ready; a sample the
     await removeDir(other3);
   }
 });
+
+const withParameters = (params: string) =>
+  PBTXT.replace(
+    'parameters { key: "intra_op_thread_count" value: { string_value: "1" } }',
+    params
+      .split(',')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => `parameters { key: "${k}" value: { string_value: "${v}" } }`)
+      .join('\n'),
+  );
+
+test("the ONNX Runtime backend's parameters map onto the session; CUDA ones are refused by name", async () => {
+  const { pb, js } = await bothForms(
+    withParameters('execution_mode=1,enable_mem_arena=0,enable_mem_pattern=0'),
+    SAME_AS_JSON,
+  );
+  const engines = [new Engine({ repository: pb, cores: 2 }), new Engine({ repository: js, cores: 2 })];
+  try {
+    for (const e of engines) await e.loadAll();
+    const x = classifierInput(2, 3);
+    const [got, want] = await Promise.all(engines.map((e) => e.infer(TEXT_ORIENTATION, { x })));
+    const out = 'softmax_0.tmp_0';
+    assert.deepEqual([...got.outputs[out].data], [...want.outputs[out].data]);
+  } finally {
+    for (const e of engines) await e.close();
+    await removeDir(pb);
+    await removeDir(js);
+  }
+  const bad: [string, RegExp][] = [
+    ['execution_mode=2', /parameters\.execution_mode\.string_value.*must be "0" \(sequential\) or "1" \(parallel\)/],
+    ['gpu_mem_limit=1000', /parameters\.gpu_mem_limit.*is not served: a CUDA setting/],
+    ['enable_mem_arena=maybe', /parameters\.enable_mem_arena\.string_value.*must be "0", "1", "true" or "false"/],
+  ];
+  for (const [params, message] of bad) {
+    const { pb: repo, js: other } = await bothForms(withParameters(params), SAME_AS_JSON);
+    await assert.rejects(readModelDefinition(repo, TEXT_ORIENTATION), { code: 'INVALID_ARG', message });
+    await removeDir(repo);
+    await removeDir(other);
+  }
+});
