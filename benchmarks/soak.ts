@@ -277,7 +277,7 @@ async function shutdown(): Promise<{ tally: Tally; exitCode: number | null; answ
     await load;
     // After the listener closes a connection is refused, or reset if the kernel had completed it in
     // the listen backlog: requests the server never accepted.
-    const notAccepted = new Set(['503', 'ECONNREFUSED', 'ECONNRESET']);
+    const notAccepted = new Set(['503', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
     const answeredOnly = [...tally.failures.keys()].every((k) => notAccepted.has(k));
     return { tally, exitCode, answeredOnly };
   } finally {

@@ -296,7 +296,8 @@ export class Model implements ModelView {
     const spec: InstanceSpec = { threads: instance.threads, host: instance.hostKind, device: instance.device };
     this.pool = this.pool.filter((i) => i !== instance);
     this.log.warn({ instance: instance.name, why }, 'instance crashed');
-    if (this.state === 'unloading') return;
+    // Replacements are for a model that serves: a crash while it loads fails the load itself.
+    if (this.state !== 'ready') return;
     if (this.restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) return this.giveUpIfEmpty();
     this.startInstance(spec).then(
       () => (this.restartFailures = 0),

@@ -110,7 +110,11 @@ export class PlacementManager {
   memoryPerInstance(model: string, device: string): number {
     const p = this.options.profiles?.().find((x) => x.model === model && x.device === device)?.points[0];
     if (p?.memoryPerInstance) return p.memoryPerInstance;
-    return estimateInstanceBytes(this.engine.model(model).file);
+    // Weights are shared between the CPU instances of a model; an accelerator holds its own copy.
+    const file = this.engine.model(model).file;
+    return device === 'cpu' || device.startsWith('cpu:')
+      ? estimateInstanceBytes(file)
+      : estimateInstanceBytes(file, 'private');
   }
 
   view(): PlacementView {

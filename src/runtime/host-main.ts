@@ -21,6 +21,9 @@ let session: Session | null = null;
 
 async function onMessage(msg: ToHost): Promise<void> {
   if (msg.type === 'load') {
+    // A load after a failed one (the instance falls back to a private copy) starts clean.
+    await session?.dispose().catch(() => {});
+    session = null;
     try {
       const t0 = preciseNow();
       session = msg.simulated ? createSimSession(msg.simulated) : await createOrtSession(msg.file, msg.session);
@@ -38,6 +41,8 @@ async function onMessage(msg: ToHost): Promise<void> {
         rssBytes: process.memoryUsage.rss(),
       });
     } catch (err) {
+      await session?.dispose().catch(() => {});
+      session = null;
       send({ type: 'load-failed', error: toWire(err) });
     }
   } else if (msg.type === 'prepare') {

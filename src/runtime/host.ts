@@ -60,6 +60,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   protected preparing: { resolve: () => void; reject: (e: Error) => void } | null = null;
   protected closing = false;
   protected exited = false;
+  private killed = false;
 
   protected abstract post(msg: ToHostMessage, transfer?: ArrayBuffer[]): void;
   protected abstract end(): Promise<void>;
@@ -94,7 +95,9 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
     await this.end();
   }
 
+  /** Ends the host at once. Deliberate: it is no crash, so no replacement is started for it. */
   async kill(): Promise<void> {
+    this.killed = true;
     await this.end();
   }
 
@@ -133,7 +136,7 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   protected onExit(reason: string): void {
     if (this.exited) return;
     this.exited = true;
-    const expected = this.closing;
+    const expected = this.closing || this.killed;
     const err = new TenancyError('INSTANCE_FAILED', `${this.label} ${reason}`, { host: this.label, reason });
     this.starting?.reject(err);
     this.starting = null;

@@ -77,8 +77,16 @@ export function buildHttpApp(
   // live stays 200, ready turns 400), and every response closes its connection, so that no
   // keep-alive connection holds the exit up or takes a request that would then be reset.
   app.addHook('onRequest', async (req, reply) => {
-    if (ctx.closing() && !req.url.startsWith('/v2/health/'))
+    if (ctx.closing() && !req.url.startsWith('/v2/health/')) {
+      // The body still on its way is read and dropped first: a 503 and a close while the client
+      // still writes a large body reach it as a broken pipe (EPIPE), not as an answer.
+      if (!req.raw.complete) {
+        const read = new Promise((r) => req.raw.once('end', r).once('close', r));
+        req.raw.resume();
+        await read;
+      }
       return reply.code(503).header('connection', 'close').send(SHUTTING_DOWN);
+    }
     if (ctx.restricted.empty) return;
     const group = httpApiGroup(req.url);
     if (group === null) return; // no such endpoint: the 404 follows
