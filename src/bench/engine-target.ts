@@ -9,6 +9,7 @@ import type { TensorMap } from '../tensor.js';
 import type { Device } from '../runtime/index.js';
 import type { ModelStatistics } from '../engine/index.js';
 import type { Target, TargetInstance, TargetMemory, TargetModel } from './target.js';
+import { pssBytes } from './proportional-memory.js';
 
 export interface EngineTargetOptions {
   repository: string;
@@ -82,10 +83,13 @@ export class EngineTarget implements Target {
       .instances.map((i) => ({ name: i.name, threads: i.threads, host: i.hostKind, memoryBytes: i.memoryBytes }));
   }
 
+  /** Proportional memory where Linux reports it (shared weights counted once), resident memory elsewhere. */
   async memory(): Promise<TargetMemory> {
     let outside = 0;
-    for (const m of this.engine.loaded()) for (const i of m.instances) outside += i.memoryBytes ?? 0;
-    return { processRssBytes: process.memoryUsage.rss(), outsideBytes: outside };
+    for (const m of this.engine.loaded())
+      for (const i of m.instances)
+        if (i.hostKind === 'process') outside += (i.pid !== undefined ? pssBytes(i.pid) : null) ?? i.memoryBytes ?? 0;
+    return { processRssBytes: pssBytes() ?? process.memoryUsage.rss(), outsideBytes: outside };
   }
 
   async modelFile(model: string): Promise<string | null> {

@@ -34,7 +34,11 @@ export interface TargetInstance {
 }
 
 export interface TargetMemory {
-  /** Resident memory of the serving process, bytes (for the in-process engine: this process). */
+  /**
+   * Memory of the serving process, bytes: for the in-process engine its proportional set size
+   * where Linux reports it (pages shared between mappings, as shared weights are, counted once;
+   * bench/proportional-memory.ts), else its resident memory.
+   */
   processRssBytes: number;
   /** Memory of instances outside that process (process hosts), bytes each. */
   outsideBytes: number;
