@@ -20,65 +20,27 @@
  *
  * Exit code 0 when nothing was lost, nothing crashed and no client error got a 5xx.
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { Engine } from '../src/index.js';
 import { HttpClient } from '../src/client/index.js';
 import { startServers } from '../src/server/index.js';
-import { HEAP_FLAGS } from '../src/server/heap-flags.js';
 import { runClosedLoop } from '../src/bench/closed-loop.js';
 import { patchConfig, removeDir, tempDir } from '../src/bench/scratch-repo.js';
 import { TEXT_ORIENTATION, writeTextOrientationModel } from '../src/default-repository.js';
 import type { Tensor } from '../src/tensor.js';
+import { FREE_PORTS, startServe, Tally } from '../test/fixtures/serve-process.js';
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 2);
 const KILL_EVERY_S = Number(process.env.SOAK_KILL_EVERY_S ?? 20);
 const WARMUP_S = Number(process.env.SOAK_WARMUP_S ?? 20);
-const ANSWER_BOUND_MS = 15_000;
 const HEADER_TIMEOUT_MS = 2_000;
 const KEEP_ALIVE_MS = 5_000;
 const SLOW_CLIENTS = 50;
 const IDLE_CONNECTIONS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What became of the requests of a phase. */
-class Tally {
-  sent = 0;
-  ok = 0;
-  lost = 0;
-  readonly failures = new Map<string, number>();
-
-  async send(work: () => Promise<unknown>): Promise<void> {
-    this.sent++;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<'lost'>((r) => {
-      timer = setTimeout(() => r('lost'), ANSWER_BOUND_MS);
-    });
-    const outcome = await Promise.race([
-      work().then(
-        () => 'ok',
-        (err: { status?: number; code?: string }) => String(err.status ?? err.code ?? 'error'),
-      ),
-      bound,
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'ok') this.ok++;
-    else if (outcome === 'lost') this.lost++;
-    else this.failures.set(outcome, (this.failures.get(outcome) ?? 0) + 1);
-  }
-
-  get failed(): number {
-    return this.sent - this.ok - this.lost;
-  }
-
-  describe(): string {
-    const f = [...this.failures].map(([k, n]) => `${k} x${n}`).join(', ');
-    return `${this.sent} sent, ${this.ok} ok, ${this.failed} failed${f ? ` (${f})` : ''}, ${this.lost} never answered`;
-  }
-}
 
 function input(batch: number): Tensor {
   const data = new Float32Array(batch * 3 * 48 * 192);
@@ -237,31 +199,12 @@ async function steady(): Promise<SteadyResult> {
 /** Phase 4. */
 async function shutdown(): Promise<{ tally: Tally; exitCode: number | null; answeredOnly: boolean }> {
   const repo = await classifierRepo({ max_batch_size: 8 });
-  const child = spawn(
-    process.execPath,
-    [
-      ...HEAP_FLAGS,
-      ...['--import', 'tsx', 'src/cli/main.ts', 'serve', '--repo', repo, '--profiles', 'none'],
-      ...['--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   const clients: HttpClient[] = [];
+  const serve = await startServe(['--repo', repo, '--profiles', 'none', ...FREE_PORTS]);
   try {
-    let out = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-        if (m && out.includes('serving;')) resolve(m[1]);
-      });
-      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-    });
-    const exited = once(child, 'exit');
     let gone = false;
-    void exited.then(() => (gone = true));
-    for (let i = 0; i < 8; i++) clients.push(new HttpClient(url));
+    void serve.exited.then(() => (gone = true));
+    for (let i = 0; i < 8; i++) clients.push(new HttpClient(serve.url));
     const tally = new Tally();
     let next = 0;
     const load = runClosedLoop(
@@ -272,8 +215,7 @@ async function shutdown(): Promise<{ tally: Tally; exitCode: number | null; answ
       { concurrency: 8, until: () => gone },
     );
     await sleep(2000);
-    child.kill('SIGTERM');
-    const [exitCode] = (await exited) as [number | null];
+    const exitCode = await serve.stop();
     await load;
     // After the listener closes a connection is refused, or reset if the kernel had completed it in
     // the listen backlog: requests the server never accepted.
@@ -282,7 +224,7 @@ async function shutdown(): Promise<{ tally: Tally; exitCode: number | null; answ
     return { tally, exitCode, answeredOnly };
   } finally {
     for (const c of clients) c.close();
-    child.kill('SIGKILL');
+    serve.child.kill('SIGKILL');
     await removeDir(repo);
   }
 }

@@ -1,38 +1,12 @@
 /** `tenancy serve` serves the dashboard on its HTTP port; `--no-dashboard` leaves it off. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { classifierRepo, removeDir } from '../fixtures/repo.js';
-import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
+import { FREE_PORTS, startServe } from '../fixtures/serve-process.js';
 
 /** Starts `tenancy serve` on the repository with `flags`; returns its HTTP URL and a stop. */
-async function serve(repo: string, flags: string[]) {
-  const args = ['serve', '--repo', repo, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'];
-  const child = spawn(
-    process.execPath,
-    [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', ...args, '--profiles', 'none', ...flags],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-      if (m && out.includes('serving;')) resolve(m[1]);
-    });
-    child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-  });
-  return {
-    url,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+const serve = (repo: string, flags: string[]) =>
+  startServe(['--repo', repo, ...FREE_PORTS, '--profiles', 'none', ...flags]);
 
 test('tenancy serve serves /dashboard; --no-dashboard leaves it unserved', async () => {
   const repo = await classifierRepo();

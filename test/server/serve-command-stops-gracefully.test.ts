@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { classifierRepo, classifierInput, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 import { HttpClient } from '../../src/client/index.js';
-import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
+import { FREE_PORTS, startServe } from '../fixtures/serve-process.js';
 
 test(
   'tenancy serve prints its URLs and tuning, serves, ' + 'and on SIGTERM finishes in-flight requests and exits 0',
@@ -13,39 +11,10 @@ test(
     // Instances stated, batching left out: the live tuner may tune batching only.
     const repo = await classifierRepo({ max_batch_size: 64, dynamic_batching: undefined });
     const db = path.join(repo, 'profiles.db');
-    const child = spawn(
-      process.execPath,
-      [
-        ...HEAP_FLAGS,
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--repo',
-        repo,
-        '--http-port',
-        '0',
-        '--grpc-port',
-        '0',
-        '--metrics-port',
-        '0',
-        '--profiles',
-        db,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const serve = await startServe(['--repo', repo, ...FREE_PORTS, '--profiles', db]);
+    const { url } = serve;
     try {
-      let out = '';
-      child.stdout.setEncoding('utf8');
-      child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: string) => {
-          out += d;
-          const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-          if (m && out.includes('serving;')) resolve(m[1]);
-        });
-        child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-      });
+      const out = serve.output();
       assert.match(out, /gRPC {7}127\.0\.0\.1:\d+/);
       assert.match(out, /metrics {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
       assert.doesNotMatch(out, /node runs without/, 'started with the heap flags: no warning');
@@ -76,14 +45,13 @@ test(
       );
       const inFlight = Array.from({ length: 3 }, () => client.infer(TEXT_ORIENTATION, { x: classifierInput(48) }));
       await new Promise((r) => setTimeout(r, 20));
-      child.kill('SIGTERM');
+      const stopped = serve.stop();
       const results = await Promise.all(inFlight);
       assert.equal(results.length, 3, 'every request in flight was answered');
-      const [code] = await once(child, 'exit');
-      assert.equal(code, 0, out);
-      assert.match(out, /SIGTERM: finishing requests in flight[\s\S]*stopped/);
+      assert.equal(await stopped, 0, serve.output());
+      assert.match(serve.output(), /SIGTERM: finishing requests in flight[\s\S]*stopped/);
     } finally {
-      child.kill('SIGKILL');
+      serve.child.kill('SIGKILL');
       await removeDir(repo);
     }
   },

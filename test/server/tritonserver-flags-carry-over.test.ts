@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Engine } from '../../src/index.js';
 import { startServers } from '../../src/server/index.js';
 import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
+import { FREE_PORTS, startServe } from '../fixtures/serve-process.js';
 import { classifierRepo, cloneModel, removeDir, TEXT_ORIENTATION, writeRaw } from '../fixtures/repo.js';
 
 const SERVE = [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', 'serve'];
-const PORTS = ['--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--profiles', 'none'];
+const PORTS = [...FREE_PORTS, '--profiles', 'none'];
 
 /** A second model whose config is Triton's config.pbtxt (the classifier's, renamed). */
 async function withPbtxtModel(repo: string): Promise<void> {
@@ -26,22 +26,17 @@ async function withPbtxtModel(repo: string): Promise<void> {
 test("serve --model-repository DIR --model-control-mode explicit --load-model '*' loads every model", async () => {
   const repo = await classifierRepo();
   await withPbtxtModel(repo);
-  const child = spawn(
-    process.execPath,
-    [...SERVE, '--model-repository', repo, '--model-control-mode', 'explicit', '--load-model', '*', ...PORTS],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const serve = await startServe([
+    '--model-repository',
+    repo,
+    '--model-control-mode',
+    'explicit',
+    '--load-model',
+    '*',
+    ...PORTS,
+  ]);
+  const { url } = serve;
   try {
-    let out = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-        if (m && out.includes('serving;')) resolve(m[1]);
-      });
-      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-    });
     const index = (await (await fetch(`${url}/v2/repository/index`, { method: 'POST' })).json()) as {
       name: string;
       state: string;
@@ -54,11 +49,9 @@ test("serve --model-repository DIR --model-control-mode explicit --load-model '*
       ],
     );
     assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0, out);
+    assert.equal(await serve.stop(), 0, serve.output());
   } finally {
-    child.kill('SIGKILL');
+    serve.child.kill('SIGKILL');
     await removeDir(repo);
   }
 });
@@ -130,35 +123,28 @@ test('strict readiness (default) is not ready with a failed model; --strict-read
 
 test('serve --model-control-mode poll loads a model folder dropped into the repository', async () => {
   const repo = await classifierRepo();
-  const child = spawn(
-    process.execPath,
-    [...SERVE, '--repo', repo, '--model-control-mode', 'poll', '--repository-poll-secs', '1', ...PORTS],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const serve = await startServe([
+    '--repo',
+    repo,
+    '--model-control-mode',
+    'poll',
+    '--repository-poll-secs',
+    '1',
+    ...PORTS,
+  ]);
+  const { url } = serve;
   try {
-    let out = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        const m = out.match(/HTTP\/REST {2}(http:\/\/127\.0\.0\.1:\d+)\/v2/);
-        if (m && out.includes('serving;')) resolve(m[1]);
-      });
-      child.once('exit', () => reject(new Error(`serve exited early:\n${out}`)));
-    });
-    assert.match(out, /polling .* every 1 s for models added, changed or removed/);
+    assert.match(serve.output(), /polling .* every 1 s for models added, changed or removed/);
     await withPbtxtModel(repo);
     const ready = async () => (await fetch(`${url}/v2/models/pbtxt_model/ready`)).status === 200;
     for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await ready(), true, out);
-    assert.match(out, /repository: load pbtxt_model\n/);
+    assert.equal(await ready(), true, serve.output());
+    assert.match(serve.output(), /repository: load pbtxt_model\n/);
     const refused = await fetch(`${url}/v2/repository/models/pbtxt_model/unload`, { method: 'POST' });
     assert.equal(refused.status, 503, 'in poll mode the folder decides, not the repository extension');
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0, out);
+    assert.equal(await serve.stop(), 0, serve.output());
   } finally {
-    child.kill('SIGKILL');
+    serve.child.kill('SIGKILL');
     await removeDir(repo);
   }
 });
