@@ -4,7 +4,13 @@
  */
 import os from 'node:os';
 import { Engine } from '../engine/index.js';
-import { readModelDefinition, scanRepository } from '../repository/index.js';
+import {
+  describeRepositories,
+  locateModel,
+  readModelDefinition,
+  scanRepositories,
+  type RepositoryPaths,
+} from '../repository/index.js';
 import type { TensorMap } from '../tensor.js';
 import type { Device } from '../runtime/index.js';
 import type { ModelStatistics } from '../engine/index.js';
@@ -12,7 +18,8 @@ import type { Target, TargetInstance, TargetMemory, TargetModel } from './target
 import { pssBytes } from './proportional-memory.js';
 
 export interface EngineTargetOptions {
-  repository: string;
+  /** One repository, or several served as one namespace. */
+  repository: string | RepositoryPaths;
   /** Cores the engine's thread budget may hand out; default all. */
   cores?: number;
   /** The device inventory (core sets, GPU, simulated accelerators); default the CPU alone. */
@@ -25,13 +32,14 @@ export class EngineTarget implements Target {
   readonly engine: Engine;
   private readonly originals = new Map<string, { config: Record<string, unknown>; file: string }>();
 
-  constructor(private readonly options: EngineTargetOptions) {
+  constructor(options: EngineTargetOptions) {
     this.engine = new Engine({ repository: options.repository, cores: options.cores, devices: options.devices });
-    this.description = `engine (in-process) on ${options.repository}`;
+    this.description = `engine (in-process) on ${describeRepositories(this.engine.repositories)}`;
   }
 
   async models(): Promise<string[]> {
-    return (await scanRepository(this.options.repository)).filter((e) => e.versions.length > 0).map((e) => e.name);
+    const entries = await scanRepositories(this.engine.repositories);
+    return [...new Set(entries.filter((e) => e.versions.length > 0).map((e) => e.name))];
   }
 
   private async original(model: string): Promise<{ config: Record<string, unknown>; file: string }> {
@@ -39,7 +47,7 @@ export class EngineTarget implements Target {
     if (!o) {
       // The completed config (inputs filled from the ONNX file) is valid as an override, as
       // GET /v2/models/{m}/config would return it from a server.
-      const def = await readModelDefinition(this.options.repository, model);
+      const def = await readModelDefinition(await locateModel(this.engine.repositories, model), model);
       const v = def.versions[0];
       o = { config: structuredClone(v.config) as unknown as Record<string, unknown>, file: v.file };
       this.originals.set(model, o);

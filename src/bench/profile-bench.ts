@@ -16,6 +16,7 @@ import {
   type ProfiledModel,
   type ProfilerOptions,
 } from '../placement/index.js';
+import type { RepositoryPaths } from '../repository/index.js';
 import { runtimeVersion, type Device } from '../runtime/index.js';
 import { EngineTarget } from './engine-target.js';
 import { memoryNow } from './experiment.js';
@@ -130,15 +131,14 @@ export interface LoadOrMeasureOptions extends ProfileMeasureOptions, Omit<Profil
 /**
  * Profiles of `models` (default: all in the repository) on `devices`: stored ones reused, missing
  * ones measured on a separate in-process engine over the same repository (so a serving engine's
- * models are not disturbed; pass the serving Engine itself or its repository path).
+ * models are not disturbed; pass the serving engine's repositories).
  */
 export async function loadOrMeasureProfiles(
-  engineOrRepo: string | { repository: string; devices?: Device[] },
+  repository: string | RepositoryPaths,
   devices: Device[],
   models: string[] | undefined,
   options: LoadOrMeasureOptions = {},
 ): Promise<ProfiledModel[]> {
-  const repository = typeof engineOrRepo === 'string' ? engineOrRepo : engineOrRepo.repository;
   const target = new EngineTarget({ repository, devices });
   const store = options.db === null ? undefined : new ProfileStore(options.db ?? DEFAULT_PROFILE_DB);
   try {

@@ -1,6 +1,6 @@
 /**
  * tritonserver's command line on `tenancy serve`, so a Triton deployment's flags carry over:
- * --model-repository (one repository), --load-model '*' (every model, explicit mode),
+ * --model-repository (repeatable: one namespace over the folders), --load-model '*' (every model, explicit mode),
  * --strict-readiness, --exit-on-error, --log-verbose, and Triton's `--flag=value` booleans. The
  * flags tenancy does not have are named with what to do instead, never a bare "unknown option".
  */
@@ -51,9 +51,10 @@ const NOT_HERE: Record<string, string> = {
 export function addTritonserverOptions(cmd: Command): Command {
   cmd
     .addOption(
-      new Option('--model-repository <dir>', "tritonserver's name for --repo (one repository)").argParser(
-        oneRepository,
-      ),
+      new Option(
+        '--model-repository <dir>',
+        "tritonserver's name for --repo; repeat it to serve several folders (a model name must be unique across them)",
+      ).argParser((dir: string, before: string[] | undefined) => [...(before ?? []), dir]),
     )
     .addOption(
       new Option(
@@ -95,15 +96,6 @@ export function refuseTritonOnlyFlags(opts: Record<string, unknown>): void {
     const key = flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if (opts[key] !== undefined) throw errors.invalidArg(`tritonserver's ${flag} is not a tenancy flag: ${instead}`);
   }
-}
-
-let repositories = 0;
-function oneRepository(dir: string): string {
-  if (++repositories > 1)
-    throw usageError(
-      '--model-repository is given more than once: tenancy serves one repository (put the models in one folder)',
-    );
-  return dir;
 }
 
 /** The log level that --log-verbose asks for, or undefined to keep the default. */

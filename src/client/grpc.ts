@@ -373,6 +373,7 @@ interface GrpcModelConfig {
   output: { dims: Int64[] }[];
   version_policy: { specific?: { versions: Int64[] }; policy_choice?: string };
   scheduling_choice?: string;
+  model_warmup?: { name: string; batch_size: number; count: number; inputs: Record<string, GrpcWarmupInput> }[];
   dynamic_batching?: {
     max_queue_delay_microseconds: Int64;
     priority_levels: Int64;
@@ -383,13 +384,31 @@ interface GrpcModelConfig {
   [k: string]: unknown;
 }
 
+interface GrpcWarmupInput {
+  data_type: string;
+  dims: Int64[];
+  input_data_type?: string;
+  zero_data?: boolean;
+  random_data?: boolean;
+  input_data_file?: string;
+}
+
 /**
  * The config as the HTTP JSON has it: int64/uint64 fields (strings from grpc-js) as numbers, the
  * priority levels keying priority_queue_policy as decimal strings (protobufjs keys a uint64 map by
  * the 8 little-endian bytes of the key), and without protobufjs's oneof markers.
  */
 function numericConfig({ scheduling_choice: _s, ...c }: GrpcModelConfig): Record<string, unknown> {
-  const dims = <T extends { dims: Int64[] }>(t: T) => ({ ...t, dims: t.dims.map(Number) });
+  const dims = <T extends { dims: Int64[]; reshape?: { shape: Int64[] } | null }>({ reshape, ...t }: T) => ({
+    ...t,
+    dims: t.dims.map(Number),
+    ...(reshape ? { reshape: { shape: reshape.shape.map(Number) } } : {}),
+  });
+  // A warm-up input without protobufjs's oneof marker, and without the zero_data the message needs.
+  const warmupInput = ({ input_data_type: _o, zero_data: _z, dims: d, ...i }: GrpcWarmupInput) => ({
+    ...i,
+    dims: d.map(Number),
+  });
   const policy = (p: GrpcQueuePolicy) => ({
     ...p,
     default_timeout_microseconds: Number(p.default_timeout_microseconds),
@@ -402,6 +421,10 @@ function numericConfig({ scheduling_choice: _s, ...c }: GrpcModelConfig): Record
     ...c,
     input: c.input.map(dims),
     output: c.output.map(dims),
+    model_warmup: (c.model_warmup ?? []).map((w) => ({
+      ...w,
+      inputs: Object.fromEntries(Object.entries(w.inputs).map(([k, i]) => [k, warmupInput(i)])),
+    })),
     version_policy: versionPolicy.specific
       ? { specific: { versions: versionPolicy.specific.versions.map(Number) } }
       : versionPolicy,

@@ -13,7 +13,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { scanRepository } from '../repository/index.js';
+import { scanRepositories, type RepositoryPaths } from '../repository/index.js';
 import type { Engine } from './engine.js';
 
 /** Files per model folder that are fingerprinted at most (a folder is a model, not a dataset). */
@@ -38,7 +38,7 @@ export class RepositoryPoller {
 
   /** Takes the folder as it is now as what is served (call after the start's loadAll). */
   async baseline(): Promise<void> {
-    for (const e of await scanRepository(this.engine.repository)) this.seen.set(e.name, await fingerprint(e.dir));
+    for (const [name, print] of await fingerprints(this.engine.repositories)) this.seen.set(name, print);
   }
 
   start(): void {
@@ -64,8 +64,7 @@ export class RepositoryPoller {
   }
 
   private async scan(): Promise<PollChange[]> {
-    const now = new Map<string, string>();
-    for (const e of await scanRepository(this.engine.repository)) now.set(e.name, await fingerprint(e.dir));
+    const now = await fingerprints(this.engine.repositories);
     const changes: PollChange[] = [];
     const apply = async (model: string, action: PollChange['action'], work: () => Promise<void>) => {
       const change: PollChange = { model, action, error: null };
@@ -88,6 +87,20 @@ export class RepositoryPoller {
       }
     return changes;
   }
+}
+
+/**
+ * Each model's fingerprint over every repository: a name in two folders (which fails to load) has
+ * both folders' files in it, so mending either one is a change.
+ */
+async function fingerprints(dirs: RepositoryPaths): Promise<Map<string, string>> {
+  const prints = new Map<string, string>();
+  for (const e of await scanRepositories(dirs)) {
+    const before = prints.get(e.name);
+    const print = `${e.dir}\n${await fingerprint(e.dir)}`;
+    prints.set(e.name, before === undefined ? print : `${before}\n${print}`);
+  }
+  return prints;
 }
 
 /** Every file under `dir` as "path size mtime", sorted: equal exactly when no file changed. */

@@ -106,19 +106,33 @@ export interface ModelConfig {
    * the input when completed.
    */
   image_input?: ImageInputConfig;
-  /** Triton's warm-up sample, run by every instance before it takes requests (one sample here). */
+  /** Triton's warm-up samples, run in order by every instance before it takes requests. */
   model_warmup?: WarmupSample[];
 }
 
-/** One warm-up sample: each input's shape and whether its data is zeros or random. */
+/**
+ * One warm-up sample: each input's shape and its data: zeros, random, or a file of raw row-major
+ * bytes in the model folder's `warmup/` (one row; repeated for batch_size), as in Triton.
+ */
 export interface WarmupSample {
   name: string;
   /** Rows in front of dims when max_batch_size > 0. Default 1. */
   batch_size: number;
   /** Runs of the sample per instance. Default 1. */
   count: number;
-  inputs: Record<string, { data_type: string; dims: number[]; random_data?: boolean }>;
+  inputs: Record<string, WarmupInput>;
 }
+
+export interface WarmupInput {
+  data_type: string;
+  dims: number[];
+  random_data?: boolean;
+  /** A file name under <model>/warmup/. */
+  input_data_file?: string;
+}
+
+/** Warm-up samples a config may hold: each runs on every instance before it is ready. */
+const MAX_WARMUP_SAMPLES = 16;
 
 const KNOWN_FIELDS = [
   'name',
@@ -343,22 +357,36 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
 }
 
 function warmupSamples(v: unknown, bad: Bad): WarmupSample[] {
-  if (!Array.isArray(v) || v.length !== 1)
-    throw bad('model_warmup', v, 'must hold exactly one sample (tenancy runs one warm-up sample per instance)');
-  const w = v[0];
-  const f = 'model_warmup[0]';
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_WARMUP_SAMPLES)
+    throw bad('model_warmup', v, `must be a list of 1 to ${MAX_WARMUP_SAMPLES} warm-up samples`);
+  return v.map((w, i) => warmupSample(w, `model_warmup[${i}]`, bad));
+}
+
+function warmupSample(w: unknown, f: string, bad: Bad): WarmupSample {
   if (!isObj(w)) throw bad(f, w, 'must be an object');
   const batch = w.batch_size ?? 1;
   const count = w.count ?? 1;
   if (!within(batch, 1, 1 << 16)) throw bad(`${f}.batch_size`, batch, 'must be an integer >= 1');
   if (!within(count, 1, 100)) throw bad(`${f}.count`, count, 'must be an integer from 1 to 100');
   if (!isObj(w.inputs) || Object.keys(w.inputs).length === 0)
-    throw bad(`${f}.inputs`, w.inputs, 'must name each input with its data_type, dims and zero_data or random_data');
+    throw bad(
+      `${f}.inputs`,
+      w.inputs,
+      'must name each input with its data_type, dims and one of zero_data, random_data, input_data_file',
+    );
   const inputs: WarmupSample['inputs'] = {};
   for (const [name, i] of Object.entries(w.inputs)) {
     const g = `${f}.inputs.${name}`;
     if (!isObj(i)) throw bad(g, i, 'must be an object');
-    if (i.input_data_file !== undefined) throw bad(`${g}.input_data_file`, i.input_data_file, 'is not served yet');
+    const sources = ['zero_data', 'random_data', 'input_data_file'].filter((k) => i[k] !== undefined && i[k] !== false);
+    if (sources.length > 1) throw bad(g, sources, 'must have one of zero_data, random_data, input_data_file');
+    const file = i.input_data_file;
+    if (file !== undefined && (typeof file !== 'string' || !/^[\w.-]+$/.test(file) || file.startsWith('.')))
+      throw bad(
+        `${g}.input_data_file`,
+        file,
+        "must be a file name in the model folder's warmup/ (letters, digits, . _ -)",
+      );
     if (typeof i.data_type !== 'string' || !fromConfigType(i.data_type))
       throw bad(`${g}.data_type`, i.data_type, `must be one of ${CONFIG_TYPE_NAMES.join(', ')}`);
     if (!Array.isArray(i.dims) || i.dims.length > CONFIG_LIMITS.listLength || !i.dims.every((d) => isInt(d, 1)))
@@ -367,9 +395,10 @@ function warmupSamples(v: unknown, bad: Bad): WarmupSample[] {
       data_type: i.data_type,
       dims: i.dims as number[],
       ...(i.random_data ? { random_data: true } : {}),
+      ...(typeof file === 'string' ? { input_data_file: file } : {}),
     };
   }
-  return [{ name: typeof w.name === 'string' ? w.name : 'warmup', batch_size: batch, count, inputs }];
+  return { name: typeof w.name === 'string' ? w.name : 'warmup', batch_size: batch, count, inputs };
 }
 
 function tensorConfig(t: unknown, f: string, bad: Bad): TensorConfig {
@@ -602,21 +631,24 @@ export function completeFromOnnx(config: ModelConfig, meta: OnnxMetadata, file: 
       `must list every model input (missing: ${missing.map((m) => m.name).join(', ')})`,
     );
   const image = config.image_input && resolveImageInput(config.image_input, input, maxBatch, bad);
-  for (const w of config.model_warmup ?? []) {
+  for (const [at, w] of (config.model_warmup ?? []).entries()) {
+    const f = `model_warmup[${at}]`;
     const names = input.map((i) => i.name);
     const missing = names.filter((n) => !(n in w.inputs));
     const extra = Object.keys(w.inputs).filter((n) => !names.includes(n));
     if (missing.length || extra.length)
       throw bad(
-        'model_warmup[0].inputs',
+        `${f}.inputs`,
         Object.keys(w.inputs),
         `must name every model input and no other (inputs: ${names.join(', ')})`,
       );
     for (const i of input)
       if (w.inputs[i.name].data_type !== i.data_type)
-        throw bad(`model_warmup[0].inputs.${i.name}.data_type`, w.inputs[i.name].data_type, `must be ${i.data_type}`);
+        throw bad(`${f}.inputs.${i.name}.data_type`, w.inputs[i.name].data_type, `must be ${i.data_type}`);
     if (maxBatch > 0 && w.batch_size > maxBatch)
-      throw bad('model_warmup[0].batch_size', w.batch_size, `must not exceed max_batch_size (${maxBatch})`);
+      throw bad(`${f}.batch_size`, w.batch_size, `must not exceed max_batch_size (${maxBatch})`);
+    if (maxBatch === 0 && w.batch_size !== 1)
+      throw bad(`${f}.batch_size`, w.batch_size, 'must be 1: the model has no batch dimension (max_batch_size 0)');
   }
   return {
     ...config,

@@ -10,7 +10,7 @@ import { errors, TenancyError } from '../errors.js';
 import { completeFromOnnx, validateModelConfig, type ModelConfig } from './model-config.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { readLabels } from './labels.js';
-import { parsePbtxt } from './triton-config.js';
+import { readWarmupData, type WarmupFileData } from './warmup-data.js';
 import { checkModelName, isModelName } from './model-name.js';
 
 /** One model folder as found on disk. */
@@ -28,6 +28,8 @@ export interface VersionDefinition {
   config: ModelConfig;
   /** Labels per output name, from label_filename or the model folder's labels.txt. */
   labels: Record<string, string[]>;
+  /** Warm-up inputs read from the model folder's warmup/ files, per sample. */
+  warmupData: WarmupFileData;
 }
 
 export interface ModelDefinition {
@@ -99,7 +101,13 @@ export async function readModelDefinition(repoDir: string, name: string, overrid
       throw errors.invalidArg((err as Error).message, { file });
     });
     const config = completeFromOnnx(base, meta, configFile);
-    versions.push({ version, file, config, labels: await labelsFor(dir, config) });
+    versions.push({
+      version,
+      file,
+      config,
+      labels: await labelsFor(dir, config),
+      warmupData: await readWarmupData(dir, config),
+    });
   }
   return { name, dir, leftOut, versions };
 }
@@ -166,6 +174,8 @@ async function readConfig(dir: string, name: string): Promise<{ file: string; ra
   const text = await readFile(pbtxt, 'utf8').catch((err: Error) => {
     throw errors.invalidArg(`${pbtxt} cannot be read: ${err.message}`, { file: pbtxt });
   });
+  // Loaded on the first config.pbtxt: the text-format parser costs ~45 ms of start-up otherwise.
+  const { parsePbtxt } = await import('./triton-config.js');
   return { file: pbtxt, raw: parsePbtxt(text, pbtxt) };
 }
 

@@ -85,7 +85,12 @@ const REFUSED: Record<string, string> = {
 const REFUSED_INPUT: Record<string, string> = {
   is_shape_tensor: 'shape tensors are not served',
   allow_ragged_batch: 'ragged batches are not served',
-  optional: 'optional inputs are not served yet: every input must be sent',
+  // Measured (test/runtime/onnxruntime-node-cannot-serve-optional-inputs.test.ts): onnxruntime-node
+  // refuses a run without any input it lists, and an input with a default in the file (an
+  // overridable initializer) is not listed, and a value sent for it is ignored.
+  optional:
+    'optional inputs are not served: onnxruntime-node needs every graph input in each run, ' +
+    'and ignores a value sent for an input that has a default in the model file',
   is_non_linear_format_io: 'non-linear formats are not served',
 };
 const REFUSED_OUTPUT: Record<string, string> = {

@@ -138,8 +138,7 @@ export async function probeGpu(model: string): Promise<Device> {
     await host.start({
       type: 'load',
       file: model,
-      warmup: null,
-      warmupRuns: 0,
+      warmup: [],
       session: { intraOpThreads: 1, interOpThreads: 1, spinning: false, executionProviders: ['webgpu'] },
     });
     return { ...base, available: true };

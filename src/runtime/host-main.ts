@@ -29,7 +29,7 @@ async function onMessage(msg: ToHost): Promise<void> {
       session = msg.simulated ? createSimSession(msg.simulated) : await createOrtSession(msg.file, msg.session);
       const t1 = preciseNow();
       send({ type: 'loaded' });
-      for (let i = 0; msg.warmup && i < msg.warmupRuns; i++) await session.run(msg.warmup);
+      for (const sample of msg.warmup) for (let i = 0; i < sample.runs; i++) await session.run(sample.inputs);
       const t2 = preciseNow();
       send({
         type: 'ready',

@@ -8,14 +8,19 @@ import type { TensorMap } from '../tensor.js';
 import type { SessionOptions, SessionTensorInfo } from './session.js';
 import type { SimulatedModel } from './sim-session.js';
 
+/** One warm-up sample and how many times an instance runs it. */
+export interface WarmupRun {
+  inputs: TensorMap;
+  runs: number;
+}
+
 export interface LoadMessage {
   type: 'load';
   /** Path of the model file. */
   file: string;
   session: SessionOptions;
-  /** Inputs for the warm-up runs: the instance takes no request before these complete. */
-  warmup: TensorMap | null;
-  warmupRuns: number;
+  /** The warm-up runs, in order: the instance takes no request before these complete. */
+  warmup: WarmupRun[];
   /** Present for a simulated accelerator: no runtime session is created. */
   simulated?: SimulatedModel;
 }

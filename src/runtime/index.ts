@@ -2,7 +2,7 @@ export { ModelInstance, type InstanceState, type InstanceOptions, type RunResult
 export { splitThreads, type ThreadRequest } from './thread-budget.js';
 export type { Session, SessionOptions, SessionTensorInfo } from './session.js';
 export type { HostKind } from './host.js';
-export { preciseNow } from './host-protocol.js';
+export { preciseNow, type WarmupRun } from './host-protocol.js';
 export {
   cpuDevice,
   inventory,

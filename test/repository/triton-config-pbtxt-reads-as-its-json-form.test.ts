@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readModelDefinition } from '../../src/repository/index.js';
+import { readModelDefinition, type ModelConfig } from '../../src/repository/index.js';
 import { parsePbtxt } from '../../src/repository/triton-config.js';
 import { Engine } from '../../src/index.js';
 import { GrpcClient, HttpClient } from '../../src/client/index.js';
@@ -196,6 +196,21 @@ test('reshape: requests carry the config dims, the model runs its own shape, ans
     assert.deepEqual(got.outputs[out].shape, [2, 1, 2]);
     assert.deepEqual([...got.outputs[out].data], [...want.outputs[out].data], 'the same numbers as the plain model');
     await assert.rejects(engines[0].infer(TEXT_ORIENTATION, { x }), { code: 'INVALID_ARG', message: /shape/ });
+    // GET config over gRPC says the reshape, as over HTTP.
+    const servers = await startServers(engines[0], { httpPort: 0, grpcPort: 0, metricsPort: null });
+    const grpc = new GrpcClient(`127.0.0.1:${servers.grpcPort}`);
+    try {
+      const c = (await grpc.modelConfig(TEXT_ORIENTATION)) as unknown as ModelConfig;
+      const http = await new HttpClient(`http://127.0.0.1:${servers.httpPort}`).modelConfig(TEXT_ORIENTATION);
+      assert.deepEqual(c.input[0].reshape, { shape: [3, 48, 192] });
+      assert.deepEqual(c.output[0].reshape, { shape: [2] });
+      const fields = (ts: ModelConfig['input']) => ts.map((t) => [t.name, t.data_type, t.dims, t.reshape]);
+      const h = http as unknown as ModelConfig;
+      assert.deepEqual([fields(c.input), fields(c.output)], [fields(h.input), fields(h.output)]);
+    } finally {
+      grpc.close();
+      await servers.close();
+    }
   } finally {
     for (const e of engines) await e.close();
     await removeDir(pb);
@@ -261,7 +276,15 @@ test('model_warmup: instances run the sample before they are ready; a sample the
     ],
     [
       warmup('3, 48, 192').replace('random_data: true', 'input_data_file: "x.raw"'),
-      /input_data_file.*is not served yet/,
+      /model_warmup\[0\]\.inputs\.x\.input_data_file ".*warmup\/x\.raw" cannot be read/,
+    ],
+    [
+      warmup('3, 48, 192').replace('random_data: true', 'input_data_file: "../config.pbtxt"'),
+      /model_warmup\[0\]\.inputs\.x\.input_data_file.*must be a file name in the model folder's warmup\//,
+    ],
+    [
+      warmup('3, 48, 192').replace('random_data: true', 'random_data: true zero_data: true'),
+      /config\.pbtxt:\d+:\d+: oneof "input_data_type" is already set/,
     ],
   ];
   for (const [text, message] of bad) {

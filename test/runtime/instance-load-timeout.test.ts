@@ -10,8 +10,7 @@ test(
     const instance = new ModelInstance({
       name: 'slow#0',
       file: textOrientationModelFile(),
-      warmup: { x },
-      warmupRuns: 50,
+      warmup: [{ inputs: { x }, runs: 50 }],
       loadTimeoutMs: 30,
       session: { intraOpThreads: 1, interOpThreads: 1, spinning: false, executionProviders: ['cpu'] },
       host: 'process',

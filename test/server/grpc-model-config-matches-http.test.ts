@@ -16,6 +16,10 @@ const CONFIG = {
     default_priority_level: 2,
     priority_queue_policy: { 1: { max_queue_size: 7 } },
   },
+  model_warmup: [
+    { name: 'w', batch_size: 2, inputs: { x: { data_type: 'TYPE_FP32', dims: [3, 48, 192], random_data: true } } },
+    { name: 'z', inputs: { x: { data_type: 'TYPE_FP32', dims: [3, 48, 192] } } },
+  ],
 };
 
 let s: Served;
@@ -62,6 +66,14 @@ test('gRPC ModelConfig answers what GET /v2/models/{m}/config answers', async ()
     assert.equal(g.default_priority_level, h.default_priority_level);
     assert.deepEqual(g.default_queue_policy, h.default_queue_policy);
     assert.deepEqual(g.priority_queue_policy, h.priority_queue_policy);
+    assert.deepEqual(c.model_warmup, http.model_warmup);
+    assert.deepEqual(
+      c.model_warmup?.map((w) => [w.name, w.batch_size, w.count, w.inputs.x.random_data ?? false]),
+      [
+        ['w', 2, 1, true],
+        ['z', 1, 1, false],
+      ],
+    );
   }
 });
 

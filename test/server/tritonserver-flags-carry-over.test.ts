@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Engine } from '../../src/index.js';
 import { startServers } from '../../src/server/index.js';
 import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
 import { FREE_PORTS, startServe } from '../fixtures/serve-process.js';
-import { classifierRepo, cloneModel, removeDir, TEXT_ORIENTATION, writeRaw } from '../fixtures/repo.js';
+import { classifierRepo, cloneModel, removeDir, tempDir, TEXT_ORIENTATION, writeRaw } from '../fixtures/repo.js';
 
 const SERVE = [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', 'serve'];
 const PORTS = [...FREE_PORTS, '--profiles', 'none'];
@@ -23,12 +23,17 @@ async function withPbtxtModel(repo: string): Promise<void> {
   );
 }
 
-test("serve --model-repository DIR --model-control-mode explicit --load-model '*' loads every model", async () => {
+test("serve --model-repository A --model-repository B --model-control-mode explicit --load-model '*'", async () => {
+  // Two repositories, one namespace: the classifier in one, a pbtxt model in the other.
   const repo = await classifierRepo();
+  const other = await tempDir();
   await withPbtxtModel(repo);
+  await rename(path.join(repo, 'pbtxt_model'), path.join(other, 'pbtxt_model'));
   const serve = await startServe([
     '--model-repository',
     repo,
+    '--model-repository',
+    other,
     '--model-control-mode',
     'explicit',
     '--load-model',
@@ -49,10 +54,36 @@ test("serve --model-repository DIR --model-control-mode explicit --load-model '*
       ],
     );
     assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
+    assert.match(serve.output(), new RegExp(`loading ${repo}, ${other} `));
     assert.equal(await serve.stop(), 0, serve.output());
   } finally {
     serve.child.kill('SIGKILL');
     await removeDir(repo);
+    await removeDir(other);
+  }
+});
+
+test('a model name in two repositories loads from neither, naming both; the others serve', async () => {
+  const a = await classifierRepo();
+  const b = await classifierRepo();
+  await cloneModel(b, TEXT_ORIENTATION, 'only_in_b');
+  const engine = new Engine({ repository: [a, b], cores: 2 });
+  try {
+    await engine.loadAll();
+    const rows = engine.index();
+    const twice = rows.find((r) => r.name === TEXT_ORIENTATION);
+    assert.equal(twice?.state, 'UNAVAILABLE');
+    assert.match(twice?.reason ?? '', new RegExp(`is in more than one model repository \\(${a}, ${b}\\)`));
+    assert.equal(rows.find((r) => r.name === 'only_in_b')?.state, 'READY');
+    await assert.rejects(engine.load('nowhere'), /unknown model "nowhere" \(known: only_in_b, text_orientation\)/);
+    // Removing one copy mends it: the next load finds one folder.
+    await removeDir(path.join(b, TEXT_ORIENTATION));
+    await engine.load(TEXT_ORIENTATION);
+    assert.equal(engine.index().find((r) => r.name === TEXT_ORIENTATION)?.state, 'READY');
+  } finally {
+    await engine.close();
+    await removeDir(a);
+    await removeDir(b);
   }
 });
 
@@ -64,7 +95,6 @@ test("tritonserver's flags that tenancy lacks, or given wrongly, end in one line
       /tritonserver's --backend-config is not a tenancy flag: the ONNX Runtime/,
     ],
     [['--trace-config'], /^error: tritonserver's --trace-config is not a tenancy flag: tracing is not supported/],
-    [['--model-repository', 'a', '--model-repository', 'b'], /--model-repository is given more than once/],
     [['--repo', 'a', '--model-repository', 'b'], /give --repo or --model-repository, not both/],
     [['--strict-readiness=maybe'], /--strict-readiness takes true or false, got "maybe"/],
     [['--model-control-mode', 'watch'], /argument 'watch' is invalid\. Allowed choices are none, explicit, poll/],

@@ -13,11 +13,38 @@ import type {
   ModelConfig,
   QueuePolicyConfig,
   TensorConfig,
+  WarmupSample,
 } from '../../repository/model-config.js';
 
 const GPU_DEVICE = /^gpu:(\d+)$/;
 
-const tensor = (t: TensorConfig) => ({ name: t.name, data_type: t.data_type, dims: t.dims });
+const tensor = (t: TensorConfig) => ({
+  name: t.name,
+  data_type: t.data_type,
+  dims: t.dims,
+  ...(t.reshape ? { reshape: { shape: t.reshape.shape } } : {}),
+});
+
+/** A warm-up sample with its oneof set as Triton's message has it (zero_data when neither other is). */
+const warmup = (w: WarmupSample) => ({
+  name: w.name,
+  batch_size: w.batch_size,
+  count: w.count,
+  inputs: Object.fromEntries(
+    Object.entries(w.inputs).map(([name, i]) => [
+      name,
+      {
+        data_type: i.data_type,
+        dims: i.dims,
+        ...(i.input_data_file
+          ? { input_data_file: i.input_data_file }
+          : i.random_data
+            ? { random_data: true }
+            : { zero_data: true }),
+      },
+    ]),
+  ),
+});
 
 function instanceGroup(g: InstanceGroupConfig) {
   const gpu = GPU_DEVICE.exec(g.device);
@@ -60,5 +87,6 @@ export function grpcModelConfig(c: ModelConfig) {
     default_model_filename: c.default_model_filename,
     ...(c.dynamic_batching ? { dynamic_batching: dynamicBatching(c.dynamic_batching) } : {}),
     parameters: c.parameters,
+    model_warmup: (c.model_warmup ?? []).map(warmup),
   };
 }
