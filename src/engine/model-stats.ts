@@ -1,10 +1,12 @@
 /**
  * Per model version statistics, in the shape of Triton's statistics extension: counts and
  * cumulative nanoseconds for success, fail, queue and the three compute phases, computed from the
- * request's own timestamps.
+ * request's own timestamps; and the successful requests' latency distribution
+ * (latency-histogram.ts), for percentiles.
  */
 import type { InferenceRequest } from './request.js';
 import type { RunResult } from '../runtime/index.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 export interface Duration {
   count: number;
@@ -52,6 +54,8 @@ export function phaseTimes(req: InferenceRequest, r: RunResult, doneAt: number) 
 export class ModelStats {
   private s: ModelStatistics;
   private batches = new Map<number, ModelStatistics['batch_stats'][number]>();
+  /** The successful requests' latencies (their success duration) as a distribution: percentiles. */
+  readonly latency = new LatencyHistogram();
 
   constructor(name: string, version: number) {
     this.s = {
@@ -77,6 +81,7 @@ export class ModelStats {
     const st = this.s.inference_stats;
     const t = phaseTimes(req, r, doneAt);
     add(st.success, t.totalMs);
+    this.latency.record(t.totalMs);
     add(st.queue, t.queueMs);
     add(st.compute_input, t.computeInputMs);
     add(st.compute_infer, t.computeInferMs);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { errors, type TenancyError } from '../errors.js';
-import { zeros, elementCount, type TensorMap } from '../tensor.js';
+import type { TensorMap } from '../tensor.js';
 import type { ModelConfig, VersionDefinition } from '../repository/index.js';
 import {
   ModelInstance,
@@ -15,6 +15,7 @@ import {
   type RunResult,
   type SessionOptions,
   type SimulatedModel,
+  type WarmupRun,
 } from '../runtime/index.js';
 import { runtimeParameters, tensorDataType } from '../repository/index.js';
 import { Scheduler, batchKey } from '../scheduler/index.js';
@@ -26,7 +27,10 @@ import type { InferenceRequest, InferOptions, InferResult } from './request.js';
 import type { ServingDefaults } from './serving-defaults.js';
 import { configShapesKey, shapesKey, withGivenShapes } from './shapes-key.js';
 import { reshaperFor, type Reshaper } from './reshape.js';
+import { warmupRuns } from './warmup.js';
 import { Lifecycle, UNLOADED, type ModelState } from './lifecycle.js';
+import type { LatencyView } from './latency-histogram.js';
+import { CrashLog, type InstanceCrash } from './instance-crashes.js';
 
 export type { ModelState };
 
@@ -74,6 +78,10 @@ export interface ModelView {
   readonly queued: number;
   readonly inflight: number;
   readonly shapes: string | null;
+  /** The successful requests' latency distribution, all transports (latency-histogram.ts). */
+  readonly latency: LatencyView;
+  /** Instances that died unexpectedly, with the host's reason, newest last (instance-crashes.ts). */
+  readonly crashes: readonly InstanceCrash[];
 }
 
 /** A replacement that fails this many times in a row is not tried again (no restart loops). */
@@ -107,9 +115,12 @@ export class Model implements ModelView {
   private readonly configShapes: string | null;
   /** The input table with the sizes `serve --shape` gave for dynamic dims (warm-up, tuning key). */
   private readonly sized: InputTable;
+  /** The runs each instance makes before it is ready (engine/warmup.ts). */
+  private readonly warmup: WarmupRun[];
   /** With dynamic dims: the last request's input shapes, by the table's input order (the key is made when asked). */
   private lastShapes: (readonly number[] | undefined)[] | null = null;
   private readonly inputNames: string[];
+  private readonly crashLog = new CrashLog();
 
   constructor(
     def: VersionDefinition & { defaults?: ServingDefaults | null; shapes?: Record<string, number[]> },
@@ -130,6 +141,7 @@ export class Model implements ModelView {
     this.inputNames = [...this.table.inputs.keys()];
     this.images = ImagePipeline.fromConfig(def.config);
     this.reshape = reshaperFor(def.config);
+    this.warmup = warmupRuns(def.config.model_warmup, def.warmupData, this.sized, this.reshape);
     this.stats = new ModelStats(this.name, this.version);
     this.scheduler = new Scheduler(schedulerOptions(def.config), () => this.pool, {
       settled: (req, result, error, instance) => this.settled(req, result, error, instance),
@@ -165,6 +177,14 @@ export class Model implements ModelView {
     return this.completedCount;
   }
 
+  get latency(): LatencyView {
+    return this.stats.latency;
+  }
+
+  get crashes(): readonly InstanceCrash[] {
+    return this.crashLog.entries;
+  }
+
   /**
    * Starts every instance; fails (and stops the rest) if any cannot load. An unload that begins
    * meanwhile wins: it stops what started, and the load ends with the model not ready.
@@ -197,14 +217,20 @@ export class Model implements ModelView {
       file: this.file,
       session: this.sessionOptions(threads, device.kind === 'gpu' ? ['webgpu'] : ['cpu']),
       simulated: device.kind === 'sim' ? this.simulation(device) : undefined,
-      warmup: this.warmupInputs(),
-      warmupRuns: this.current.model_warmup?.[0]?.count,
+      warmup: this.warmup,
     });
     this.pool.push(instance);
-    instance.on('crash', (why) => this.onCrash(instance, why));
+    let started = false;
+    instance.on('crash', (why) => {
+      this.crashLog.note('crash', instance.name, `${instance.hostLabel} ${why}`);
+      // A crash before its start ended fails that start: whoever started it (the load, or the
+      // replacement's retry below) handles it. Replacing it here too would start two.
+      if (started) this.onCrash(instance, why);
+    });
     this.starting++;
     try {
       await instance.start();
+      started = true;
       // An unload began while it started: it is not wanted (drainAndStop may have stopped the pool already).
       if (this.life.state === 'unloading' || this.life.state === 'unavailable') {
         await instance.stop().catch(() => {});
@@ -271,26 +297,6 @@ export class Model implements ModelView {
     };
   }
 
-  /**
-   * The config's warm-up sample (Triton's model_warmup), or zeros of batch 1 for each input; none
-   * when a dimension is left dynamic and no sample gives it (no safe size to guess).
-   */
-  private warmupInputs(): TensorMap | null {
-    const feeds: TensorMap = {};
-    const sample = this.current.model_warmup?.[0];
-    const batched = this.table.maxBatchSize > 0;
-    for (const spec of this.sized.inputs.values()) {
-      const given = sample?.inputs[spec.name];
-      const dims = given ? given.dims : spec.dims;
-      if (dims.includes(-1)) return null;
-      const shape = batched ? [sample?.batch_size ?? 1, ...dims] : dims;
-      const data = zeros(spec.datatype, elementCount(shape));
-      if (given?.random_data) fillRandom(data);
-      feeds[spec.name] = { datatype: spec.datatype, shape, data };
-    }
-    return this.reshape ? this.reshape.toModel(feeds) : feeds;
-  }
-
   /** A crashed instance's own request has already failed; start a replacement for the rest. */
   private onCrash(instance: ModelInstance, why: string): void {
     const spec: InstanceSpec = { threads: instance.threads, host: instance.hostKind, device: instance.device };
@@ -304,6 +310,7 @@ export class Model implements ModelView {
       (err) => {
         this.restartFailures++;
         this.log.error({ err: (err as Error).message }, 'replacement instance failed to start');
+        this.crashLog.note('replacement-failed', instance.name, (err as Error).message);
         if (this.restartFailures < MAX_CONSECUTIVE_RESTART_FAILURES) this.onCrash(instance, 'replacement failed');
         else this.giveUpIfEmpty();
       },
@@ -492,15 +499,4 @@ function instanceSpecs(config: ModelConfig, threads: number[]): InstanceSpec[] {
     host: g.host,
     device: g.device,
   }));
-}
-
-/** Random values for a warm-up sample: [0, 1) for floats, 0..9 for integers; BYTES stay empty. */
-function fillRandom(data: TensorMap[string]['data']): void {
-  if (Array.isArray(data)) return;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < data.length; i++) data[i] = BigInt(Math.floor(Math.random() * 10));
-    return;
-  }
-  const float = data instanceof Float32Array || data instanceof Float64Array;
-  for (let i = 0; i < data.length; i++) data[i] = float ? Math.random() : Math.floor(Math.random() * 10);
 }

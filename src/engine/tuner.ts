@@ -115,6 +115,7 @@ export class LiveTuner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private readonly listeners = new Set<(t: ModelTuning) => void>();
   private readonly o: Required<Omit<TunerOptions, 'memory' | 'onChange'>> & Pick<TunerOptions, 'memory' | 'onChange'>;
 
   constructor(
@@ -150,6 +151,18 @@ export class LiveTuner {
     await this.running;
   }
 
+  /**
+   * Calls `listener` with each change the tuner reports (its state and why, as `onChange` gets
+   * them) as it happens, until the returned function is called. The dashboard's timeline takes
+   * them from here, each with its own time and reason, rather than comparing status() a second
+   * apart (which merges changes within a second and pairs a trial's configuration with the
+   * previous change's reason). One listener call per change: tuning changes come seconds apart.
+   */
+  subscribe(listener: (t: ModelTuning) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Every loaded model's tuning, by name. */
   status(): ModelTuning[] {
     this.refresh();
@@ -177,7 +190,10 @@ export class LiveTuner {
         known.model = m; // the tuner's own move reloaded it (a change beyond the in-place ones)
         continue;
       }
-      this.tracked.set(name, this.track(m));
+      const tracked = this.track(m);
+      this.tracked.set(name, tracked);
+      // Loaded again (a load, or a placement beyond the in-place changes): what it serves now, and why, is a change.
+      if (known) this.report(tracked);
     }
     for (const t of this.tracked.values()) {
       if (t.view.state !== 'fixed' && !t.model.defaults) {
@@ -459,8 +475,16 @@ export class LiveTuner {
     t.view.state = state;
     t.view.why = why;
     t.view.changedAt = new Date().toISOString();
-    this.engine.log.info({ model: t.view.model, state, configuration: t.view.configuration, why }, 'tuning');
-    this.o.onChange?.(structuredClone(t.view));
+    this.report(t);
+  }
+
+  /** Tells onChange and the subscribers what `t` serves now and why. */
+  private report(t: Tracked): void {
+    const { model, state, configuration, why } = t.view;
+    this.engine.log.info({ model, state, configuration, why }, 'tuning');
+    const view = structuredClone(t.view);
+    this.o.onChange?.(view);
+    for (const l of this.listeners) l(view);
   }
 
   private maxInstances(m: ModelView): number {

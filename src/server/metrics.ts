@@ -1,13 +1,14 @@
 /**
  * Prometheus metrics with Triton's names and labels (`model`, `version`), so existing dashboards
- * work, plus tenancy_* gauges for instances and memory. Every value is read from the engine
- * (stats(), loaded()) when scraped: the inference path is not instrumented twice.
+ * work, plus tenancy_* gauges for instances and memory and the request latency histogram. Every
+ * value is read from the engine (stats(), loaded()) when scraped: the inference path is not
+ * instrumented twice.
  */
 import http from 'node:http';
 import type { ConnectionLimits } from './connection-limits.js';
 import os from 'node:os';
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { Engine, LiveTuner, ModelStatistics } from '../engine/index.js';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { powerOfTwoBuckets, type Engine, type LiveTuner, type ModelStatistics } from '../engine/index.js';
 
 type StatPick = (s: ModelStatistics) => number;
 
@@ -99,6 +100,8 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
         fill(this);
       },
     });
+
+  registry.registerMetric(latencyHistogram(engine, labels));
 
   gauge(
     'nv_inference_pending_request_count',
@@ -197,6 +200,49 @@ export function createMetricsRegistry(engine: Engine, tuner?: LiveTuner): Regist
     (g) => g.set(process.memoryUsage.rss()),
   );
   return registry;
+}
+
+/** Histogram buckets from 2^6 us (64 us) up: below that, one bucket is enough. */
+const FIRST_OCTAVE = 6;
+
+/**
+ * The engine's latency histogram of each model version (ModelView.latency) as a Prometheus
+ * histogram. Triton keeps request latency as counters (`nv_inference_request_duration_us`) and,
+ * opt-in, summaries (`nv_inference_request_summary_us`) and histograms (`*_histogram_ms`), but no
+ * request duration histogram: this one is tenancy's, in Triton's unit (us). Its `le` bounds are
+ * powers of two of microseconds, which are bounds of the engine's buckets, so the counts are
+ * exact; `histogram_quantile()` gives percentiles over any window. prom-client's Histogram only
+ * observes values one by one, so this is a metric of its own that the registry asks when scraped.
+ */
+function latencyHistogram(
+  engine: Engine,
+  labels: (s: { name: string; version: number }) => { model: string; version: string },
+): Metric {
+  const name = 'tenancy_inference_request_duration_us';
+  const help =
+    'Histogram of successful inference request durations in microseconds (queue and compute, every transport)';
+  const get = async () => ({
+    name,
+    help,
+    type: 'histogram' as const,
+    aggregator: 'sum' as const,
+    values: engine.loaded().flatMap((m) => {
+      const l = labels(m);
+      const s = m.latency.snapshot();
+      return [
+        ...powerOfTwoBuckets(s, FIRST_OCTAVE).map((b) => ({
+          metricName: `${name}_bucket`,
+          labels: { ...l, le: b.leUs },
+          value: b.count,
+        })),
+        { metricName: `${name}_bucket`, labels: { ...l, le: '+Inf' }, value: s.count },
+        { metricName: `${name}_sum`, labels: l, value: s.sumMs * 1000 },
+        { metricName: `${name}_count`, labels: l, value: s.count },
+      ];
+    }),
+  });
+  // The registry reads name, help, type and get() (and reset() on clear): what this object has.
+  return { name, help, type: 'histogram', get, reset() {} } as unknown as Metric;
 }
 
 /**

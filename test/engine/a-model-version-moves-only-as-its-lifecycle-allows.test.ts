@@ -82,4 +82,8 @@ export function viewIsReadOnly(view: ModelView): void {
   view.instances[0].stop();
   // @ts-expect-error no unload, reconfigure or infer on the view: those go through the Engine
   view.unload();
+  // @ts-expect-error the latency histogram is read through snapshots; only the engine records
+  view.latency.record(1);
+  // @ts-expect-error the crashes the engine recorded cannot be added to or changed
+  view.crashes.push(view.crashes[0]);
 }

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, type TenancyError } from '../../src/index.js';
+import { cpuDevice } from '../../src/runtime/index.js';
+import { slowSimDevice } from '../fixtures/engine.js';
 import { classifierRepo, classifierInput, cloneModel, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
 test(
@@ -58,3 +60,39 @@ test(
     }
   },
 );
+
+test('a replacement that crashes while it warms up is replaced once, not twice', async () => {
+  const sim = slowSimDevice(TEXT_ORIENTATION, 200);
+  // Warm-up takes 5 x 200 ms in a process host: long enough to kill a replacement during it.
+  const warmup = [{ count: 5, inputs: { x: { data_type: 'TYPE_FP32', dims: [3, 48, 192] } } }];
+  const repo = await classifierRepo({
+    instance_group: [{ count: 1, device: 'sim:slow', host: 'process' }],
+    model_warmup: warmup,
+  });
+  const engine = new Engine({ repository: repo, cores: 2, devices: [cpuDevice(), sim] });
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(ok(), what);
+  };
+  try {
+    await engine.loadAll();
+    const model = () => engine.model(TEXT_ORIENTATION);
+    process.kill(model().instances[0].pid!, 'SIGKILL');
+    const replacement = `${TEXT_ORIENTATION}:1#1`;
+    await until('a replacement starts', () =>
+      model().instances.some((i) => i.name === replacement && /^process \d+$/.test(i.hostLabel)),
+    );
+    const warming = model().instances.find((i) => i.name === replacement)!;
+    assert.notEqual(warming.state, 'ready', 'killed while it warms up');
+    process.kill(Number(warming.hostLabel.split(' ')[1]), 'SIGKILL');
+    await until('the next replacement is ready', () => model().instances.some((i) => i.state === 'ready'));
+    await new Promise((r) => setTimeout(r, 1500)); // a second replacement, were there one, would be up by now
+    assert.deepEqual(
+      model().instances.map((i) => [i.name, i.state]),
+      [[`${TEXT_ORIENTATION}:1#2`, 'ready']],
+    );
+  } finally {
+    await engine.close();
+    await removeDir(repo);
+  }
+});

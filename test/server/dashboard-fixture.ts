@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpClient } from '../../src/client/index.js';
+import { GrpcClient, HttpClient } from '../../src/client/index.js';
 import { Engine } from '../../src/index.js';
 import { startServers, type ServerOptions } from '../../src/server/index.js';
 import {
@@ -67,17 +67,24 @@ export async function serveDashboard(options: ServerOptions = {}): Promise<Dashb
   };
 }
 
-/** Sends requests from `clients` connections to `model` until stop() (errors, e.g. queue full, are counted). */
-export function load(url: string, model: string, clients: number) {
+/**
+ * Sends requests from `clients` connections to `model` until stop() (errors, e.g. queue full, are
+ * counted), over HTTP to `url`, or over gRPC to `grpc` (host:port) when given. `slowestMs`: the
+ * longest a successful request took, as the client timed it.
+ */
+export function load(url: string, model: string, clients: number, options: { grpc?: string } = {}) {
   const input = classifierInput(1);
   let stopped = false;
   let ok = 0;
   let failed = 0;
+  let slowestMs = 0;
   const loops = Array.from({ length: clients }, async () => {
-    const c = new HttpClient(url);
+    const c = options.grpc ? new GrpcClient(options.grpc) : new HttpClient(url);
     while (!stopped) {
       try {
+        const t0 = performance.now();
         await c.infer(model, { x: input });
+        slowestMs = Math.max(slowestMs, performance.now() - t0);
         ok++;
       } catch {
         failed++;
@@ -87,7 +94,7 @@ export function load(url: string, model: string, clients: number) {
     c.close();
   });
   return {
-    counts: () => ({ ok, failed }),
+    counts: () => ({ ok, failed, slowestMs }),
     async stop() {
       stopped = true;
       await Promise.all(loops);

@@ -60,6 +60,26 @@ test(
       ),
     );
     assert.match(text, /^tenancy_process_resident_memory_bytes \d+/m);
+
+    // The engine's latency distribution as a histogram: cumulative buckets at powers of two of
+    // microseconds, +Inf and _count the successful requests, _sum their time (as the counter's success part).
+    assert.match(text, /^# TYPE tenancy_inference_request_duration_us histogram$/m);
+    const labels = `model="${TEXT_ORIENTATION}",version="1"`;
+    const buckets = [
+      ...text.matchAll(
+        new RegExp(`^tenancy_inference_request_duration_us_bucket\\{${labels},le="([^"]+)"\\} (\\S+)$`, 'gm'),
+      ),
+    ].map((m) => [m[1], Number(m[2])] as const);
+    assert.equal(buckets[0][0], '64');
+    assert.equal(buckets.at(-1)?.[0], '+Inf');
+    for (let i = 1; i < buckets.length; i++) {
+      assert.ok(buckets[i][1] >= buckets[i - 1][1], 'cumulative');
+      if (i < buckets.length - 1) assert.equal(Number(buckets[i][0]), 2 * Number(buckets[i - 1][0]));
+    }
+    const success = stats.inference_stats.success;
+    assert.equal(buckets.at(-1)?.[1], success.count);
+    assert.equal(value('tenancy_inference_request_duration_us_count'), success.count);
+    assert.ok(Math.abs(value('tenancy_inference_request_duration_us_sum') - success.ns / 1e3) < success.count);
   },
 );
 

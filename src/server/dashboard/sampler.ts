@@ -2,19 +2,33 @@
  * What the dashboard shows, sampled once a second from read-only views: the engine's statistics
  * (deltas of its cumulative counters), its models and instances (ModelView), its index (failed
  * models and why), the placement manager's view (entries, devices, tuner, controller), the CPU
- * per core and memory. HTTP inference latencies (p50/p99) come from the HTTP server's own
- * timing of each infer request (recordLatency), as the engine keeps sums, not percentiles.
- * Changes between two samples become timeline events with the reason the source gives.
+ * per core and memory. The p50/p99 latency of the second comes from each model version's latency
+ * histogram in the engine (ModelView.latency: every transport), as the difference of its
+ * cumulative counts a second apart. Changes between two samples become timeline events with the
+ * reason the source gives; the engine's own record of crashed instances (ModelView.crashes) gives
+ * a crash's reason, and the live tuner pushes its changes as they happen (LiveTuner.subscribe).
  */
 import os from 'node:os';
-import type { Engine, ModelStatistics, ModelView, PlacementManager, PlacementView } from '../../engine/index.js';
+import {
+  addWindow,
+  quantileMs,
+  BUCKETS,
+  type Engine,
+  type InstanceCrash,
+  type LatencySnapshot,
+  type ModelStatistics,
+  type ModelTuning,
+  type ModelView,
+  type PlacementManager,
+  type PlacementView,
+} from '../../engine/index.js';
 
 /** Samples kept: five minutes at one a second. */
 export const HISTORY = 300;
 /** Timeline events kept. */
 export const TIMELINE = 200;
-/** Latencies kept per model per second for the percentiles (a uniform reservoir beyond). */
-const RESERVOIR = 4096;
+/** Tuner changes held between two samples (they come seconds apart; this bounds a burst). */
+const PUSHED = 100;
 
 export interface ModelSample {
   /** Inferences/s (a batch of n counts n), requests/s that succeeded, failed, were refused. */
@@ -25,7 +39,10 @@ export interface ModelSample {
   /** Mean ms per successful request over the second, all transports: queue and compute. */
   queueMs: number | null;
   computeMs: number | null;
-  /** HTTP infer requests' latency at the server, ms (null: none that second). */
+  /**
+   * Latency of the requests that succeeded in the second, in the engine (queue and compute, all
+   * transports), ms, within 2.2% (latency-histogram.ts); null: none that second.
+   */
   p50Ms: number | null;
   p99Ms: number | null;
   queued: number;
@@ -68,6 +85,8 @@ export interface ModelRow {
   queueFull: boolean;
   /** An instance is starting while the model serves: a replacement after a crash, or a move. */
   restarting: boolean;
+  /** The model's last instance crash the engine recorded (ModelView.crashes), with the host's reason. */
+  lastCrash: { t: number; instance: string; reason: string } | null;
   tuning: { state: string; configuration: string; why: string; changedAt: string } | null;
   source: string | null;
 }
@@ -104,6 +123,10 @@ export interface Snapshot {
 }
 
 interface Prev {
+  /** The loaded versions by name, and what each had counted: latency, crashes (the last seq seen). */
+  versions: Map<string, readonly ModelView[]>;
+  latency: Map<ModelView, LatencySnapshot>;
+  crashSeq: Map<ModelView, number>;
   stats: Map<string, ModelStatistics>;
   received: Map<string, number>;
   pending: Map<string, number>;
@@ -112,7 +135,6 @@ interface Prev {
   placement: Map<string, string>;
   instances: Map<string, Set<string>>;
   modelStates: Map<string, string>;
-  tuning: Map<string, string>;
   controllerAt: number | null;
 }
 
@@ -120,7 +142,9 @@ export class DashboardSampler {
   private readonly history: Sample[] = [];
   private readonly timeline: TimelineEvent[] = [];
   private readonly viewers = new Set<(u: Update) => void>();
-  private latencies = new Map<string, { ms: number[]; seen: number }>();
+  /** The live tuner's changes since the last sample, as it pushed them. */
+  private pushed: TimelineEvent[] = [];
+  private unsubscribe: (() => void) | null = null;
   /** Writes through the HTTP API running now, and those that ended since the last tick (the reasons for changes). */
   private readonly running = new Map<string, Write>();
   private ended: Write[] = [];
@@ -137,6 +161,7 @@ export class DashboardSampler {
   start(): void {
     if (this.timer) return;
     this.prev = this.read();
+    this.unsubscribe = this.placement?.tuner?.subscribe((t) => this.tuned(t)) ?? null;
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
@@ -144,21 +169,21 @@ export class DashboardSampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
-  /** The latency of one HTTP infer request of `model`, ms, as the server timed it. */
-  recordLatency(model: string, ms: number): void {
-    let l = this.latencies.get(model);
-    if (!l) {
-      l = { ms: [], seen: 0 };
-      this.latencies.set(model, l);
-    }
-    l.seen++;
-    if (l.ms.length < RESERVOIR) l.ms.push(ms);
-    else {
-      const i = Math.floor(Math.random() * l.seen);
-      if (i < RESERVOIR) l.ms[i] = ms;
-    }
+  /** A change the live tuner reports: into the timeline at the next sample, with its own time and reason. */
+  private tuned(t: ModelTuning): void {
+    if (this.pushed.length >= PUSHED) this.pushed.shift();
+    const at = Date.parse(t.changedAt);
+    this.pushed.push({
+      t: Number.isFinite(at) ? at : Date.now(),
+      kind: 'tuning',
+      model: t.model,
+      text: `${t.state}: ${t.configuration}`,
+      reason: t.why,
+    });
   }
 
   /** A write through the HTTP API (placement, repository) began: the reason of the changes it makes. */
@@ -214,15 +239,24 @@ export class DashboardSampler {
       placement.set(e.model, placement.has(e.model) ? `${placement.get(e.model)}, ${text}` : text);
     }
     const instances = new Map<string, Set<string>>();
+    const versions = new Map<string, ModelView[]>();
+    const latency = new Map<ModelView, LatencySnapshot>();
+    const crashSeq = new Map<ModelView, number>();
+    const pending = new Map<string, number>();
     for (const m of loaded) {
       const set = instances.get(m.name) ?? new Set<string>();
       for (const i of m.instances) set.add(i.name);
       instances.set(m.name, set);
+      versions.set(m.name, [...(versions.get(m.name) ?? []), m]);
+      latency.set(m, m.latency.snapshot());
+      crashSeq.set(m, m.crashes.at(-1)?.seq ?? 0);
+      pending.set(m.name, (pending.get(m.name) ?? 0) + m.queued + m.inflight);
     }
-    const pending = new Map<string, number>();
-    for (const m of loaded) pending.set(m.name, (pending.get(m.name) ?? 0) + m.queued + m.inflight);
     return {
       view,
+      versions,
+      latency,
+      crashSeq,
       stats: new Map(this.engine.stats().map((s) => [`${s.name}/${s.version}`, s])),
       received: this.engine.arrivals(),
       pending,
@@ -234,7 +268,6 @@ export class DashboardSampler {
       placement,
       instances,
       modelStates: new Map(this.engine.index().map((r) => [r.name, `${r.state}\u0000${r.reason}`])),
-      tuning: new Map((view?.models ?? []).map((m) => [m.model, m.tuning ? tuningKey(m.tuning) : ''])),
       controllerAt: view?.controller?.lastAppliedAt ?? null,
     };
   }
@@ -247,7 +280,6 @@ export class DashboardSampler {
       return total > 0 ? Math.min(1, Math.max(0, (total - (c.idle - p.idle)) / total)) : 0;
     });
     const models: Record<string, ModelSample> = {};
-    const loaded = this.engine.loaded();
     for (const row of state.models) {
       let inferences = 0;
       let success = 0;
@@ -273,8 +305,13 @@ export class DashboardSampler {
       const received = (next.received.get(row.name) ?? 0) - (prev.received.get(row.name) ?? 0);
       const pendingDelta = (next.pending.get(row.name) ?? 0) - (prev.pending.get(row.name) ?? 0);
       const refused = Math.max(0, received - success - fail - pendingDelta);
-      const lat = this.latencies.get(row.name);
-      const sorted = lat ? Float64Array.from(lat.ms).sort() : null;
+      // The second's latency distribution: each version's cumulative counts now less a second ago.
+      const window = new Float64Array(BUCKETS);
+      let timed = 0;
+      for (const m of next.versions.get(row.name) ?? [])
+        timed += addWindow(window, next.latency.get(m)!, prev.latency.get(m) ?? null);
+      const p50 = quantileMs(window, timed, 0.5);
+      const p99 = quantileMs(window, timed, 0.99);
       models[row.name] = {
         inferences: round(inferences / seconds),
         success: round(success / seconds),
@@ -282,13 +319,12 @@ export class DashboardSampler {
         refused: round(refused / seconds),
         queueMs: success > 0 ? round(queueNs / success / 1e6) : null,
         computeMs: success > 0 ? round(computeNs / success / 1e6) : null,
-        p50Ms: sorted?.length ? round(quantile(sorted, 0.5)) : null,
-        p99Ms: sorted?.length ? round(quantile(sorted, 0.99)) : null,
+        p50Ms: p50 === null ? null : round(p50),
+        p99Ms: p99 === null ? null : round(p99),
         queued: row.queued,
-        inflight: loaded.reduce((n, m) => n + (m.name === row.name ? m.inflight : 0), 0),
+        inflight: (next.versions.get(row.name) ?? []).reduce((n, m) => n + m.inflight, 0),
       };
     }
-    this.latencies = new Map();
     return {
       t: next.at,
       cpu,
@@ -327,6 +363,11 @@ export class DashboardSampler {
         })),
       );
       const queued = versions.reduce((n, m) => n + m.queued, 0);
+      let crash: InstanceCrash | null = null;
+      for (const m of versions) {
+        const c = m.crashes.at(-1);
+        if (c && (!crash || c.at > crash.at)) crash = c;
+      }
       const queueLimit = newest ? limitOf(newest) : null;
       const cfg = configs.get(r.name);
       const db = newest?.config.dynamic_batching;
@@ -349,6 +390,7 @@ export class DashboardSampler {
         queued,
         queueFull: queueLimit !== null && queueLimit > 0 && queued >= queueLimit,
         restarting: bad.state === 'READY' && instances.some((i) => i.state === 'loading' || i.state === 'warming'),
+        lastCrash: crash && { t: crash.at, instance: crash.instance, reason: crash.reason },
         tuning: cfg?.tuning
           ? {
               state: cfg.tuning.state,
@@ -404,12 +446,14 @@ export class DashboardSampler {
         reason: reason || (written(model) ? describeWrite(written(model)!) : ''),
       });
     }
-    const tuning = new Map((next.view?.models ?? []).map((m) => [m.model, m.tuning]));
-    for (const [model, key] of next.tuning) {
-      if (!key || prev.tuning.get(model) === key) continue;
-      const tu = tuning.get(model);
-      if (tu) events.push({ t, kind: 'tuning', model, text: `${tu.state}: ${tu.configuration}`, reason: tu.why });
+    // The tuner's changes since the last sample, as it pushed them (each at its own time).
+    const tunerChanged = new Set<string>();
+    for (const e of this.pushed) {
+      events.push(e);
+      if (e.model) tunerChanged.add(e.model);
     }
+    this.pushed = [];
+    const tuning = new Map((next.view?.models ?? []).map((m) => [m.model, m.tuning]));
     const controller = next.view?.controller;
     const controllerMoved = controller && controller.lastAppliedAt !== prev.controllerAt;
     if (controllerMoved && controller.lastPlan)
@@ -425,7 +469,7 @@ export class DashboardSampler {
       if (before === undefined || before === now) continue;
       const w = written(model);
       const tu = tuning.get(model);
-      const tunerMoved = tu && prev.tuning.get(model) !== next.tuning.get(model);
+      const tunerMoved = tu && tunerChanged.has(model);
       const reason = w
         ? describeWrite(w)
         : tunerMoved
@@ -438,41 +482,57 @@ export class DashboardSampler {
       events.push({ t, kind: 'placement', model, text: `${before} -> ${now}`, reason });
     }
     for (const [model, names] of next.instances) {
-      const before = prev.instances.get(model);
-      if (!before) continue;
-      const gone = [...before].filter((n) => !names.has(n));
+      const before = prev.instances.get(model) ?? new Set<string>();
+      const row = state.models.find((m) => m.name === model);
+      const stateOf = (name: string) => row?.instances.find((i) => i.name === name)?.state ?? 'gone';
+      // Instances that joined since the last sample, not yet claimed as a crash's replacement.
       const added = [...names].filter((n) => !before.has(n));
+      // The crashes the engine recorded since the last sample, with the host's reason.
+      for (const m of next.versions.get(model) ?? []) {
+        const seen = prev.crashSeq.get(m) ?? 0;
+        for (const c of m.crashes) {
+          if (c.seq <= seen) continue;
+          // Its replacement (or the next try, after one that did not start) joined in the same call.
+          const by = added.shift();
+          const then = by ? `replacement ${by} ${stateOf(by)}` : 'no replacement';
+          events.push({
+            t: c.at,
+            kind: 'instance',
+            model,
+            text:
+              c.kind === 'crash'
+                ? `${c.instance} crashed; ${then}`
+                : `${c.instance}'s replacement did not start; ${by ? `trying again: ${then}` : then}`,
+            reason: c.reason,
+          });
+        }
+      }
+      // Replaced with no crash and no placement change: the model was loaded again (same placement).
+      const gone = [...before].filter((n) => !names.has(n));
+      const reloaded = !sameViews(prev.versions.get(model), next.versions.get(model));
       const moved = prev.placement.get(model) !== next.placement.get(model) || written(model);
-      if (gone.length && added.length && !moved) {
-        const row = state.models.find((m) => m.name === model);
-        const starting = row?.instances.filter((i) => added.includes(i.name)).map((i) => `${i.name} ${i.state}`);
+      if (gone.length && prev.versions.has(model) && reloaded && !moved) {
+        const joined = added.map((n) => `${n} ${stateOf(n)}`).join(', ');
         events.push({
           t,
           kind: 'instance',
           model,
-          text: `restart: ${gone.join(', ')} left the pool; ${starting?.join(', ')}`,
-          reason: 'an instance stopped without a placement change (crashed); the model starts a replacement',
+          text: `${gone.join(', ')} left the pool${joined ? `; ${joined}` : ''}`,
+          reason: 'the model was loaded again with the same placement (no crash)',
         });
-      } else if (gone.length && !added.length && !moved)
-        events.push({
-          t,
-          kind: 'instance',
-          model,
-          text: `${gone.join(', ')} left the pool`,
-          reason: 'an instance stopped without a placement change (crashed); no replacement yet',
-        });
+      }
     }
     for (const row of state.models)
       for (const i of row.instances)
         if (i.state === 'failed' && !this.timeline.some((e) => e.kind === 'instance' && e.text.includes(i.name)))
           events.push({ t, kind: 'instance', model: row.name, text: `${i.name} failed`, reason: i.reason });
-    return events;
+    // Oldest first: the tuner's changes and the crashes carry their own times, earlier than the sample's.
+    return events.sort((a, b) => a.t - b.t);
   }
 }
 
-function tuningKey(t: { state: string; configuration: string; changedAt: string }): string {
-  return `${t.state}|${t.configuration}|${t.changedAt}`;
-}
+const sameViews = (a: readonly ModelView[] = [], b: readonly ModelView[] = []) =>
+  a.length === b.length && a.every((m, i) => m === b[i]);
 
 interface Write {
   method: string;
@@ -490,10 +550,6 @@ function limitOf(m: ModelView): number | null {
   const db = m.config.dynamic_batching;
   if (db && db.priority_levels > 0) return null;
   return (db?.default_queue_policy ?? m.config.queue_policy).max_queue_size;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

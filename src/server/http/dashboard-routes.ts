@@ -22,8 +22,6 @@ export interface DashboardOptions {
 /** Bytes a viewer may leave unread before its stream is ended (a snapshot is ~1 MB at most). */
 const MAX_UNREAD_BYTES = 4 * 2 ** 20;
 
-const INFER_ROUTES = new Set(['/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']);
-
 export function dashboardRoutes(app: FastifyInstance, ctx: HttpContext, options: DashboardOptions = {}): void {
   const sampler = new DashboardSampler(ctx.engine, ctx.placement, options.intervalMs);
   const reportsDir = path.resolve(options.reportsDir ?? DEFAULT_REPORTS_DIR);
@@ -34,18 +32,15 @@ export function dashboardRoutes(app: FastifyInstance, ctx: HttpContext, options:
     sampler.stop();
     for (const end of streams) end();
   });
-  // Each answered HTTP infer request's time at the server (p50/p99), and the writes that explain a
-  // change (from when they arrive: a move shows while the request that makes it runs).
+  // The writes that explain a change (from when they arrive: a move shows while the request that
+  // makes it runs). Latencies are the engine's (ModelView.latency), for every transport.
   const isWrite = (method: string, route: string | undefined) =>
     method !== 'GET' && (route === '/v2/placement' || route?.startsWith('/v2/repository/'));
   app.addHook('preHandler', async (req) => {
     if (isWrite(req.method, req.routeOptions.url)) sampler.writeStarted(req.id, req.method, req.url.split('?')[0]);
   });
   app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url;
-    if (route && INFER_ROUTES.has(route)) {
-      if (reply.statusCode === 200) sampler.recordLatency((req.params as { model: string }).model, reply.elapsedTime);
-    } else if (isWrite(req.method, route)) sampler.writeEnded(req.id, reply.statusCode);
+    if (isWrite(req.method, req.routeOptions.url)) sampler.writeEnded(req.id, reply.statusCode);
   });
 
   const send = (name: string) => {

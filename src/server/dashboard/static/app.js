@@ -170,7 +170,11 @@ ${s?.refused ? `<div class="small">${fmt(s.refused)} refused/s</div>` : ''}</td>
               .filter((i) => i.state !== 'ready')
               .map((i) => `${i.name} ${i.state}`)
               .join(', '),
-          )})</div>`,
+          )})${
+            m.lastCrash && page.state.now - m.lastCrash.t < 60_000
+              ? ` after ${esc(m.lastCrash.instance)} crashed: ${esc(m.lastCrash.reason)}`
+              : ''
+          }</div>`,
         );
       if (m.queueFull)
         out.push(
