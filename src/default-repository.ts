@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeZooModel } from './zoo/index.js';
 
 export const TEXT_ORIENTATION = 'text_orientation';
 
@@ -95,6 +94,8 @@ export async function ensureDefaultRepository(
   }
   await mkdir(dir, { recursive: true });
   log(`building the default model repository in ${dir} (first run only)`);
+  // The zoo's builders are loaded only to build: a start that finds the repository built skips them.
+  const { writeZooModel } = await import('./zoo/index.js');
   await writeZooModel(dir, 'mobilenet_v2');
   await writeZooModel(dir, 'resnet50');
   await writeTextOrientationModel(dir);

@@ -59,7 +59,8 @@ export function printDefaults(engine: Engine): void {
 
 /** The live tuner's state per model, then a blank line. */
 export function printTuning(tuner: LiveTuner, memory: TuningMemory | null): void {
-  const rows = tuner.status();
+  // By name: the tuner tracks models in the order their loads ended (the ports are open meanwhile).
+  const rows = tuner.status().sort((a, b) => a.model.localeCompare(b.model));
   if (!rows.length) return;
   console.log(`live tuning (${memory ? `remembered in ${memory.store.file}` : 'not remembered: --profiles none'}):`);
   for (const t of rows) console.log(`  ${t.model}: ${t.state}: ${t.why}`);

@@ -7,11 +7,12 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Engine, LiveTuner, PlacementManager, RepositoryPoller, TuningMemory } from '../engine/index.js';
 import { TuningStore } from '../placement/tuning-store.js';
 import { DEFAULT_PROFILE_DB } from '../placement/index.js';
-import { inventory, readDevicesFile, type Device } from '../runtime/index.js';
-import { planOnDevices } from '../placement/index.js';
+import { inventory, probeGpu, readDevicesFile, type Device } from '../runtime/index.js';
+import { planOnDevices, type ModelProfile } from '../placement/index.js';
 import { ensureDefaultRepository, DEFAULT_REPOSITORY_DIR, textOrientationModelFile } from '../default-repository.js';
 import { createLogger } from '../log.js';
 import { TenancyError } from '../errors.js';
+import { describeRepositories } from '../repository/index.js';
 import { missingHeapFlags } from '../server/heap-flags.js';
 import {
   startServers,
@@ -62,7 +63,8 @@ export interface ServeCommandOptions extends SecurityFlags {
   grpcIdleTimeout: number;
   grpcMaxConnections: number;
   /** tritonserver's flags (tritonserver-flags.ts). */
-  modelRepository?: string;
+  /** tritonserver's --model-repository, repeatable. */
+  modelRepository?: string[];
   strictReadiness: boolean;
   exitOnError: boolean;
   logVerbose?: number;
@@ -199,7 +201,6 @@ export function registerServeCommand(program: Command): void {
     refuseTritonOnlyFlags(opts as unknown as Record<string, unknown>);
     if (opts.repo !== undefined && opts.modelRepository !== undefined)
       cmd.error('error: give --repo or --model-repository, not both (they are the same flag)', { exitCode: 2 });
-    opts.repo ??= opts.modelRepository;
     if (opts.loadModel.length && opts.modelControlMode !== 'explicit')
       cmd.error('error: --load-model needs --model-control-mode explicit', { exitCode: 2 });
     if (opts.httpHeaderTimeout > opts.httpRequestTimeout)
@@ -213,28 +214,56 @@ export function registerServeCommand(program: Command): void {
 }
 
 export async function serve(opts: ServeCommandOptions): Promise<void> {
-  // Read before any model loads: a wrong certificate path ends the command at once.
+  // Read before the ports open: a wrong certificate path ends the command at once.
   const security = await securityOptions(opts);
-  const repo = opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l)));
+  const repos = opts.modelRepository ?? [
+    opts.repo ?? (await ensureDefaultRepository(DEFAULT_REPOSITORY_DIR, (l) => console.log(l))),
+  ];
+  // The CPU, its core sets and the simulated devices now; the GPU probe (a child process that
+  // loads ONNX Runtime) runs once the ports are open, before any model loads.
   const devices = await inventory({
     file: opts.devices ? await readDevicesFile(opts.devices) : undefined,
-    probeModel: textOrientationModelFile(),
+    probeGpu: false,
   });
   const memory = opts.placement === 'tune' ? openTuningMemory(opts.profiles, devices) : null;
   const engine = new Engine({
-    repository: repo,
+    repository: repos,
     devices,
     log: createLogger(logLevel(opts.logVerbose) ?? process.env.TENANCY_LOG ?? 'warn'),
     storedTuning: memory?.lookup,
     shapes: opts.shape,
   });
+  const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
+  // Auto placement's profiles are read (or measured) once the models serve; until then, none.
+  const profiles: ModelProfile[] = [];
+  const placement =
+    opts.placement === 'auto'
+      ? new PlacementManager(engine, { profiles: () => profiles })
+      : new PlacementManager(engine, { tuner });
+  // The ports open first; readiness says no until the loads below have ended (ServerOptions.starting).
+  let starting = true;
+  const servers = await startServers(engine, {
+    ...serverOptions(opts),
+    ...security,
+    placement,
+    strictReadiness: opts.strictReadiness,
+    starting: () => starting,
+  });
+  const listeningAt = performance.now();
+  let poller: RepositoryPoller | null = null;
+  // The signal handlers go in before the ports are announced: a SIGTERM while loading drains too.
+  const stopped = untilSignal(engine, servers, () => poller?.stop());
+  printUrls(servers, security, opts.dashboard !== false);
   console.log(
-    `loading ${repo} (${engine.cores} cores, model control mode ${opts.modelControlMode}, placement ${opts.placement})`,
+    `loading ${describeRepositories(repos)} (${engine.cores} cores, model control mode ${opts.modelControlMode}, ` +
+      `placement ${opts.placement}); ${LOADING_NOTE}`,
   );
+  await addProbedGpu(engine);
   if (opts.modelControlMode !== 'explicit' || opts.loadModel.includes('*')) await engine.loadAll();
   else if (opts.loadModel.length) await engine.loadAll(opts.loadModel);
   const failed = engine.index().filter((r) => r.state === 'UNAVAILABLE' && r.reason !== 'unloaded');
   if (opts.exitOnError && failed.length) {
+    await servers.close();
     await engine.close();
     const what = (r: (typeof failed)[number]) => `${r.name}${r.version ? ` version ${r.version}` : ''}`;
     throw new TenancyError(
@@ -242,26 +271,23 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
       `--exit-on-error: ${failed.map((r) => `${what(r)} failed to load: ${r.reason}`).join('; ')}`,
     );
   }
-  const tuner = opts.placement === 'tune' ? liveTuner(engine, memory) : undefined;
-  const placement =
-    opts.placement === 'auto'
-      ? await autoPlacement(engine, repo, devices, opts.profiles)
-      : new PlacementManager(engine, { tuner });
   console.log(describeLoaded(engine));
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
-  const poller = opts.modelControlMode === 'poll' ? await repositoryPoller(engine, opts.repositoryPollSecs) : null;
-  const servers = await startServers(engine, {
-    ...serverOptions(opts),
-    ...security,
-    placement,
-    strictReadiness: opts.strictReadiness,
-  });
-  // The signal handlers go in before "serving" is printed: a SIGTERM right after it drains too.
-  const stopped = untilSignal(engine, servers, () => poller?.stop());
-  printUrls(servers, security, opts.dashboard !== false);
+  if (opts.modelControlMode === 'poll') poller = await repositoryPoller(engine, opts.repositoryPollSecs);
+  starting = false;
+  printServing(listeningAt);
+  if (opts.placement === 'auto') await autoPlacement(engine, placement, profiles, opts.profiles);
   tuner?.start();
   await stopped;
+}
+
+/** What the line that starts the loads says after the repository: the ports are open, not yet ready. */
+export const LOADING_NOTE = 'ports open, ready once the loads end (GET /v2/health/ready)';
+
+/** Probes the GPU (ONNX Runtime's WebGPU provider, in a child process) and adds it to the engine's devices. */
+export async function addProbedGpu(engine: Engine): Promise<void> {
+  engine.addDevice(await probeGpu(textOrientationModelFile()));
 }
 
 /** The store of tunings, or null with --profiles none. */
@@ -282,10 +308,17 @@ export function liveTuner(engine: Engine, memory: TuningMemory | null): LiveTune
 }
 
 /**
- * Auto placement: profiles from the store (measuring what is missing, on a separate engine), an
- * initial plan with every model weighted alike, then the controller re-plans as the load shifts.
+ * Auto placement, once the models serve: profiles from the store (measuring what is missing, on a
+ * separate engine) into `profiles`, which `manager` reads; an initial plan with every model
+ * weighted alike, then the controller re-plans as the load shifts.
  */
-async function autoPlacement(engine: Engine, repo: string, devices: Device[], db: string): Promise<PlacementManager> {
+async function autoPlacement(
+  engine: Engine,
+  manager: PlacementManager,
+  profiles: ModelProfile[],
+  db: string,
+): Promise<void> {
+  const devices = engine.devices;
   const models = [...new Set(engine.loaded().map((m) => m.name))];
   console.log(
     `auto placement: profiles of ${models.join(', ')} on ${devices
@@ -295,8 +328,9 @@ async function autoPlacement(engine: Engine, repo: string, devices: Device[], db
   );
   // The profiler lives with the bench; loaded only in this mode.
   const { loadOrMeasureProfiles } = await import('../bench/index.js');
-  const profiles = await loadOrMeasureProfiles(repo, devices, models, { db: db === 'none' ? null : db });
-  const manager = new PlacementManager(engine, { profiles: () => profiles });
+  profiles.push(
+    ...(await loadOrMeasureProfiles(engine.repositories, devices, models, { db: db === 'none' ? null : db })),
+  );
   const first = planOnDevices(
     profiles,
     devices,
@@ -305,7 +339,6 @@ async function autoPlacement(engine: Engine, repo: string, devices: Device[], db
   for (const line of first.reasons) console.log(`  ${line}`);
   await manager.set(first.entries).catch((err) => console.log(`initial plan not applied: ${(err as Error).message}`));
   manager.startAuto();
-  return manager;
 }
 
 export function serverOptions(opts: Omit<ServeCommandOptions, 'repo' | 'loadModel'>): ServerOptions {
@@ -355,10 +388,19 @@ export function printUrls(s: RunningServers, security: Partial<ServerOptions> = 
         'under load expect full garbage collections several times a second ' +
         '(bin/tenancy.js and npm start pass them; see docs/serving.md, Performance)',
     );
+}
+
+/**
+ * The lines that say the loads asked for at start have ended and the server is ready, with how
+ * long that took since the process started, and when the ports opened (`listeningAt`, from
+ * performance.now(): ms since the process started).
+ */
+export function printServing(listeningAt: number): void {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log(`ready ${s(performance.now())} after the process started (ports open at ${s(listeningAt)})`);
   console.log('serving; Ctrl-C or SIGTERM stops after the requests in flight');
 }
 
-/** Waits for SIGTERM/SIGINT, then shuts down in order: stop accepting, finish in-flight, close the engine. */
 /** Polls the repository folder (model control mode poll), saying each change on one line. */
 async function repositoryPoller(engine: Engine, secs: number): Promise<RepositoryPoller> {
   const poller = new RepositoryPoller(engine, {
@@ -367,10 +409,13 @@ async function repositoryPoller(engine: Engine, secs: number): Promise<Repositor
   });
   await poller.baseline();
   poller.start();
-  console.log(`polling ${engine.repository} every ${secs} s for models added, changed or removed`);
+  console.log(
+    `polling ${describeRepositories(engine.repositories)} every ${secs} s for models added, changed or removed`,
+  );
   return poller;
 }
 
+/** Waits for SIGTERM/SIGINT, then shuts down in order: stop accepting, finish in-flight, close the engine. */
 export function untilSignal(engine: Engine, servers: RunningServers, beforeStop?: () => void): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;

@@ -1,8 +1,10 @@
 /**
- * `tenancy start` (what `npm start` runs): builds the default repository on first run, loads it,
- * prints what is loaded where, runs a short self-check that measures each model, then serves it
- * over the Open Inference Protocol (`--no-serve` ends after the self-check), tuning each model
- * live where its config is silent, as `tenancy serve` does by default.
+ * `tenancy start` (what `npm start` runs): builds the default repository on first run, opens the
+ * Open Inference Protocol ports, loads the models (readiness says no until they have loaded),
+ * prints what is loaded where, then, while it already serves, runs a short self-check that
+ * measures each model and classifies the example pictures; then it tunes each model live where
+ * its config is silent, as `tenancy serve` does by default. `--no-serve` loads, self-checks and
+ * ends without opening a port.
  */
 import type { Command } from 'commander';
 import { Engine, PlacementManager, type InputTable } from '../engine/index.js';
@@ -22,7 +24,7 @@ import { describeLoaded, printDefaults, printTuning, table } from './describe.js
 import { percentileOfSorted } from '../bench/latency-summary.js';
 import { runClosedLoop } from '../bench/closed-loop.js';
 import { startServers, DEFAULT_BODY_LIMIT } from '../server/index.js';
-import { liveTuner, openTuningMemory, printUrls, untilSignal } from './serve.js';
+import { LOADING_NOTE, liveTuner, openTuningMemory, printServing, printUrls, untilSignal } from './serve.js';
 
 interface StartOptions {
   repo?: string;
@@ -50,28 +52,19 @@ async function start(opts: StartOptions): Promise<void> {
     log: createLogger(process.env.TENANCY_LOG ?? 'warn'),
     storedTuning: memory?.lookup,
   });
-  console.log(`loading ${repo} (${engine.cores} cores)`);
-  await engine.loadAll();
-  console.log(describeLoaded(engine));
-  printDefaults(engine);
-  console.log(`self-check: closed loop, 2 requests per instance outstanding, ${opts.checkSeconds} s per model`);
-  const rows = [['MODEL', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS']];
-  for (const model of engine.loaded()) {
-    const r = await selfCheck(
-      engine,
-      model.name,
-      sampleInputs(model.table),
-      model.instances.length * 2,
-      opts.checkSeconds * 1000,
-    );
-    rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
+  if (!opts.serve) {
+    console.log(`loading ${repo} (${engine.cores} cores)`);
+    await engine.loadAll();
+    console.log(describeLoaded(engine));
+    printDefaults(engine);
+    await selfCheckAll(engine, opts.checkSeconds, '');
+    await classifyExamples(engine);
+    return engine.close();
   }
-  console.log(`${table(rows)}\n`);
-  await classifyExamples(engine);
-  if (!opts.serve) return engine.close();
   const tuner = liveTuner(engine, memory);
-  printTuning(tuner, memory);
   const placement = new PlacementManager(engine, { tuner });
+  // The ports open before the models load; readiness says no until they have.
+  let starting = true;
   const servers = await startServers(engine, {
     host: opts.host,
     httpPort: 8000,
@@ -79,11 +72,41 @@ async function start(opts: StartOptions): Promise<void> {
     metricsPort: 8002,
     bodyLimit: DEFAULT_BODY_LIMIT,
     placement,
+    starting: () => starting,
   });
+  const listeningAt = performance.now();
   const stopped = untilSignal(engine, servers);
   printUrls(servers);
+  console.log(`loading ${repo} (${engine.cores} cores); ${LOADING_NOTE}`);
+  await engine.loadAll();
+  starting = false;
+  console.log(describeLoaded(engine));
+  printDefaults(engine);
+  printTuning(tuner, memory);
+  printServing(listeningAt);
+  // After "serving": the self-check's requests share the models with whatever clients send meanwhile.
+  await selfCheckAll(engine, opts.checkSeconds, ' (while serving)');
+  await classifyExamples(engine);
+  // The tuner starts after the self-check, whose closed loop is not the load to tune for.
   tuner.start();
   await stopped;
+}
+
+/** The self-check of every loaded model, as one table. */
+async function selfCheckAll(engine: Engine, seconds: number, when: string): Promise<void> {
+  console.log(`self-check${when}: closed loop, 2 requests per instance outstanding, ${seconds} s per model`);
+  const rows = [['MODEL', 'INFERENCES/S', 'P50 MS', 'P99 MS', 'REQUESTS', 'ERRORS']];
+  for (const model of engine.loaded()) {
+    const r = await selfCheck(
+      engine,
+      model.name,
+      sampleInputs(model.table),
+      model.instances.length * 2,
+      seconds * 1000,
+    );
+    rows.push([model.name, r.rate.toFixed(1), r.p50.toFixed(2), r.p99.toFixed(2), String(r.count), String(r.errors)]);
+  }
+  console.log(`${table(rows)}\n`);
 }
 
 /** Classifies the shipped example pictures with the real text-orientation classifier, through its image pipeline. */

@@ -9,11 +9,13 @@ import { errors, isTenancyError, TenancyError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
 import {
   checkModelName,
-  scanRepository,
+  locateModel,
+  modelNames,
   readModelDefinition,
   runtimeParameters,
   type ModelConfig,
   type ModelDefinition,
+  type RepositoryPaths,
 } from '../repository/index.js';
 import { writeUploadedModel } from '../repository/uploaded-files.js';
 import { cpuDevice, splitThreads, type Device, type ThreadRequest } from '../runtime/index.js';
@@ -28,8 +30,8 @@ import type { InferOptions, InferResult } from './request.js';
 import type { ModelStatistics } from './model-stats.js';
 
 export interface EngineOptions {
-  /** Path of the model repository. */
-  repository: string;
+  /** The model repository, or several served as one namespace (tritonserver's repeated --model-repository). */
+  repository: string | RepositoryPaths;
   /** Cores the thread budget may hand out; default os.availableParallelism(). */
   cores?: number;
   /** The device inventory (runtime/devices.ts); default: the CPU alone. */
@@ -65,7 +67,8 @@ type ServedDefinition = Omit<ModelDefinition, 'versions'> & {
 };
 
 export class Engine {
-  readonly repository: string;
+  /** The model repositories, in the order given: one namespace of model names. */
+  readonly repositories: RepositoryPaths;
   readonly cores: number;
   readonly log: Logger;
   readonly devices: Device[];
@@ -82,7 +85,7 @@ export class Engine {
   };
 
   constructor(options: EngineOptions) {
-    this.repository = options.repository;
+    this.repositories = typeof options.repository === 'string' ? [options.repository] : [...options.repository];
     this.cores = options.cores ?? os.availableParallelism();
     this.log = options.log ?? silentLogger;
     this.devices = options.devices ?? [cpuDevice()];
@@ -91,15 +94,25 @@ export class Engine {
   }
 
   /**
+   * Adds a device found after the engine was made (the GPU, probed once the ports are open): after
+   * the CPU and its core sets, before simulated devices, as the inventory lists them.
+   */
+  addDevice(device: Device): void {
+    if (this.devices.some((d) => d.id === device.id)) throw errors.invalidArg(`device "${device.id}" is already known`);
+    const at = this.devices.findIndex((d) => d.kind === 'sim');
+    this.devices.splice(at < 0 ? this.devices.length : at, 0, device);
+  }
+
+  /**
    * Loads every model of the repository (or the named ones). The thread budget is split over all
    * of them at once. Resolves when all have loaded or failed; failures are in index().
    */
   async loadAll(names?: string[]): Promise<void> {
-    const wanted = names ?? (await scanRepository(this.repository)).map((e) => e.name);
+    const wanted = names ?? (await modelNames(this.repositories));
     const defs: ServedDefinition[] = [];
     for (const name of wanted) {
       try {
-        defs.push(await this.withDefaults(await readModelDefinition(this.repository, name)));
+        defs.push(await this.withDefaults(await readModelDefinition(await this.repositoryOf(name), name)));
       } catch (err) {
         this.record(name).failed(err);
       }
@@ -136,7 +149,7 @@ export class Engine {
           })
         : undefined;
       try {
-        await this.loadFrom(upload?.repository ?? this.repository, name, configOverride);
+        await this.loadFrom(upload?.repository ?? (await this.repositoryOf(name)), name, configOverride);
       } catch (err) {
         if (upload) {
           await upload.remove();
@@ -169,7 +182,23 @@ export class Engine {
           'placed',
           "placed or loaded with a stated config meanwhile; the engine's change is dropped",
         );
-      await this.loadFrom(this.records.get(name)?.upload?.repository ?? this.repository, name, config, chosen);
+      await this.loadFrom(
+        this.records.get(name)?.upload?.repository ?? (await this.repositoryOf(name)),
+        name,
+        config,
+        chosen,
+      );
+    });
+  }
+
+  /**
+   * The repository that holds a model. A model in none or in two of them is a load that fails
+   * (NOT_FOUND leaves no trace; two folders mark the model failed with both named).
+   */
+  private async repositoryOf(name: string): Promise<string> {
+    return locateModel(this.repositories, name).catch((err) => {
+      if (!isTenancyError(err, 'NOT_FOUND')) this.record(name).failed(err);
+      throw err;
     });
   }
 

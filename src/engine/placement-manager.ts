@@ -18,6 +18,7 @@ import {
 import type { Engine } from './engine.js';
 import { estimateInstanceBytes } from './admission.js';
 import { applyPlacement, currentPlacement, placementEntryProblems, placementRefused } from './placement.js';
+import { memoryFigures, type MemoryView } from './memory-figures.js';
 import type { LiveTuner, ModelTuning } from './tuner.js';
 
 export interface PlacementManagerOptions {
@@ -115,6 +116,18 @@ export class PlacementManager {
     return device === 'cpu' || device.startsWith('cpu:')
       ? estimateInstanceBytes(file)
       : estimateInstanceBytes(file, 'private');
+  }
+
+  /**
+   * Memory of the server and of every loaded model version and instance, each figure measured
+   * (/proc) or estimated and labelled (memory-figures.ts). Read when asked: GET /v2/placement adds
+   * it to the view; the dashboard's once-a-second view() does not pay for reading /proc.
+   */
+  memory(): MemoryView {
+    return memoryFigures(this.engine.loaded(), {
+      profileBytes: (model, device) =>
+        this.options.profiles?.().find((x) => x.model === model && x.device === device)?.points[0]?.memoryPerInstance,
+    });
   }
 
   view(): PlacementView {

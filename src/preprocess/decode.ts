@@ -4,14 +4,28 @@
  * pixel is decoded: the byte size first, then width x height from the header, and libvips' own
  * pixel limit as a backstop, so a decompression bomb is refused without being expanded.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { errors } from '../errors.js';
 import type { ResolvedImageInput } from './config.js';
 import { firstBytes, sniffFormat } from './sniff.js';
 
-// Every request brings a different image: libvips' operation cache would only hold memory (and
-// would make a benchmark that repeats one image look faster than real traffic).
-sharp.cache(false);
+type SharpFactory = typeof import('sharp')['default'];
+let sharpModule: Promise<SharpFactory> | undefined;
+
+/**
+ * sharp, loaded on first use: importing it maps libvips (about 19 MB of library) and takes 50-90
+ * ms on a small box, which a server with no picture-taking model, or one still opening its
+ * ports, need not pay. ImagePipeline starts it when a model that takes pictures is set up.
+ */
+export function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then(({ default: sharp }) => {
+    // Every request brings a different image: libvips' operation cache would only hold memory (and
+    // would make a benchmark that repeats one image look faster than real traffic).
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpModule;
+}
 
 /** Interleaved 8-bit pixels, `height` rows of `width` x `channels` bytes, in RGB (or grey) order. */
 export interface Pixels {
@@ -28,6 +42,7 @@ export async function decodeImage(bytes: Buffer, spec: ResolvedImageInput, what:
     throw errors.invalidArg(`${what} is ${bytes.length} bytes, more than image_input.limits.max_bytes (${max_bytes})`);
   if (bytes.length === 0) throw errors.invalidArg(`${what} is empty (0 bytes): expected an encoded image`);
   const format = sniffFormat(bytes);
+  const sharp = await loadSharp();
   const accepted = spec.formats.filter((f) => f !== 'raw').join(', ') || 'none';
   let img: Sharp;
   let width: number;

@@ -12,7 +12,7 @@ import { preview } from '../preview.js';
 import type { BytesElement, Tensor, TensorMap } from '../tensor.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import { resolveImageInput, type ResolvedImageInput } from './config.js';
-import { decodeImage } from './decode.js';
+import { decodeImage, loadSharp } from './decode.js';
 import { pictureSize, writePicture } from './normalize.js';
 
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
@@ -38,6 +38,9 @@ export class ImagePipeline {
     this.maxBatchSize = config.max_batch_size;
     const dims = config.input.find((i) => i.name === this.spec.input)!.dims;
     this.lead = dims.length > 3 ? [1] : [];
+    // The decoder's library loads while the model does, not with its first picture (a failure to
+    // load it is each request's error then).
+    loadSharp().catch(() => {});
   }
 
   /** The input the pipeline feeds, when the request sends it as BYTES (encoded images). */

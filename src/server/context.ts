@@ -8,6 +8,11 @@ export interface ServeContext {
   engine: Engine;
   modelControlMode: ModelControlMode;
   closing(): boolean;
+  /**
+   * True while the loads asked for at start run (the ports open before them): the server is then
+   * not ready, strict readiness or not, as it was not before its ports opened.
+   */
+  starting(): boolean;
   /** Serves GET/PUT /v2/placement when present. */
   placement?: PlacementManager;
   /** The system shared-memory regions clients registered; null when --allow-client-shm is off. */

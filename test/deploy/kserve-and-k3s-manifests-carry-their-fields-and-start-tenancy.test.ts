@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import { classifierRepo, removeDir } from '../fixtures/repo.js';
 import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
+import { freePort, httpStatus } from '../fixtures/serve-process.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
 type Obj = Record<string, any>;
@@ -107,25 +107,6 @@ test('the k3s manifests: a DaemonSet of tenancy serve as the image user, probes 
   assert.equal(ds.spec.template.metadata.annotations['prometheus.io/port'], '8002');
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function status(url: string): Promise<number> {
-  try {
-    return (await fetch(url)).status;
-  } catch {
-    return 0;
-  }
-}
-
 test("tenancy serve starts with the runtime's args (free ports, a test repository) and gets ready", async () => {
   const repo = await classifierRepo();
   const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
@@ -147,14 +128,14 @@ test("tenancy serve starts with the runtime's args (free ports, a test repositor
   child.once('exit', () => (exited = true));
   try {
     const deadline = Date.now() + 120_000;
-    while ((await status(`http://127.0.0.1:${http}/v2/health/ready`)) !== 200) {
+    while ((await httpStatus(`http://127.0.0.1:${http}/v2/health/ready`)) !== 200) {
       assert.ok(!exited, `serve exited:\n${out}`);
       assert.ok(Date.now() < deadline, `not ready in 120 s:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(await status(`http://127.0.0.1:${http}/v2/health/live`), 200);
-    assert.equal(await status(`http://127.0.0.1:${metrics}/metrics`), 200);
-    assert.equal(await status(`http://127.0.0.1:${http}/v2/models/text_orientation/ready`), 200);
+    assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/health/live`), 200);
+    assert.equal(await httpStatus(`http://127.0.0.1:${metrics}/metrics`), 200);
+    assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/models/text_orientation/ready`), 200);
     // --log-format=json from the runtime's args: stdout is pino records
     const line = out.split('\n').find((l) => l.includes('HTTP/REST'));
     assert.ok(line && JSON.parse(line).level === 30, out);

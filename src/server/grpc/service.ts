@@ -54,7 +54,7 @@ export function inferenceHandlers(ctx: ServeContext, pool: BodyPool): Record<str
   const shm = () => allowedSharedMemory(ctx.shm);
   return {
     ServerLive: unary(() => ({ live: true })),
-    ServerReady: unary(() => ({ ready: serverReady(engine, ctx.closing(), ctx.strictReadiness) })),
+    ServerReady: unary(() => ({ ready: serverReady(ctx) })),
     ModelReady: unary((r: { name: string; version: string }) => ({
       ready: modelReady(engine, r.name, r.version || undefined),
     })),

@@ -5,9 +5,7 @@ import type { HttpContext, ModelParams } from './http-context.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
-  app.get('/v2/health/ready', async (_req, reply) =>
-    reply.code(serverReady(ctx.engine, ctx.closing(), ctx.strictReadiness) ? 200 : 400).send(),
-  );
+  app.get('/v2/health/ready', async (_req, reply) => reply.code(serverReady(ctx) ? 200 : 400).send());
   const ready = async (req: { params: ModelParams }, reply: { code(n: number): { send(): unknown } }) =>
     reply.code(modelReady(ctx.engine, req.params.model, req.params.version) ? 200 : 400).send();
   app.get<{ Params: ModelParams }>('/v2/models/:model/ready', ready);

@@ -1,6 +1,7 @@
 /**
  * tenancy's placement endpoint: GET /v2/placement shows where every model's instances run (and,
- * in auto mode, what the controller sees); PUT /v2/placement moves the named models live, or is
+ * in auto mode, what the controller sees) and the memory of the server, each model and each
+ * instance, measured or estimated (engine/memory-figures.ts); PUT /v2/placement moves the named models live, or is
  * refused with the reason (400) when the placement does not fit the devices.
  */
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +16,10 @@ export function placementRoutes(app: FastifyInstance, ctx: HttpContext): void {
       throw errors.modelNotReady('placement', 'unavailable', 'this server was started without a placement manager');
     return ctx.placement;
   };
-  app.get('/v2/placement', async () => manager().view());
+  app.get('/v2/placement', async () => {
+    const m = manager();
+    return { ...m.view(), memory: m.memory() };
+  });
   app.put('/v2/placement', async (req) => {
     const body = jsonObject(req.body, 'placement');
     return manager().set(entriesOf(body.entries));

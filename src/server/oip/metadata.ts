@@ -4,9 +4,10 @@
  */
 import { createRequire } from 'node:module';
 import type { Engine, ModelStatistics } from '../../engine/index.js';
-import { scanRepository } from '../../repository/index.js';
+import { modelNames } from '../../repository/index.js';
 import { tensorDataType, type TensorConfig } from '../../repository/index.js';
 import { parseVersion } from './infer.js';
+import type { ServeContext } from '../context.js';
 
 /** The extensions this server implements, as Triton names them in GET /v2. */
 export const EXTENSIONS = [
@@ -72,17 +73,14 @@ export function modelReady(engine: Engine, name: string, version?: string): bool
 }
 
 /**
- * Ready when not shutting down and every model the engine was asked to serve is ready (Triton's
- * strict readiness); a model unloaded on purpose does not count against it.
+ * Ready: not starting (the loads asked for at start have ended), not closing and, with strict
+ * readiness (tritonserver's --strict-readiness, the default), every model it was asked to serve
+ * is ready (an unloaded one does not count).
  */
-/**
- * Ready: not closing and, with strict readiness (tritonserver's --strict-readiness, the default),
- * every model it was asked to serve is ready (an unloaded one does not count).
- */
-export function serverReady(engine: Engine, closing: boolean, strict = true): boolean {
-  if (closing) return false;
-  if (!strict) return true;
-  return engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
+export function serverReady(ctx: Pick<ServeContext, 'engine' | 'closing' | 'starting' | 'strictReadiness'>): boolean {
+  if (ctx.closing() || ctx.starting()) return false;
+  if (!ctx.strictReadiness) return true;
+  return ctx.engine.index().every((r) => r.state === 'READY' || (r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
 }
 
 export interface IndexRow {
@@ -98,7 +96,7 @@ export async function repositoryIndex(engine: Engine, readyOnly = false): Promis
     .index()
     .map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}), state: r.state, reason: r.reason }));
   const known = new Set(rows.map((r) => r.name));
-  for (const e of await scanRepository(engine.repository)) if (!known.has(e.name)) rows.push({ name: e.name });
+  for (const name of await modelNames(engine.repositories)) if (!known.has(name)) rows.push({ name });
   rows.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version ?? 0) - Number(b.version ?? 0));
   return readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
 }
