@@ -7,8 +7,9 @@
  * - private copies: each instance about 2.6 x the file + 28 MB (the weights, the copies made while
  *   loading that the allocator keeps, the session's buffers, the worker thread);
  * - shared weights (the default, runtime/shared-weights.ts): the model's one copy, about 1.1 x the
- *   file + 20 MB (its mapped weights and what is read into memory), plus about 0.05 x the file +
- *   34 MB per instance (the session's own buffers and prepacked weights, and the worker thread).
+ *   file + 20 MB (its mapped weights and what is read into memory), plus about 0.02 x the file +
+ *   22 MB per instance (the session's own buffers, and the worker thread: 22 MB per extra instance
+ *   of both models with the per-model session options, shared-weights.ts leanSessionDefaults).
  */
 import os from 'node:os';
 import { statSync } from 'node:fs';
@@ -19,7 +20,7 @@ const MB = 2 ** 20;
 
 const PRIVATE = { file: 2.6, fixed: 28 * MB };
 const SHARED_COPY = { file: 1.1, fixed: 20 * MB };
-const SHARED_EACH = { file: 0.05, fixed: 34 * MB };
+const SHARED_EACH = { file: 0.02, fixed: 22 * MB };
 
 /** How the instances of a model hold its weights: shared (one copy for all) or private (one each). */
 export type WeightsMode = 'shared' | 'private';
@@ -57,7 +58,7 @@ export function admitMemory(
   if (need > available) {
     const how =
       weights === 'shared'
-        ? 'estimate with shared weights: one copy of 1.1 x the model file + 20 MB, and 0.05 x the file + 34 MB each'
+        ? 'estimate with shared weights: one copy of 1.1 x the model file + 20 MB, and 0.02 x the file + 22 MB each'
         : 'estimate with private weights: 2.6 x the model file + 28 MB each';
     throw errors.modelNotReady(
       model,

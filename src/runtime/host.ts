@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { fromWire, RunNotStartedError, TenancyError } from '../errors.js';
 import { batchBuffers } from './batch-buffers.js';
+import { idleCollector } from './idle-gc.js';
 import type {
   FromHost,
   LoadMessage,
@@ -65,11 +66,15 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   protected abstract post(msg: ToHostMessage, transfer?: ArrayBuffer[]): void;
   protected abstract end(): Promise<void>;
 
+  // Loads and runs count as work for the idle collector (idle-gc.ts): it collects the engine
+  // thread's garbage (model bytes read while loading, request buffers) once they are all done.
   start(load: LoadMessage): Promise<ReadyMessage> {
-    return new Promise((resolve, reject) => {
-      this.starting = { resolve, reject };
-      this.post(load);
-    });
+    return idleCollector.track(
+      new Promise((resolve, reject) => {
+        this.starting = { resolve, reject };
+        this.post(load);
+      }),
+    );
   }
 
   prepare(msg: PrepareMessage): Promise<void> {
@@ -82,10 +87,12 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
   run(msg: RunMessage, transfer?: ArrayBuffer[]): Promise<ResultMessage> {
     if (this.exited)
       return Promise.reject(new TenancyError('INSTANCE_FAILED', `${this.label} has exited`, { host: this.label }));
-    return new Promise((resolve, reject) => {
-      this.pending.set(msg.id, { resolve, reject });
-      this.post(msg, transfer);
-    });
+    return idleCollector.track(
+      new Promise((resolve, reject) => {
+        this.pending.set(msg.id, { resolve, reject });
+        this.post(msg, transfer);
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -155,10 +162,22 @@ export abstract class BaseHost extends EventEmitter<{ crash: [reason: string]; l
 }
 
 /**
+ * V8 limits of a host's worker thread. V8's heap flags are the process's, so a worker would get
+ * the serving process's 16 MiB semi-spaces (server/heap-flags.ts, set for the engine thread's
+ * request objects). A host allocates little per run (its tensors are ArrayBuffers outside the
+ * heap), yet under load each worker's young generation grew to 8-26 MB more than with a 3 MiB
+ * young generation (1 MiB semi-spaces, V8's own starting size), at the same throughput; idle, a
+ * worker then also holds ~0.5 MB less (docs/memory.md).
+ */
+export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
+
+export type ResourceLimits = { maxYoungGenerationSizeMb?: number; maxOldGenerationSizeMb?: number };
+
+/**
  * Starts a worker on host-main. Under tsx (tests, `npm run bench:*`) the worker does not inherit
  * the TypeScript loader, so it registers tsx itself before importing the .ts entry point.
  */
-function createWorker(resourceLimits?: { maxOldGenerationSizeMb?: number }): Worker {
+function createWorker(resourceLimits: ResourceLimits): Worker {
   const url = hostMainUrl();
   if (url.pathname.endsWith('.js')) return new Worker(url, { resourceLimits });
   const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`;
@@ -170,13 +189,18 @@ export class ThreadHost extends BaseHost {
   label: string;
   private readonly worker: Worker;
 
-  constructor(resourceLimits?: { maxOldGenerationSizeMb?: number }) {
+  constructor(resourceLimits: ResourceLimits = WORKER_RESOURCE_LIMITS) {
     super();
     this.worker = createWorker(resourceLimits);
     this.label = `worker thread ${this.worker.threadId}`;
     this.worker.on('message', (m: FromHost) => this.onMessage(m));
     this.worker.on('error', (e) => this.onExit(`threw ${e.message}`));
     this.worker.on('exit', (code) => this.onExit(`exited unexpectedly (code ${code})`));
+  }
+
+  /** The V8 limits the worker runs under, as V8 applied them (WORKER_RESOURCE_LIMITS unless given). */
+  get resourceLimits(): ResourceLimits {
+    return this.worker.resourceLimits ?? {};
   }
 
   protected post(msg: ToHostMessage, transfer?: ArrayBuffer[]): void {

@@ -7,12 +7,12 @@
 import { EventEmitter } from 'node:events';
 import { errors, isTenancyError, RunNotStartedError } from '../errors.js';
 import type { TensorMap } from '../tensor.js';
-import { ThreadHost, type Host, type HostKind } from './host.js';
+import { ThreadHost, type Host, type HostKind, type ResourceLimits } from './host.js';
 import { ProcessHost } from './process-host.js';
-import { preciseNow, type ReadyMessage } from './host-protocol.js';
+import { preciseNow, type ReadyMessage, type WarmupRun } from './host-protocol.js';
 import type { SessionOptions } from './session.js';
 import type { SimulatedModel } from './sim-session.js';
-import { DEFAULT_SHARE_WEIGHTS, sharedWeights, type WeightsLease } from './shared-weights.js';
+import { DEFAULT_SHARE_WEIGHTS, sharedWeights, withLeanDefaults, type WeightsLease } from './shared-weights.js';
 
 export type InstanceState = 'loading' | 'warming' | 'ready' | 'draining' | 'stopped' | 'failed';
 
@@ -21,10 +21,12 @@ export interface InstanceOptions {
   name: string;
   file: string;
   session: SessionOptions;
-  warmup: TensorMap | null;
-  warmupRuns?: number;
+  /** Run before the instance is ready (Triton's model_warmup); empty: none. */
+  warmup: WarmupRun[];
   /** Worker thread (default: cheapest) or child process (isolated, pinnable, own memory figure). */
   host?: HostKind;
+  /** For worker-thread hosts: the worker's V8 limits (default host.ts WORKER_RESOURCE_LIMITS; {}: V8's). */
+  resourceLimits?: ResourceLimits;
   /** For process hosts: the CPU cores to pin to. */
   cpus?: number[];
   /** Device id, e.g. "cpu", "cpu:big", "gpu:0", "sim:edgetpu". Default "cpu". */
@@ -83,6 +85,8 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
   weightsNote = '';
   /** The shared-weights file it loaded, while it holds it. */
   weightsFile: string | undefined;
+  /** The session options it loaded with: its own, plus the shared copy's lean defaults (shared-weights.ts). */
+  sessionOptions: SessionOptions;
   private lease: WeightsLease | null = null;
   /** computeEnd of the last answered run: a run sent before it waited in the host until then. */
   private lastComputeEnd = 0;
@@ -93,9 +97,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
     super();
     this.name = options.name;
     this.threads = options.session.intraOpThreads;
+    this.sessionOptions = options.session;
     this.hostKind = options.host ?? 'thread';
     this.device = options.device ?? 'cpu';
-    this.host = this.hostKind === 'process' ? new ProcessHost({ cpus: options.cpus }) : new ThreadHost();
+    this.host =
+      this.hostKind === 'process' ? new ProcessHost({ cpus: options.cpus }) : new ThreadHost(options.resourceLimits);
     this.host.on('loaded', () => this.setState('warming'));
     this.host.on('crash', (why) => {
       this.fail(`${this.host.label} ${why}`);
@@ -157,7 +163,6 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       file: o.file,
       session: o.session,
       warmup: o.warmup,
-      warmupRuns: o.warmupRuns ?? 2,
       simulated: o.simulated,
     };
     const cpuOnly = o.session.executionProviders.every((p) => p === 'cpu');
@@ -175,13 +180,11 @@ export class ModelInstance extends EventEmitter<{ state: [InstanceState]; crash:
       return this.host.start(load);
     }
     try {
-      const ready = await this.host.start({
-        ...load,
-        file: this.lease.file,
-        session: { ...o.session, preoptimized: true },
-      });
+      const session = withLeanDefaults(o.session, this.lease.defaults);
+      const ready = await this.host.start({ ...load, file: this.lease.file, session });
       this.weights = 'shared';
       this.weightsFile = this.lease.file;
+      this.sessionOptions = session;
       return ready;
     } catch (err) {
       await this.releaseWeights();

@@ -8,8 +8,19 @@ import { fromOrtType, textOf, toOrtType, type BytesElement, type Tensor, type Te
 import type { Session, SessionOptions, SessionTensorInfo } from './session.js';
 
 export async function createOrtSession(file: string | Uint8Array, options: SessionOptions): Promise<Session> {
+  const session = await ort.InferenceSession.create(file as string, ortSessionOptions(options));
+  return new OrtSession(session);
+}
+
+/**
+ * ONNX Runtime's options for tenancy's: threads explicit, spinning off unless asked, and the memory
+ * options (arena, memory pattern, prepacking) left at ONNX Runtime's defaults unless turned off; the
+ * instances of a shared copy turn some off where that saves memory at no cost (shared-weights.ts
+ * leanSessionDefaults). Exported so that tests check what reaches ONNX Runtime.
+ */
+export function ortSessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
   const spin = options.spinning ? '1' : '0';
-  const session = await ort.InferenceSession.create(file as string, {
+  return {
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
     executionMode: options.executionMode ?? (options.interOpThreads > 1 ? 'parallel' : 'sequential'),
@@ -25,8 +36,7 @@ export async function createOrtSession(file: string | Uint8Array, options: Sessi
         ...(options.prepacking === false ? { disable_prepacking: '1' } : {}),
       },
     },
-  });
-  return new OrtSession(session);
+  };
 }
 
 /** Name of the weights file beside a shared-weights model (ONNX external data, relative to the model). */

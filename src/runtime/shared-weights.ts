@@ -14,10 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import onnxProto from 'onnx-proto';
 import { runtimeVersion } from './runtime-version.js';
+import type { SessionOptions } from './session.js';
 
 /** Instances share weights unless their model says share_weights false (measured: docs/memory.md). */
 export const DEFAULT_SHARE_WEIGHTS = true;
@@ -31,8 +33,102 @@ export function sharedWeightsRoot(): string {
 export interface WeightsLease {
   /** The shared-weights model file to load. */
   file: string;
+  /** The session options chosen for this model's shared copy (leanSessionDefaults), and why. */
+  defaults: LeanDefaults;
   release(): Promise<void>;
 }
+
+/** What the choice of session options looks at in a shared copy's graph (its top level). */
+export interface GraphTraits {
+  nodes: number;
+  /** Bytes of the external data file: the weights that the sessions map. */
+  weightBytes: number;
+  /** Conv nodes (ONNX Runtime's fused and NCHWc kinds included). */
+  convs: number;
+  /** MatMul and Gemm nodes (and their fused kinds) whose weight input B is an initializer. */
+  weightGemms: number;
+}
+
+export interface LeanDefaults {
+  prepacking?: false;
+  memPattern?: false;
+  /** One line per choice, for logs and docs/memory.md. */
+  why: string[];
+}
+
+/**
+ * The weight bytes per node from which a model's runs are long enough that ONNX Runtime's memory
+ * pattern buys no measurable speed (docs/memory.md): MobileNet V2 (240 KiB per node) and ResNet-50
+ * (1.7 MiB) ran as fast without it, the text-orientation classifier (2.4 KiB) lost 6%.
+ */
+export const NO_MEM_PATTERN_BYTES_PER_NODE = 64 * 1024;
+
+/**
+ * The weights below which prepacking stays on: the packed copy it saves is then well under a
+ * megabyte, and with prepacking off a batched run's answers differ from a single run's in the
+ * last bit (the text classifier's did, 3e-8: a request's answer should not depend on what it
+ * was batched with for so little).
+ */
+export const NO_PREPACK_MIN_WEIGHT_BYTES = 4 * 2 ** 20;
+
+/**
+ * Session options for the instances of a shared copy that save memory where it costs no
+ * throughput (measured per model: docs/memory.md), unless the instance's options say otherwise:
+ * - prepacking off for a convolutional network whose only weights kept as GEMMs are its classifier
+ *   head (at most 2 such nodes): ONNX Runtime repacks those weights into a private copy per session
+ *   (8 MB for ResNet-50, 5 MB for MobileNet V2), the one thing that sharing did not share, for a
+ *   layer that does < 1% of the work. A model built of MatMuls (transformers) keeps its prepacking,
+ *   and so does a small model (NO_PREPACK_MIN_WEIGHT_BYTES).
+ * - memory pattern off where the nodes are heavy (NO_MEM_PATTERN_BYTES_PER_NODE): the pattern keeps a
+ *   planned buffer per session (2-6 MB) to save allocations that cost nothing next to such nodes.
+ * Pure: tested by tables.
+ */
+export function leanSessionDefaults(t: GraphTraits): LeanDefaults {
+  const out: LeanDefaults = { why: [] };
+  if (t.convs > 0 && t.weightGemms > 0 && t.weightGemms <= 2 && t.weightBytes >= NO_PREPACK_MIN_WEIGHT_BYTES) {
+    out.prepacking = false;
+    out.why.push(`prepacking off: a convolutional network with ${t.weightGemms} GEMM weight(s) (its classifier)`);
+  }
+  const perNode = t.nodes > 0 ? t.weightBytes / t.nodes : 0;
+  if (perNode >= NO_MEM_PATTERN_BYTES_PER_NODE) {
+    out.memPattern = false;
+    out.why.push(`memory pattern off: ${Math.round(perNode / 1024)} KiB of weights per node`);
+  }
+  return out;
+}
+
+/** The options an instance loads a shared copy with: its own where it states them, the copy's defaults elsewhere. */
+export function withLeanDefaults(session: SessionOptions, defaults: LeanDefaults): SessionOptions {
+  return {
+    ...session,
+    preoptimized: true,
+    prepacking: session.prepacking ?? defaults.prepacking,
+    memPattern: session.memPattern ?? defaults.memPattern,
+  };
+}
+
+const GEMMS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm', 'MatMulInteger', 'QGemm', 'MatMulNBits']);
+
+/** Reads a shared copy's graph (small: its weights are in the external data file). */
+export async function graphTraits(file: string): Promise<GraphTraits> {
+  const { graph } = onnxProto.onnx.ModelProto.decode(await readFile(file));
+  const data = await stat(path.join(path.dirname(file), WEIGHTS_DATA)).catch(() => undefined);
+  const initializers = new Set((graph?.initializer ?? []).map((i) => i.name));
+  const nodes = graph?.node ?? [];
+  return {
+    nodes: nodes.length,
+    weightBytes: data?.size ?? 0,
+    convs: nodes.filter((n) => /Conv/.test(n.opType ?? '')).length,
+    weightGemms: nodes.filter((n) => GEMMS.has(n.opType ?? '') && initializers.has(n.input?.[1] ?? '')).length,
+  };
+}
+
+/**
+ * The weights file beside a shared copy: ort-session.ts SHARED_WEIGHTS_DATA, which writes it. Not
+ * imported from there, since that would load onnxruntime-node in the engine's thread (a test checks
+ * that the two agree).
+ */
+export const WEIGHTS_DATA = 'weights.bin';
 
 /** Writes the shared-weights model for `source` at `target` (a host does it: host.prepare). */
 export type WriteSharedModel = (source: string, target: string) => Promise<void>;
@@ -40,7 +136,7 @@ export type WriteSharedModel = (source: string, target: string) => Promise<void>
 interface Entry {
   dir: string;
   refs: number;
-  ready: Promise<string>;
+  ready: Promise<{ file: string; defaults: LeanDefaults }>;
 }
 
 let nextEntry = 1;
@@ -82,16 +178,16 @@ export class SharedWeights {
     }
     const held = entry;
     held.refs++;
-    let file: string;
+    let copy: { file: string; defaults: LeanDefaults };
     try {
-      file = await held.ready;
+      copy = await held.ready;
     } catch (err) {
       held.refs--;
       throw err;
     }
     let released = false;
     return {
-      file,
+      ...copy,
       release: async () => {
         if (released) return;
         released = true;
@@ -125,7 +221,11 @@ function alive(pid: number): boolean {
   }
 }
 
-async function create(dir: string, source: string, write: WriteSharedModel): Promise<string> {
+async function create(
+  dir: string,
+  source: string,
+  write: WriteSharedModel,
+): Promise<{ file: string; defaults: LeanDefaults }> {
   const partial = `${dir}.partial`;
   try {
     await mkdir(partial, { recursive: true });
@@ -135,7 +235,10 @@ async function create(dir: string, source: string, write: WriteSharedModel): Pro
     await rm(partial, { recursive: true, force: true }).catch(() => {});
     throw err;
   }
-  return path.join(dir, 'model.onnx');
+  const file = path.join(dir, 'model.onnx');
+  // A graph that cannot be read here (ONNX Runtime wrote it, so this is unexpected) keeps ONNX Runtime's defaults.
+  const defaults = await graphTraits(file).then(leanSessionDefaults, () => ({ why: [] }));
+  return { file, defaults };
 }
 
 /**

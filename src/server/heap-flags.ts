@@ -15,6 +15,11 @@
  *   heap of ~20 MB gets a limit of ~44 MB), a full collection starts instead, 5-9 times a second,
  *   and each one resets the limit to the same low value. A floor well above live heap + 48 MB
  *   ends that loop. The cost is up to 128 MB of old generation before the first full collection.
+ * What they cost idle, and where that is given back (docs/memory.md): an idle process starts no
+ * collection, so the engine thread kept its 32 MiB young generation and, in some starts, 100 MB of
+ * dead buffers; runtime/idle-gc.ts collects once the hosts have gone idle. V8's flags are the
+ * process's, so worker threads got the 16 MiB semi-spaces too; they get their own small young
+ * generation instead (runtime/host.ts WORKER_RESOURCE_LIMITS).
  */
 export const HEAP_FLAGS = ['--min-semi-space-size=16', '--initial-old-space-size=128'] as const;
 

@@ -13,12 +13,12 @@ test(
     const engine = new Engine({ repository: repo, cores: 2 });
     try {
       await engine.loadAll();
-      // At ~34 MB per instance, the classifier would need hundreds of instances to fill the memory,
+      // At ~22 MB per instance, the classifier would need hundreds of instances to fill the memory,
       // past the config's limit of 256. Its file grows instead (a sparse tail in an unknown protobuf
       // field, which ONNX readers skip), so that the estimate of 256 instances exceeds the memory
-      // (with shared weights 256 instances count 256 x 34 MB + about 14 x the file; ONNX files stay under 2 GiB).
+      // (with shared weights 256 instances count 256 x 22 MB + about 6.2 x the file).
       const file = path.join(repo, M, '1', 'model.onnx');
-      const pad = Math.ceil(Math.max(0, os.freemem() * 0.9 - 256 * 34 * 2 ** 20) / 13) + 64 * 2 ** 20;
+      const pad = Math.ceil(Math.max(0, os.freemem() * 0.9 - 256 * 22 * 2 ** 20) / 6) + 64 * 2 ** 20;
       const size = (await stat(file)).size;
       const field = Buffer.from([0x9a, 0x06, ...varint(pad)]); // field 99, length-delimited
       await appendFile(file, field);
@@ -30,7 +30,7 @@ test(
         engine.load(M, config),
         new RegExp(
           '\\d+ instances need about \\d+ MB \\(estimate with shared weights: one copy of 1\\.1 x the model file ' +
-            '\\+ 20 MB, and 0\\.05 x the file \\+ 34 MB each\\), only \\d+ MB are available',
+            '\\+ 20 MB, and 0\\.02 x the file \\+ 22 MB each\\), only \\d+ MB are available',
         ),
       );
       assert.equal(engine.model(M).instances.length, 1, 'the running version stays');
