@@ -14,11 +14,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HEAP_FLAGS } from '../src/server/heap-flags.js';
+import { freePort } from '../test/fixtures/serve-process.js';
 
 const MB = 2 ** 20;
 const ALIGN_64M = 64 * MB;
@@ -87,17 +87,6 @@ export interface IdleReading {
   threads: number;
   heaps: ThreadHeap[];
   readyMs: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function ready(port: number): Promise<boolean> {

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { Renderer } from './go-template.js';
 import { classifierRepo, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
-import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
-import { freePort, httpStatus } from '../fixtures/serve-process.js';
+import { freePort, httpStatus, startCliUntilReady } from '../fixtures/serve-process.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
 type Obj = Record<string, any>;
@@ -231,21 +229,9 @@ test("tenancy serve starts with the chart's args (ports, repository, devices swa
   assert.equal(args.filter((a, i) => a !== c.args[i]).length, Object.keys(swap).length, 'every swapped arg was there');
   // --profiles: the test's tunings stay in its repository, not in the checkout's .tenancy/
   args.push(`--profiles=${path.join(repo, 'profiles.db')}`);
-  const child = spawn(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const serve = await startCliUntilReady(args, http);
+  const out = serve.output();
   try {
-    const deadline = Date.now() + 120_000;
-    while ((await httpStatus(`http://127.0.0.1:${http}/v2/health/ready`)) !== 200) {
-      assert.ok(!exited, `serve exited:\n${out}`);
-      assert.ok(Date.now() < deadline, `not ready in 120 s:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/health/live`), 200);
     assert.equal(await httpStatus(`http://127.0.0.1:${metrics}/metrics`), 200);
     assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/models/${TEXT_ORIENTATION}/ready`), 200);
@@ -257,8 +243,7 @@ test("tenancy serve starts with the chart's args (ports, repository, devices swa
     const line = out.split('\n').find((l) => l.includes('HTTP/REST'));
     assert.ok(line && JSON.parse(line).level === 30, `--log-format=json from the chart's args:\n${out}`);
   } finally {
-    child.kill('SIGTERM');
-    if (!exited) await new Promise((r) => child.once('exit', r));
+    await serve.stop();
     await removeDir(repo);
   }
 });

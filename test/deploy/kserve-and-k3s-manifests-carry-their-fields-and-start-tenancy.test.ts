@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { classifierRepo, removeDir } from '../fixtures/repo.js';
-import { HEAP_FLAGS } from '../../src/server/heap-flags.js';
-import { freePort, httpStatus } from '../fixtures/serve-process.js';
+import { freePort, httpStatus, startCliUntilReady } from '../fixtures/serve-process.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
 type Obj = Record<string, any>;
@@ -118,21 +116,9 @@ test("tenancy serve starts with the runtime's args (free ports, a test repositor
     '--host=0.0.0.0': '--host=127.0.0.1',
   };
   const args = (runtime[0].spec.containers[0].args as string[]).map((a) => swap[a] ?? a);
-  const child = spawn(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', 'src/cli/main.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const serve = await startCliUntilReady(args, http);
+  const out = serve.output();
   try {
-    const deadline = Date.now() + 120_000;
-    while ((await httpStatus(`http://127.0.0.1:${http}/v2/health/ready`)) !== 200) {
-      assert.ok(!exited, `serve exited:\n${out}`);
-      assert.ok(Date.now() < deadline, `not ready in 120 s:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/health/live`), 200);
     assert.equal(await httpStatus(`http://127.0.0.1:${metrics}/metrics`), 200);
     assert.equal(await httpStatus(`http://127.0.0.1:${http}/v2/models/text_orientation/ready`), 200);
@@ -140,8 +126,7 @@ test("tenancy serve starts with the runtime's args (free ports, a test repositor
     const line = out.split('\n').find((l) => l.includes('HTTP/REST'));
     assert.ok(line && JSON.parse(line).level === 30, out);
   } finally {
-    child.kill('SIGTERM');
-    if (!exited) await new Promise((r) => child.once('exit', r));
+    await serve.stop();
     await removeDir(repo);
   }
 });
