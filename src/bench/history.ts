@@ -1,12 +1,12 @@
 /**
- * The results database (SQLite, better-sqlite3): every run with its environment, settings, summary
+ * The results database (SQLite: src/sqlite.ts): every run with its environment, settings, summary
  * and every measured setting, so runs made on different days, commits or devices can be compared.
  * Columns hold what is queried; the rest is JSON beside them.
  */
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors.js';
+import { openDatabase, type SqlDatabase } from '../sqlite.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult, ResultRow, SummaryRow } from './experiment.js';
 
@@ -81,13 +81,16 @@ const jsonIn = <T>(s: string): T =>
   JSON.parse(s, (_k, x) => (x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x)) as T;
 
 export class History {
-  private readonly db: Database.Database;
+  private readonly db: SqlDatabase;
 
   constructor(readonly file: string = DEFAULT_DB_PATH) {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(SCHEMA);
+    try {
+      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      this.db = openDatabase(file);
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      throw errors.invalidArg(`results database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
+    }
   }
 
   /** Stores a finished run; returns its id. */
@@ -135,7 +138,7 @@ export class History {
       for (const m of env.models) insertModel.run(id, m.model, m.file, m.sha256, m.bytes);
       for (const [seq, r] of run.result.rows.entries())
         insertRow.run(id, seq, ...RESULT_COLUMNS.map(([k]) => toSql(r[k])));
-    })();
+    });
     return id;
   }
 

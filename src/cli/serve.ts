@@ -6,6 +6,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Engine, LiveTuner, PlacementManager, RepositoryPoller, TuningMemory } from '../engine/index.js';
 import { TuningStore } from '../placement/tuning-store.js';
+import { sqliteMissing } from '../sqlite.js';
 import { DEFAULT_PROFILE_DB } from '../placement/index.js';
 import { inventory, probeGpu, readDevicesFile, type Device } from '../runtime/index.js';
 import { planOnDevices, type ModelProfile } from '../placement/index.js';
@@ -241,13 +242,13 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
       ? new PlacementManager(engine, { profiles: () => profiles })
       : new PlacementManager(engine, { tuner });
   // The ports open first; readiness says no until the loads below have ended (ServerOptions.starting).
-  let starting = true;
+  engine.starting = true;
   const servers = await startServers(engine, {
     ...serverOptions(opts),
     ...security,
     placement,
     strictReadiness: opts.strictReadiness,
-    starting: () => starting,
+    starting: () => engine.starting,
   });
   const listeningAt = performance.now();
   let poller: RepositoryPoller | null = null;
@@ -275,7 +276,7 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
   printDefaults(engine);
   if (tuner) printTuning(tuner, memory);
   if (opts.modelControlMode === 'poll') poller = await repositoryPoller(engine, opts.repositoryPollSecs);
-  starting = false;
+  engine.starting = false;
   printServing(listeningAt);
   if (opts.placement === 'auto') await autoPlacement(engine, placement, profiles, opts.profiles);
   tuner?.start();
@@ -290,9 +291,17 @@ export async function addProbedGpu(engine: Engine): Promise<void> {
   engine.addDevice(await probeGpu(textOrientationModelFile()));
 }
 
-/** The store of tunings, or null with --profiles none. */
+/**
+ * The store of tunings, or null with --profiles none, or where this install has no SQLite (Node 20
+ * whose better-sqlite3 did not install): the server still serves and tunes, and forgets on exit.
+ */
 export function openTuningMemory(file: string, devices: Device[]): TuningMemory | null {
   if (file === 'none') return null;
+  const missing = sqliteMissing();
+  if (missing) {
+    console.log(`tunings are not remembered (${file}): ${missing}`);
+    return null;
+  }
   return new TuningMemory(
     new TuningStore(file),
     devices.find((d) => d.id === 'cpu'),

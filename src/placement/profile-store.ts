@@ -1,5 +1,5 @@
 /**
- * The profile store: measured profiles in SQLite (better-sqlite3), keyed by the model file's
+ * The profile store: measured profiles in SQLite (src/sqlite.ts), keyed by the model file's
  * sha256 and the device's identity (its id, what it is, and the runtime version), so a profile is
  * reused until the model file, the device or the runtime changes. Any of those changing gives a
  * new key, and the profiler measures again; old rows stay until `--force` or deletion.
@@ -8,11 +8,11 @@
  * database: profiles are a cache the server reads at start, with their own lifecycle (delete the
  * file and they are measured again), while bench runs are history to compare.
  */
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors.js';
+import { openDatabase, type SqlDatabase } from '../sqlite.js';
 import type { ModelProfile, ProfilePoint } from './types.js';
 
 export const DEFAULT_PROFILE_DB = path.join('.tenancy', 'profiles.db');
@@ -70,17 +70,16 @@ interface Row {
 }
 
 export class ProfileStore {
-  private readonly db: Database.Database;
+  private readonly db: SqlDatabase;
 
   constructor(readonly file: string = DEFAULT_PROFILE_DB) {
     try {
       if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.db = new Database(file);
+      this.db = openDatabase(file);
+      this.db.exec(SCHEMA);
     } catch (err) {
       throw errors.invalidArg(`profile database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(SCHEMA);
   }
 
   /** The stored profile for this model file on this device, named as `model` (a file may serve under several names). */

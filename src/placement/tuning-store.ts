@@ -5,10 +5,10 @@
  * serves the stored configuration from its first request; a changed model file, device or
  * runtime gives another key, so the model is tuned again. Delete the file to forget everything.
  */
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors.js';
+import { openDatabase, type SqlDatabase } from '../sqlite.js';
 import { deviceKey, type DeviceIdentity } from './profile-store.js';
 import type { TuningPoint } from './tuning-search.js';
 
@@ -47,13 +47,12 @@ interface Row {
 }
 
 export class TuningStore {
-  private readonly db: Database.Database;
+  private readonly db: SqlDatabase;
 
   constructor(readonly file: string) {
     try {
       if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.db = new Database(file);
-      this.db.pragma('journal_mode = WAL');
+      this.db = openDatabase(file);
       this.db.exec(SCHEMA);
     } catch (err) {
       throw errors.invalidArg(`tuning database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
