@@ -9,8 +9,8 @@
  *    first start builds the repository, the second finds it built. Prints the time from spawn to
  *    serving (the first HTTP answer: the ports open before the models load) and to the first 200
  *    from /v2/health/ready (every model loaded), and the idle
- *    RSS of the server process and its children (VmRSS from /proc, after it sat idle).
- * 3. Adds one instance of each model at a time (PUT /v2/placement) and prints the RSS each added.
+ *    RSS and PSS of the server process and its children (VmRSS, smaps_rollup's Pss, after it sat idle).
+ * 3. Loads each model with 1, 2, 3 instances in turn and prints the RSS and PSS each added.
  * Usage: node scripts/footprint.mjs [--dir DIR] [--reuse] [--idle-ms N] [--env NAME=VALUE] [--json FILE]
  *   --dir DIR   install there (default: a new folder under the system's temp folder, removed after)
  *   --reuse     DIR already holds an install: skip pack and install, measure the server only
@@ -188,8 +188,12 @@ function httpStatus(port, urlPath, method = 'GET', body, timeoutMs = 2000) {
   });
 }
 
-/** VmRSS in bytes of pid and of every process below it. */
-function treeRss(pid) {
+/**
+ * VmRSS and Pss in bytes of pid and of every process below it. RSS counts a page in every mapping
+ * of it, so weights that several sessions map (shared weights) count once per session; PSS divides
+ * a shared page between its mappers, so they count once.
+ */
+function treeMemory(pid) {
   const parents = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -202,16 +206,18 @@ function treeRss(pid) {
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) for (const [p, pp] of parents) if (pp === tree[i]) tree.push(p);
   let total = 0;
-  const each = [];
+  let pss = 0;
+  let processes = 0;
   for (const p of tree) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      const bytes = m ? Number(m[1]) * 1024 : 0;
-      total += bytes;
-      each.push({ pid: p, bytes });
+      total += m ? Number(m[1]) * 1024 : 0;
+      const q = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      pss += q ? Number(q[1]) * 1024 : 0;
+      processes++;
     } catch {}
   }
-  return { total, processes: each.length, threads: threadsOf(pid) };
+  return { total, pss, processes, threads: threadsOf(pid) };
 }
 
 function threadsOf(pid) {
@@ -312,7 +318,7 @@ async function perInstance(appDir, idleMs, counts = [1, 2, 3]) {
   const server = await startServer(appDir, 'explicit start', ['--model-control-mode', 'explicit', '--repo', repo]);
   try {
     await sleep(idleMs);
-    const base = treeRss(server.child.pid).total;
+    const base = treeMemory(server.child.pid);
     const rows = [];
     let prev = base;
     for (const model of readdirSync(repo).filter((m) => existsSync(path.join(repo, m, 'config.json')))) {
@@ -326,12 +332,19 @@ async function perInstance(appDir, idleMs, counts = [1, 2, 3]) {
           break;
         }
         await sleep(idleMs);
-        const rss = treeRss(server.child.pid).total;
-        rows.push({ model, count, rssBytes: rss, addedBytes: rss - prev });
-        prev = rss;
+        const now = treeMemory(server.child.pid);
+        rows.push({
+          model,
+          count,
+          rssBytes: now.total,
+          addedBytes: now.total - prev.total,
+          pssBytes: now.pss,
+          addedPssBytes: now.pss - prev.pss,
+        });
+        prev = now;
       }
     }
-    return { baseBytes: base, rows };
+    return { baseBytes: base.total, basePssBytes: base.pss, rows };
   } finally {
     await stopServer(server);
   }
@@ -401,15 +414,25 @@ async function main() {
         `every model ready at ${server.readyS.toFixed(2)} s, repository built`,
     );
     await sleep(opts.idleMs);
-    const idle = treeRss(server.child.pid);
+    const idle = treeMemory(server.child.pid);
     const weights = weightsOf(path.join(appDir, '.tenancy', 'models'));
     const p = await placement(server.http);
     const counts = instancesByModel(p);
     const instances = Object.values(counts).reduce((a, b) => a + b, 0);
-    result.idle = { rssBytes: idle.total, processes: idle.processes, threads: idle.threads, weights, counts };
+    result.idle = {
+      rssBytes: idle.total,
+      pssBytes: idle.pss,
+      processes: idle.processes,
+      threads: idle.threads,
+      weights,
+      counts,
+    };
     const over = idle.total - weights.total;
+    const overPss = idle.pss - weights.total;
+    const judged = (bytes) => (mb(bytes) <= GOALS.idleOverWeightsMB ? 'met' : 'not met');
     console.log(
-      `idle RSS       ${fmt(idle.total)} after ${opts.idleMs} ms idle (${idle.processes} process(es), ` +
+      `idle RSS       ${fmt(idle.total)}, PSS ${fmt(idle.pss)} after ${opts.idleMs} ms idle ` +
+        `(${idle.processes} process(es), ` +
         `${idle.threads} threads; ${instances} instances: ${Object.entries(counts)
           .map(([m, n]) => `${m} ${n}`)
           .join(', ')})`,
@@ -417,19 +440,23 @@ async function main() {
     console.log(
       `  model files ${fmt(weights.total)} (${Object.entries(weights.models)
         .map(([m, b]) => `${m} ${mb(b).toFixed(1)}`)
-        .join(', ')}); RSS - model files = ${fmt(over)} ` +
-        `(goal <= ${GOALS.idleOverWeightsMB} MB + the weights: ` +
-        `${mb(over) <= GOALS.idleOverWeightsMB ? 'met' : 'not met'})`,
+        .join(', ')}); goal <= ${GOALS.idleOverWeightsMB} MB + the weights:`,
     );
+    console.log(`  RSS - model files = ${fmt(over)} (${judged(over)}; RSS counts mapped weights once per session)`);
+    console.log(`  PSS - model files = ${fmt(overPss)} (${judged(overPss)}; PSS counts them once)`);
     await stopServer(server);
     const per = await perInstance(appDir, opts.idleMs);
     result.perInstance = per;
-    console.log(`per model and instance (explicit mode, nothing loaded: ${fmt(per.baseBytes)} RSS):`);
+    console.log(
+      `per model and instance (explicit mode, nothing loaded: ${fmt(per.baseBytes)} RSS, ` +
+        `${fmt(per.basePssBytes)} PSS):`,
+    );
     for (const a of per.rows)
       console.log(
         a.error
           ? `  ${a.model} x${a.count}: ${a.error}`
-          : `  ${a.model} x${a.count}: ${fmt(a.rssBytes)} RSS, +${fmt(a.addedBytes)} for ` +
+          : `  ${a.model} x${a.count}: RSS ${fmt(a.rssBytes)} (+${fmt(a.addedBytes)}), ` +
+              `PSS ${fmt(a.pssBytes)} (+${fmt(a.addedPssBytes)}) for ` +
               `${a.count === 1 ? 'the model and its first instance' : 'one more instance'}` +
               (weights.models[a.model] ? ` (model file ${fmt(weights.models[a.model])})` : ''),
       );

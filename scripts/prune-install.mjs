@@ -3,7 +3,10 @@
  * Run by npm after it installs tenancy (the package's postinstall): removes what a device never
  * runs, so that a production install holds only this platform's binaries.
  * - onnxruntime-node ships its native library for darwin, win32 and linux, x64 and arm64
- *   (bin/napi-v*\/<platform>/<arch>/, 288 MB in all); all but process.platform/process.arch go.
+ *   (bin/napi-v*\/<platform>/<arch>/, 288 MB in all); all but the platform npm installs for go:
+ *   this machine's, or the one `npm install --os=linux --cpu=arm64` names (npm passes them as
+ *   npm_config_os / npm_config_cpu), so an install made on a build machine for a device keeps the
+ *   device's binaries.
  * - better-sqlite3, when it had to be compiled (no prebuilt binary could be fetched), leaves its
  *   object files and a static SQLite library (about 17 MB) beside the module it built; they go
  *   in a production install (tenancy inside a node_modules folder), with the SQLite sources,
@@ -69,11 +72,17 @@ export function sqliteBuildLeftovers(dir) {
   return out;
 }
 
+/** The platform and architecture this install is for: npm's --os / --cpu, else this machine's. */
+export function targetPlatform(env = process.env) {
+  return { platform: env.npm_config_os || process.platform, arch: env.npm_config_cpu || process.arch };
+}
+
 function main() {
   if (process.env.TENANCY_KEEP_ALL_PLATFORMS === '1') return;
   const removed = [];
+  const { platform, arch } = targetPlatform();
   const ort = packageDir('onnxruntime-node');
-  if (ort) removed.push(...otherPlatformBinaries(ort));
+  if (ort) removed.push(...otherPlatformBinaries(ort, platform, arch));
   // A production install: this package lives inside a node_modules folder.
   const installed = path.resolve(here, '..').split(path.sep).includes('node_modules');
   const sqlite = installed ? packageDir('better-sqlite3') : null;
@@ -86,7 +95,7 @@ function main() {
   if (removed.length)
     console.log(
       `tenancy: ${dryRun ? 'would remove' : 'removed'} ${(bytes / 1e6).toFixed(1)} MB that ` +
-        `${process.platform}-${process.arch} does not run ` +
+        `${platform}-${arch} does not run ` +
         `(${removed.length} paths; TENANCY_KEEP_ALL_PLATFORMS=1 keeps them)`,
     );
 }

@@ -83,6 +83,12 @@ export const errors = {
         `${known.length ? ` (known: ${known.join(', ')})` : ' (no models in the repository)'}`,
       { model },
     ),
+  notLoadedYet: (model: string) =>
+    new TenancyError(
+      'UNAVAILABLE',
+      `model ${show(model)} is not loaded yet: the server is starting (GET /v2/health/ready says when the loads end)`,
+      { model },
+    ),
   versionNotFound: (model: string, version: number | string, loaded: number[]) =>
     new TenancyError(
       'NOT_FOUND',

@@ -64,7 +64,7 @@ async function start(opts: StartOptions): Promise<void> {
   const tuner = liveTuner(engine, memory);
   const placement = new PlacementManager(engine, { tuner });
   // The ports open before the models load; readiness says no until they have.
-  let starting = true;
+  engine.starting = true;
   const servers = await startServers(engine, {
     host: opts.host,
     httpPort: 8000,
@@ -72,14 +72,14 @@ async function start(opts: StartOptions): Promise<void> {
     metricsPort: 8002,
     bodyLimit: DEFAULT_BODY_LIMIT,
     placement,
-    starting: () => starting,
+    starting: () => engine.starting,
   });
   const listeningAt = performance.now();
   const stopped = untilSignal(engine, servers);
   printUrls(servers);
   console.log(`loading ${repo} (${engine.cores} cores); ${LOADING_NOTE}`);
   await engine.loadAll();
-  starting = false;
+  engine.starting = false;
   console.log(describeLoaded(engine));
   printDefaults(engine);
   printTuning(tuner, memory);

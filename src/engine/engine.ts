@@ -75,6 +75,11 @@ export class Engine {
   private readonly storedTuning?: StoredTuningLookup;
   private readonly shapes: Record<string, number[]>;
   private readonly records = new Map<string, ModelRecord>();
+  /**
+   * True while a server starts: its ports are open and the repository's loads have not ended. A
+   * model it has not read yet is then unavailable (503, retry) rather than unknown (404).
+   */
+  starting = false;
   private readonly resolver: DeviceResolver = {
     resolve: (id) => {
       const d = this.devices.find((x) => x.id === id);
@@ -358,9 +363,13 @@ export class Engine {
     return this.record(name).serialize(work);
   }
 
+  private unknownModel(name: string): Error {
+    return this.starting ? errors.notLoadedYet(name) : errors.modelNotFound(name, [...this.records.keys()]);
+  }
+
   private serving(name: string, version?: number): Model {
     const r = this.records.get(name);
-    if (!r) throw errors.modelNotFound(name, [...this.records.keys()]);
+    if (!r) throw this.unknownModel(name);
     return r.pick(version);
   }
 
@@ -381,7 +390,7 @@ export class Engine {
 
   /** Statistics of every loaded model version (or one model's versions). */
   stats(name?: string): ModelStatistics[] {
-    if (name !== undefined && !this.records.has(name)) throw errors.modelNotFound(name, [...this.records.keys()]);
+    if (name !== undefined && !this.records.has(name)) throw this.unknownModel(name);
     return this.versions(name).map((m) => m.stats.snapshot());
   }
 

@@ -52,6 +52,7 @@ export type InstanceView = Readonly<
     | 'ready'
     | 'weights'
     | 'weightsNote'
+    | 'sessionOptions'
   >
 >;
 
@@ -271,7 +272,9 @@ export class Model implements ModelView {
       shareWeights: p.shareWeights,
       ...(p.executionMode ? { executionMode: p.executionMode } : {}),
       ...(p.memArena === false ? { memArena: false } : {}),
-      ...(p.memPattern === false ? { memPattern: false } : {}),
+      // Stated either way, these win over the shared copy's lean defaults (shared-weights.ts).
+      ...(p.memPattern !== undefined ? { memPattern: p.memPattern } : {}),
+      ...(p.prepacking !== undefined ? { prepacking: p.prepacking } : {}),
     };
   }
 

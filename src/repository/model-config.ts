@@ -98,7 +98,7 @@ export interface ModelConfig {
   dynamic_batching?: DynamicBatchingConfig;
   /**
    * Free-form key/values; runtime settings read: intra_op_thread_count, inter_op_thread_count,
-   * enable_spinning, pipeline_depth, share_weights.
+   * enable_spinning, pipeline_depth, share_weights, enable_prepacking.
    */
   parameters: Record<string, { string_value: string }>;
   /**
@@ -214,6 +214,8 @@ export interface RuntimeParameters {
   /** enable_mem_arena, enable_mem_pattern: "0" turns ONNX Runtime's off. */
   memArena?: boolean;
   memPattern?: boolean;
+  /** enable_prepacking (tenancy's, not Triton's): "0" or "1" overrides the shared copy's choice (docs/memory.md). */
+  prepacking?: boolean;
 }
 
 export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): RuntimeParameters {
@@ -228,6 +230,7 @@ export function runtimeParameters(config: Pick<ModelConfig, 'parameters'>): Runt
     ...(p.execution_mode ? { executionMode: EXECUTION_MODES[p.execution_mode.string_value] } : {}),
     ...(p.enable_mem_arena ? { memArena: ['1', 'true'].includes(p.enable_mem_arena.string_value) } : {}),
     ...(p.enable_mem_pattern ? { memPattern: ['1', 'true'].includes(p.enable_mem_pattern.string_value) } : {}),
+    ...(p.enable_prepacking ? { prepacking: ['1', 'true'].includes(p.enable_prepacking.string_value) } : {}),
   };
 }
 
@@ -333,7 +336,13 @@ export function validateModelConfig(raw: unknown, file: string, dirName: string)
   for (const [key, why] of Object.entries(GPU_ONLY_PARAMETERS))
     if (parameters[key] !== undefined)
       throw bad(`parameters.${key}`, parameters[key].string_value, `is not served: ${why}`);
-  for (const key of ['enable_spinning', 'share_weights', 'enable_mem_arena', 'enable_mem_pattern']) {
+  for (const key of [
+    'enable_spinning',
+    'share_weights',
+    'enable_mem_arena',
+    'enable_mem_pattern',
+    'enable_prepacking',
+  ]) {
     const v = parameters[key]?.string_value;
     if (v !== undefined && !['0', '1', 'true', 'false'].includes(v))
       throw bad(`parameters.${key}.string_value`, v, 'must be "0", "1", "true" or "false"');

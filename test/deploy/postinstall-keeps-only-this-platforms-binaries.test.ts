@@ -66,3 +66,24 @@ test('TENANCY_KEEP_ALL_PLATFORMS=1 keeps everything, and --dry-run only says wha
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('an install for another device (npm install --os=linux --cpu=arm64) keeps that device’s binaries', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tenancy-prune-'));
+  try {
+    const { tenancy, ort } = fakeInstall(root);
+    // npm passes its --os / --cpu flags to install scripts as these variables.
+    const out = execFileSync(process.execPath, [path.join(tenancy, 'scripts', 'prune-install.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_os: 'linux', npm_config_cpu: 'arm64' },
+    });
+    for (const p of PLATFORMS)
+      assert.equal(
+        existsSync(path.join(ort, 'bin', 'napi-v6', p)),
+        p === 'linux/arm64',
+        `${p} kept only if linux/arm64`,
+      );
+    assert.match(out, /that linux-arm64 does not run/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

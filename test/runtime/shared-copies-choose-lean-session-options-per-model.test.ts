@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelInstance, type SessionOptions } from '../../src/runtime/index.js';
 import { ortSessionOptions, SHARED_WEIGHTS_DATA } from '../../src/runtime/ort-session.js';
@@ -13,6 +13,7 @@ import {
 } from '../../src/runtime/shared-weights.js';
 import { buildZooModel } from '../../src/zoo/index.js';
 import type { Tensor, TensorMap } from '../../src/tensor.js';
+import { Engine } from '../../src/engine/index.js';
 import { classifierInput, classifierRepo, removeDir, tempDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
 
 const base: SessionOptions = { intraOpThreads: 1, interOpThreads: 1, spinning: false, executionProviders: ['cpu'] };
@@ -141,6 +142,30 @@ test('the text-orientation classifier keeps prepacking and its memory pattern (s
     const file = path.join(repo, TEXT_ORIENTATION, '1', 'model.onnx');
     await compare(file, { x: classifierInput(2, 5) }, { prepacking: undefined, memPattern: undefined });
   } finally {
+    await removeDir(repo);
+  }
+});
+
+test('a config turns prepacking and the memory pattern on: enable_prepacking, enable_mem_pattern "1"', async () => {
+  const repo = await tempDir();
+  const engine = new Engine({ repository: repo, cores: 2 });
+  try {
+    const bytes = buildZooModel('mobilenet_v2', { inputSize: 32, widthMultiplier: 0.5, seed: 3 }).bytes;
+    const on = { enable_prepacking: { string_value: '1' }, enable_mem_pattern: { string_value: 'true' } };
+    for (const [name, parameters] of [
+      ['lean', {}],
+      ['ort_defaults', on],
+    ] as const) {
+      await mkdir(path.join(repo, name, '1'), { recursive: true });
+      await writeFile(path.join(repo, name, '1', 'model.onnx'), bytes);
+      await writeFile(path.join(repo, name, 'config.json'), JSON.stringify({ name, parameters }));
+    }
+    await engine.loadAll();
+    const options = (name: string) => engine.model(name).instances[0].sessionOptions;
+    assert.deepEqual([options('lean').prepacking, options('lean').memPattern], [false, false], 'the lean choice');
+    assert.deepEqual([options('ort_defaults').prepacking, options('ort_defaults').memPattern], [true, true]);
+  } finally {
+    await engine.close();
     await removeDir(repo);
   }
 });

@@ -60,13 +60,13 @@ test(
   async () => {
     const repo = await repoWithSlowModel();
     const engine = new Engine({ repository: repo, cores: 2, devices: [cpuDevice(), simulated] });
-    let starting = true;
+    engine.starting = true;
     const servers = await startServers(engine, {
       httpPort: 0,
       grpcPort: 0,
       metricsPort: null,
       strictReadiness: false,
-      starting: () => starting,
+      starting: () => engine.starting,
     });
     const url = `http://127.0.0.1:${servers.httpPort}`;
     const grpc = new GrpcClient(`127.0.0.1:${servers.grpcPort}`);
@@ -74,6 +74,13 @@ test(
       assert.equal(await status(`${url}/v2/health/live`), 200);
       assert.equal(await status(`${url}/v2/health/ready`), 400, 'nothing loaded yet: not ready, though not strict');
       assert.equal(await grpc.ready(), false);
+      // Before the repository is read, a model is not yet loaded (503: retry), not unknown (404).
+      const early = await fetch(`${url}/v2/models/${TEXT_ORIENTATION}/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [0] }] }),
+      });
+      assert.equal(early.status, 503);
+      assert.match(((await early.json()) as { error: string }).error, /is not loaded yet: the server is starting/);
       const loads = engine.loadAll();
       await until(
         'the fast model ready',
@@ -84,9 +91,10 @@ test(
       await loads;
       assert.equal(await status(`${url}/v2/models/${SLOW}/ready`), 200);
       assert.equal(await status(`${url}/v2/health/ready`), 400, 'ready only once the caller says the start is over');
-      starting = false;
+      engine.starting = false;
       assert.equal(await status(`${url}/v2/health/ready`), 200);
       assert.equal(await grpc.ready(), true);
+      assert.equal(await status(`${url}/v2/models/no_such_model`), 404, 'once started, an unknown model is 404');
     } finally {
       grpc.close();
       await servers.close();
