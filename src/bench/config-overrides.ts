@@ -29,3 +29,14 @@ export function runtimeDefaults(config: Config, cores: number): Config {
   parameters.enable_spinning = { string_value: '1' };
   return { ...c, parameters };
 }
+
+/**
+ * The config with `parameters` set over its own (each as Triton's {string_value}): the base that
+ * `--config-parameter` gives the experiments, whose own overrides then apply on top.
+ */
+export function withParameters(config: Config, parameters: Record<string, string>): Config {
+  const c = structuredClone(config);
+  const own = { ...((c.parameters as Config | undefined) ?? {}) };
+  for (const [name, value] of Object.entries(parameters)) own[name] = { string_value: value };
+  return { ...c, parameters: own };
+}

@@ -24,6 +24,12 @@ export interface BenchOptions {
   batchSizes: number[];
   /** Measure the plain-session baseline between settings (plain-session.ts); default true. */
   plainBaseline: boolean;
+  /**
+   * Triton model-config parameters (name to string_value) set in every config the experiment
+   * loads, over the model's own; what defines an experiment (the baseline's runtime defaults,
+   * dmp's threads) still wins. The engine or server checks the values when it loads. Default none.
+   */
+  configParameters: Record<string, string>;
 }
 
 /**
@@ -53,6 +59,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     shapes: {},
     batchSizes: [...DEFAULT_BATCH_SIZES],
     plainBaseline: true,
+    configParameters: {},
     ...overrides,
   };
   checkBenchOptions(o);
@@ -72,4 +79,9 @@ export function checkBenchOptions(o: BenchOptions): void {
     throw errors.invalidArg(`patience must be an integer >= 1, got ${o.sweep.patience}`);
   if (!Number.isInteger(o.perInstance) || o.perInstance < 1)
     throw errors.invalidArg(`requests per instance must be an integer >= 1, got ${o.perInstance}`);
+  for (const [name, value] of Object.entries(o.configParameters)) {
+    if (name.trim() === '') throw errors.invalidArg(`a config parameter needs a name, got ${JSON.stringify(name)}`);
+    if (typeof value !== 'string')
+      throw errors.invalidArg(`config parameter ${name} must be a string, got ${JSON.stringify(value)}`);
+  }
 }

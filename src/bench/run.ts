@@ -3,6 +3,7 @@
  * run in the results database and writes the report folder. What the CLI and library users call.
  */
 import { errors } from '../errors.js';
+import { withParameters } from './config-overrides.js';
 import { collectEnvironment } from './environment.js';
 import { getExperiment } from './experiments.js';
 import type { ExperimentResult } from './experiment.js';
@@ -54,9 +55,28 @@ export async function selectModels(target: Target, wanted?: string[]): Promise<s
   return [...new Set(wanted)];
 }
 
+/**
+ * The target whose configs carry `parameters` (--config-parameter), so every experiment's
+ * overrides start from them; loads go through the repository extension as any override does, so
+ * a --url server gets them too. A proxy rather than a wrapper class: experiments test
+ * `instanceof EngineTarget` (dmp), and the target's own state (a gRPC stream) must stay on it.
+ */
+export function withConfigParameters(target: Target, parameters: Record<string, string>): Target {
+  if (Object.keys(parameters).length === 0) return target;
+  const config = async (model: string) => withParameters(await target.config(model), parameters);
+  return new Proxy(target, {
+    get(t, key) {
+      if (key === 'config') return config;
+      const v = Reflect.get(t, key, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+}
+
 export async function runBench(o: RunBenchOptions): Promise<BenchRun> {
   const experiment = getExperiment(o.experiment);
   const models = await selectModels(o.target, o.models);
+  const target = withConfigParameters(o.target, o.options.configParameters);
   const progress = o.progress ?? quietProgress;
   const environment = await collectEnvironment(o.target, models);
   const settings = { experiment: experiment.name, models, ...o.options } as unknown as Record<string, unknown>;
@@ -68,11 +88,17 @@ export async function runBench(o: RunBenchOptions): Promise<BenchRun> {
     const plain = o.options.plainBaseline ? new PlainBaselines() : null;
     let result: ExperimentResult;
     try {
-      result = await experiment.run({ target: o.target, models, options: o.options, progress, plain });
+      result = await experiment.run({ target, models, options: o.options, progress, plain });
     } finally {
       plain?.close();
     }
     if (plain) result.notes.push(...plain.notes, PLAIN_NOTE);
+    const parameters = Object.entries(o.options.configParameters);
+    if (parameters.length)
+      result.notes.push(
+        `Every model config loaded with ${parameters.map(([k, v]) => `${k}=${v}`).join(', ')} ` +
+          'in its parameters (--config-parameter), except where the experiment sets the key itself.',
+      );
     const finishedAt = new Date();
     const runId = history
       ? history.save({

@@ -57,6 +57,7 @@ interface BenchCommandOptions {
   rerender?: string;
   streaming?: boolean;
   plainBaseline: boolean;
+  configParameter: Record<string, string>;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -120,6 +121,16 @@ export function registerBenchCommand(program: Command): void {
       'do not measure the plain onnxruntime-node session between settings ' +
         '(speedups then only against the single-tenant baseline)',
     )
+    .addOption(
+      new Option(
+        '--config-parameter <name=value>',
+        'set parameters.NAME = {string_value: VALUE} (Triton model-config parameters) in every model config ' +
+          "the experiment loads, e.g. share_weights=false (repeatable; over the model's own; the experiment " +
+          "still sets what defines it: the baseline's intra_op_thread_count and enable_spinning, dmp's threads)",
+      )
+        .argParser(parseConfigParameter)
+        .default({}, 'none'),
+    )
     .option('--quiet', 'no progress output (for CI); the summary is still printed')
     .option('--db <file>', 'results database', DEFAULT_DB_PATH)
     .option('--no-db', 'do not store the run')
@@ -171,6 +182,7 @@ async function run(experiment: string, opts: BenchCommandOptions, out: (s: strin
     inputData: parseInputData(opts.inputData),
     shapes: opts.shape,
     plainBaseline: opts.plainBaseline,
+    configParameters: opts.configParameter,
   });
   options.stability = { ...options.stability, threshold: opts.stabilityPct / 100, maxWindows: opts.maxWindows };
   if (opts.maxLevel) options.sweep.maxLevel = opts.maxLevel;
@@ -219,6 +231,14 @@ async function run(experiment: string, opts: BenchCommandOptions, out: (s: strin
   } finally {
     await target.close();
   }
+}
+
+/** `--config-parameter NAME=VALUE`, repeatable: the value is everything after the first '=' (may be empty). */
+export function parseConfigParameter(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  const name = at < 0 ? '' : value.slice(0, at).trim();
+  if (!name) throw usageError(`expected NAME=VALUE such as share_weights=false, got ${JSON.stringify(value)}`);
+  return { ...previous, [name]: value.slice(at + 1) };
 }
 
 function integer(min: number) {
