@@ -14,6 +14,7 @@
  * Usage: node scripts/footprint.mjs [--dir DIR] [--reuse] [--idle-ms N] [--env NAME=VALUE] [--json FILE]
  *   --dir DIR   install there (default: a new folder under the system's temp folder, removed after)
  *   --reuse     DIR already holds an install: skip pack and install, measure the server only
+ *   --idle-ms N how long each server sits idle before it is measured (default 20000)
  *   --env       an environment variable for the servers (repeatable), e.g. MALLOC_MMAP_THRESHOLD_=131072
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -47,7 +48,8 @@ function fail(message) {
 }
 
 function args(argv) {
-  const out = { dir: undefined, reuse: false, idleMs: 5000, json: undefined, env: {} };
+  // 20 s idle: the engine's idle collections (src/runtime/idle-gc.ts) start 6 s after the last load.
+  const out = { dir: undefined, reuse: false, idleMs: 20_000, json: undefined, env: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--dir') out.dir = argv[++i];
