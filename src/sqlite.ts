@@ -8,7 +8,10 @@
  * use only what both drivers share: exec, prepared statements with positional parameters, and
  * transactions as BEGIN / COMMIT.
  */
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { errors } from './errors.js';
 
 export type SqliteDriver = 'node:sqlite' | 'better-sqlite3';
 
@@ -56,6 +59,21 @@ export function openDatabase(file: string): SqlDatabase {
     },
     close: () => db.close(),
   };
+}
+
+/**
+ * A store's database: its folder made, the file opened (or ':memory:'), its schema applied; any
+ * failure is one INVALID_ARG naming the store (`what`: "profile", "tuning", "results") and the file.
+ */
+export function openStore(file: string, schema: string, what: string): SqlDatabase {
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = openDatabase(file);
+    db.exec(schema);
+    return db;
+  } catch (err) {
+    throw errors.invalidArg(`${what} database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
+  }
 }
 
 /** The driver this process uses (chosen once); throws, naming both, when neither loads. */

@@ -3,10 +3,9 @@
  * and every measured setting, so runs made on different days, commits or devices can be compared.
  * Columns hold what is queried; the rest is JSON beside them.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors.js';
-import { openDatabase, type SqlDatabase } from '../sqlite.js';
+import { openStore, type SqlDatabase } from '../sqlite.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult, ResultRow, SummaryRow } from './experiment.js';
 
@@ -84,13 +83,7 @@ export class History {
   private readonly db: SqlDatabase;
 
   constructor(readonly file: string = DEFAULT_DB_PATH) {
-    try {
-      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.db = openDatabase(file);
-      this.db.exec(SCHEMA);
-    } catch (err) {
-      throw errors.invalidArg(`results database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
-    }
+    this.db = openStore(file, SCHEMA, 'results');
   }
 
   /** Stores a finished run; returns its id. */

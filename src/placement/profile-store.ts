@@ -9,10 +9,8 @@
  * file and they are measured again), while bench runs are history to compare.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { errors } from '../errors.js';
-import { openDatabase, type SqlDatabase } from '../sqlite.js';
+import { openStore, type SqlDatabase } from '../sqlite.js';
 import type { ModelProfile, ProfilePoint } from './types.js';
 
 export const DEFAULT_PROFILE_DB = path.join('.tenancy', 'profiles.db');
@@ -73,13 +71,7 @@ export class ProfileStore {
   private readonly db: SqlDatabase;
 
   constructor(readonly file: string = DEFAULT_PROFILE_DB) {
-    try {
-      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.db = openDatabase(file);
-      this.db.exec(SCHEMA);
-    } catch (err) {
-      throw errors.invalidArg(`profile database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
-    }
+    this.db = openStore(file, SCHEMA, 'profile');
   }
 
   /** The stored profile for this model file on this device, named as `model` (a file may serve under several names). */

@@ -5,10 +5,7 @@
  * serves the stored configuration from its first request; a changed model file, device or
  * runtime gives another key, so the model is tuned again. Delete the file to forget everything.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { errors } from '../errors.js';
-import { openDatabase, type SqlDatabase } from '../sqlite.js';
+import { openStore, type SqlDatabase } from '../sqlite.js';
 import { deviceKey, type DeviceIdentity } from './profile-store.js';
 import type { TuningPoint } from './tuning-search.js';
 
@@ -50,13 +47,7 @@ export class TuningStore {
   private readonly db: SqlDatabase;
 
   constructor(readonly file: string) {
-    try {
-      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.db = openDatabase(file);
-      this.db.exec(SCHEMA);
-    } catch (err) {
-      throw errors.invalidArg(`tuning database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
-    }
+    this.db = openStore(file, SCHEMA, 'tuning');
   }
 
   /**

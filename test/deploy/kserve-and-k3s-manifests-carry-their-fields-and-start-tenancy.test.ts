@@ -62,7 +62,7 @@ test('the example InferenceServices name the runtime, the onnx format and a stor
 test('the Dockerfile runs the installed tenancy as a non-root user, with serve as the default command', () => {
   const text = readFileSync('deploy/container/Dockerfile', 'utf8');
   const stages = text.match(/^FROM \S+/gm) ?? [];
-  assert.deepEqual(stages, ['FROM node:20-bookworm', 'FROM node:20-bookworm-slim']);
+  assert.deepEqual(stages, ['FROM node:24-bookworm', 'FROM node:24-bookworm-slim']);
   assert.match(text, /npm install --omit=dev .*\/tmp\/tenancy-\*\.tgz/);
   assert.match(text, /^ENV ONNXRUNTIME_NODE_INSTALL=skip$/m);
   assert.match(text, /^USER 10001:10001$/m);
