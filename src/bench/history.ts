@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { errors } from '../errors.js';
-import { openStore, type SqlDatabase } from '../sqlite.js';
+import { openStore, sqliteMissing, type SqlDatabase } from '../sqlite.js';
 import type { Environment } from './environment.js';
 import type { ExperimentResult, ResultRow, SummaryRow } from './experiment.js';
 
@@ -83,6 +83,9 @@ export class History {
   private readonly db: SqlDatabase;
 
   constructor(readonly file: string = DEFAULT_DB_PATH) {
+    const missing = sqliteMissing();
+    if (missing)
+      throw errors.invalidArg(`results database ${JSON.stringify(file)}: ${missing} (--no-db runs without it)`);
     this.db = openStore(file, SCHEMA, 'results');
   }
 

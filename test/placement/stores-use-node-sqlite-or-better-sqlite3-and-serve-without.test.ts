@@ -91,6 +91,14 @@ test('TENANCY_SQLITE picks a driver, and one that cannot load is named with the 
   if (hasNodeSqlite()) assert.equal(builtIn.out, 'node:sqlite');
   else
     assert.match(builtIn.err, new RegExp(`Node.js ${process.version} has no node:sqlite \\(Node >= 22.13 has it\\)`));
+  const none = await inChild(
+    { TENANCY_SQLITE: 'none' },
+    "const { History } = await import('./src/bench/history.ts'); new History(':memory:');",
+  );
+  assert.match(
+    none.err,
+    /results database ":memory:": no SQLite driver: TENANCY_SQLITE=none \(--no-db runs without it\)/,
+  );
   const bad = await inChild({ TENANCY_SQLITE: 'postgres' }, "openDatabase(':memory:');");
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /TENANCY_SQLITE="postgres": must be "node:sqlite", "better-sqlite3" or "none"/);
