@@ -86,7 +86,8 @@ export const errors = {
   notLoadedYet: (model: string) =>
     new TenancyError(
       'UNAVAILABLE',
-      `model ${show(model)} is not loaded yet: the server is starting (GET /v2/health/ready says when the loads end)`,
+      `model ${show(model)} is not loaded yet: the server is starting and has not read the repository ` +
+        '(an unknown name is NOT_FOUND once GET /v2/health/ready says the loads have ended)',
       { model },
     ),
   versionNotFound: (model: string, version: number | string, loaded: number[]) =>

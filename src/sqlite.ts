@@ -38,11 +38,23 @@ interface Driver {
 const require = createRequire(import.meta.url);
 let chosen: Driver | Error | undefined;
 
-/** Opens (creating) a database file, or ':memory:'; WAL journal for files, so readers never wait on a writer. */
+/** How long a statement waits for another connection's lock before "database is locked" (better-sqlite3's default). */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating) a database file, or ':memory:'; WAL journal for files, so readers never wait on
+ * a writer, and writers wait up to BUSY_TIMEOUT_MS for each other (node:sqlite would not wait at all).
+ */
 export function openDatabase(file: string): SqlDatabase {
   const driver = sqliteDriver();
   const db = driver.open(file);
-  if (file !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  try {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (file !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return {
     driver: driver.name,
     exec: (sql) => void db.exec(sql),
@@ -53,7 +65,10 @@ export function openDatabase(file: string): SqlDatabase {
         fn();
         db.exec('COMMIT');
       } catch (err) {
-        db.exec('ROLLBACK');
+        // SQLite may have ended the transaction itself (disk full, I/O error): keep the first error.
+        try {
+          db.exec('ROLLBACK');
+        } catch {}
         throw err;
       }
     },
@@ -69,7 +84,12 @@ export function openStore(file: string, schema: string, what: string): SqlDataba
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = openDatabase(file);
-    db.exec(schema);
+    try {
+      db.exec(schema);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return db;
   } catch (err) {
     throw errors.invalidArg(`${what} database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);

@@ -71,8 +71,9 @@ const RESULT_COLUMNS: [keyof ResultRow, string][] = [
   ['peakBytes', 'peak_bytes'],
 ];
 
+// Both drivers: booleans as 0/1, NaN/Infinity and undefined as NULL (node:sqlite refuses undefined).
 const toSql = (v: unknown) =>
-  typeof v === 'boolean' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v;
+  typeof v === 'boolean' ? Number(v) : v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v;
 /** JSON has no NaN or Infinity: they are kept as strings. */
 const jsonOut = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));

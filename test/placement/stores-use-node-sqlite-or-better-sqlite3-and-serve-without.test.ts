@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { openDatabase, sqliteDriver } from '../../src/sqlite.js';
+import { BUSY_TIMEOUT_MS, openDatabase, sqliteDriver } from '../../src/sqlite.js';
 import { classifierRepo, classifierInput, removeDir, tempDir } from '../fixtures/repo.js';
 import { HttpClient } from '../../src/client/index.js';
 import { FREE_PORTS, startServe } from '../fixtures/serve-process.js';
@@ -64,6 +65,52 @@ test('a transaction commits when its function returns and rolls back when it thr
     ],
   );
   db.close();
+});
+
+test('a transaction whose SQL ended it already throws its own error, not the failed ROLLBACK', () => {
+  const db = openDatabase(':memory:');
+  assert.throws(
+    () =>
+      db.transaction(() => {
+        db.exec('ROLLBACK'); // as SQLite does itself on a full disk or an I/O error
+        throw new Error('the first error');
+      }),
+    /^Error: the first error$/,
+  );
+  db.close();
+});
+
+test('a writer waits for another process to finish its write instead of failing at once', async () => {
+  const dir = await tempDir();
+  try {
+    const file = path.join(dir, 'busy.db');
+    const db = openDatabase(file);
+    db.exec('CREATE TABLE t (v TEXT)');
+    assert.deepEqual({ ...(db.prepare('PRAGMA busy_timeout').get() as object) }, { timeout: BUSY_TIMEOUT_MS });
+    // Another process takes the write lock, says so, holds it 600 ms, then commits.
+    const holder = `import { openDatabase } from './src/sqlite.ts';
+      const db = openDatabase(${JSON.stringify(file)});
+      db.exec('BEGIN IMMEDIATE'); db.prepare('INSERT INTO t VALUES (?)').run('first');
+      console.log('locked');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+      db.exec('COMMIT'); db.close();`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holder], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.includes('locked') && resolve()));
+    db.transaction(() => void db.prepare('INSERT INTO t VALUES (?)').run('second')); // waits for the commit
+    assert.deepEqual(
+      db
+        .prepare('SELECT v FROM t ORDER BY rowid')
+        .all()
+        .map((r) => (r as { v: string }).v),
+      ['first', 'second'],
+    );
+    db.close();
+    await once(child, 'exit');
+  } finally {
+    await removeDir(dir);
+  }
 });
 
 test('a database file is written in WAL mode and read back by a second connection', async () => {

@@ -80,7 +80,8 @@ test(
         body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [0] }] }),
       });
       assert.equal(early.status, 503);
-      assert.match(((await early.json()) as { error: string }).error, /is not loaded yet: the server is starting/);
+      const why = ((await early.json()) as { error: string }).error;
+      assert.match(why, /is not loaded yet: the server is starting and has not read the repository/);
       const loads = engine.loadAll();
       await until(
         'the fast model ready',
