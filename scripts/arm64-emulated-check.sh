@@ -22,6 +22,16 @@ mkdir -p "$W" "$W/dl" "$W/logs"
 cd "$W"
 
 T_START=$(date +%s.%N)
+# A check that fails ends the script with exit 1, saying what was expected and what came.
+fail() { echo "FAILED: $*" >&2; exit 1; }
+expect() { case "$2" in *"$3"*) echo "  ok: $1";; *) fail "$1: expected '$3' in: ${2:0:300}";; esac; }
+# Two ort-check.cjs outputs (JSON lines) agree to 1e-6, element by element.
+same_scores() {
+  node -e 'const [a, b] = process.argv.slice(1, 3).map((s) => JSON.parse(s).data);
+    const d = Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    if (a.length !== b.length || !(d <= 1e-6)) { console.error("scores differ by " + d); process.exit(1); }
+    console.log("  ok: " + process.argv[3] + " (max difference " + d.toExponential(1) + ")")' "$1" "$2" "$3"
+}
 t0() { T=$(date +%s.%N); }
 t1() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T" | bc)" "$*"; }
 hr() { printf '\n=== %s\n' "$*"; }
@@ -160,7 +170,8 @@ t1 "better-sqlite3 cross-compiled: $(file -b "$BS" | cut -d, -f1-2)"
 
 # x64 reference: this install still holds the linux/x64 onnxruntime binaries until the prune below.
 echo "x64 reference (host node, same model and input):"
-node "$W/ort-check.cjs" "$REPO/text_orientation/1/model.onnx" 2>&1 
+X64=$(node "$W/ort-check.cjs" "$REPO/text_orientation/1/model.onnx")
+echo "$X64"
 echo "sizes, every platform kept: $(du -sh "$NM" | cut -f1)"
 # What tenancy's postinstall does by default in `npm install --os=linux --cpu=arm64` (npm passes
 # npm_config_os/cpu to it): keep onnxruntime's linux/arm64 only, drop better-sqlite3's build leftovers.
@@ -178,7 +189,9 @@ echo "without the arm64 /proc/cpuinfo (expected: SIGSEGV under qemu 7.2):"
 for v in $NODE20 $NODE22; do
   export NODE_ARM64="$W/node-$v/bin/node"
   echo "-- node $v (arm64, qemu)"
-  t0; "$W/qnode" "$W/ort-check.cjs" "$REPO/text_orientation/1/model.onnx"; t1 "4a onnxruntime-node inference"
+  t0; A64=$("$W/qnode" "$W/ort-check.cjs" "$REPO/text_orientation/1/model.onnx"); echo "$A64"
+  t1 "4a onnxruntime-node inference"
+  same_scores "$A64" "$X64" "arm64 scores equal the x64 ones"
   t0; "$W/qnode" "$W/sharp-check.cjs" "$IMG/text-0.png"; t1 "4b sharp resize"
   if [ "$v" = $NODE20 ]; then
     t0; "$W/qnode" -e "const D = require('$NM/better-sqlite3'); console.log('better-sqlite3', new D(':memory:').prepare('select sqlite_version() v').get().v)"
@@ -200,22 +213,30 @@ for v in $NODE20 $NODE22; do
   done
   t1 "4c server ready: GET /v2/health/ready -> $code"
   grep -aE "SQLite|tunings|remembered|not found|Syntax error|could not|ready [0-9.]+ s" "$W/logs/serve-$v.log" | cut -c1-220 || true
-  if [ "$code" = 200 ]; then
-    curl -s -X POST "localhost:$HTTP/v2/models/text_orientation/infer" -H 'content-type: application/json' \
-      --data-binary @"$W/infer-body.json" -w "  [http %{http_code}, %{time_total}s]\n"
-    for f in text-0 text-180; do
-      H=$(node "$W/mk-image-body.cjs" "$IMG/$f.png" "$W/img-$f.bin")
-      echo -n "$f.png: "
-      curl -s -X POST "localhost:$HTTP/v2/models/text_orientation/infer" -H "Inference-Header-Content-Length: $H" \
-        -H 'content-type: application/octet-stream' --data-binary @"$W/img-$f.bin" -w "  [http %{http_code}, %{time_total}s]\n"
-    done
-    echo -n "gRPC (host tenancy CLI as client), text-180.png: "
-    node "$MAIN/bin/tenancy.js" infer text_orientation --protocol grpc --url "127.0.0.1:$GRPC" \
-      --image "$IMG/text-180.png" --classification 2 2>&1 | tr -d ' \n' | cut -c1-200; echo
-  fi
+  if [ "$code" != 200 ]; then kill -TERM $SPID 2>/dev/null || true; tail -20 "$W/logs/serve-$v.log"; fail "node $v: not ready"; fi
+  # -f: an HTTP error status fails the request, and so the script.
+  OUT=$(curl -fsS -X POST "localhost:$HTTP/v2/models/text_orientation/infer" -H 'content-type: application/json' \
+    --data-binary @"$W/infer-body.json" -w "  [http %{http_code}, %{time_total}s]") || fail "node $v: JSON inference"
+  echo "$OUT"
+  same_scores "$(echo "$OUT" | sed 's/  \[http.*//' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end",
+    () => console.log(JSON.stringify({ data: JSON.parse(s).outputs[0].data })))')" "$X64" "served scores equal the x64 ones"
+  for f in text-0:'"1.000000:0:0"' text-180:'"1.000000:1:180"'; do
+    name=${f%%:*} want=${f#*:}
+    H=$(node "$W/mk-image-body.cjs" "$IMG/$name.png" "$W/img-$name.bin")
+    OUT=$(curl -fsS -X POST "localhost:$HTTP/v2/models/text_orientation/infer" -H "Inference-Header-Content-Length: $H" \
+      -H 'content-type: application/octet-stream' --data-binary @"$W/img-$name.bin" \
+      -w "  [http %{http_code}, %{time_total}s]") || fail "node $v: picture $name"
+    echo "$name.png: $OUT"
+    expect "$name.png is classified first as $want" "$OUT" "\"data\":[$want"
+  done
+  echo -n "gRPC (host tenancy CLI as client), text-180.png: "
+  OUT=$(node "$MAIN/bin/tenancy.js" infer text_orientation --protocol grpc --url "127.0.0.1:$GRPC" \
+    --image "$IMG/text-180.png" --classification 2 2>&1 | tr -d ' \n') || fail "node $v: gRPC inference"
+  echo "${OUT:0:200}"
+  expect "gRPC text-180.png is classified first as 180" "$OUT" '"data":["1.000000:1:180"'
   kill -TERM $SPID 2>/dev/null || true; wait $SPID 2>/dev/null || true
   ls "$W/app/.tenancy" 2>/dev/null | tr '\n' ' ' | sed 's/^/  .tenancy holds: /'; echo
   cd "$W"
 done
 
-printf '\nall steps done in %.0fs\n' "$(echo "$(date +%s.%N) - $T_START" | bc)"
+printf '\nall checks passed in %.0fs\n' "$(echo "$(date +%s.%N) - $T_START" | bc)"
