@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../../src/engine/index.js';
-import { startServers } from '../../src/server/index.js';
 import { defaultBenchOptions, EngineTarget, runBench, UrlTarget } from '../../src/bench/index.js';
 import { classifierRepo, removeDir } from '../fixtures/repo.js';
+import { servedClassifier } from '../fixtures/engine.js';
 
 type Parameters = Record<string, { string_value: string }>;
 
@@ -59,15 +58,8 @@ test('cme loads every config with the parameters; the baseline keeps its own thr
 });
 
 test('a --url server gets the parameters in the config override it loads', async () => {
-  const repo = await classifierRepo();
-  const engine = new Engine({ repository: repo });
-  await engine.loadAll();
-  const servers = await startServers(engine, {
-    httpPort: 0,
-    grpcPort: 0,
-    metricsPort: null,
-    modelControlMode: 'explicit',
-  });
+  const served = await servedClassifier();
+  const { engine, servers } = served;
   const seen: Parameters[] = [];
   const target = new UrlTarget({ url: `http://127.0.0.1:${servers.httpPort}`, protocol: 'http' });
   const load = target.load.bind(target);
@@ -82,8 +74,6 @@ test('a --url server gets the parameters in the config override it loads', async
     assert.equal(seen.at(-1)?.intra_op_thread_count?.string_value, '1');
   } finally {
     await target.close();
-    await servers.close();
-    await engine.close();
-    await removeDir(repo);
+    await served.close();
   }
 });

@@ -1,25 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../../src/engine/index.js';
-import { startServers } from '../../src/server/index.js';
 import { UrlTarget } from '../../src/bench/url-target.js';
 import { createInputSource, measure } from '../../src/bench/index.js';
 import { withInstances } from '../../src/bench/config-overrides.js';
-import { classifierRepo, removeDir, TEXT_ORIENTATION } from '../fixtures/repo.js';
+import { TEXT_ORIENTATION } from '../fixtures/repo.js';
+import { servedClassifier } from '../fixtures/engine.js';
 
 test(
   'a server over HTTP, gRPC and a gRPC stream is measured through the client, ' +
     'with its statistics and a reload by config override',
   async () => {
-    const repo = await classifierRepo();
-    const engine = new Engine({ repository: repo });
-    await engine.loadAll();
-    const servers = await startServers(engine, {
-      httpPort: 0,
-      grpcPort: 0,
-      metricsPort: null,
-      modelControlMode: 'explicit',
-    });
+    const served = await servedClassifier();
+    const { repo, engine, servers } = served;
     const targets = [
       new UrlTarget({ url: `http://127.0.0.1:${servers.httpPort}`, protocol: 'http' }),
       new UrlTarget({ url: `127.0.0.1:${servers.grpcPort}`, protocol: 'grpc', repository: repo }),
@@ -55,9 +47,7 @@ test(
       }
     } finally {
       for (const t of targets) await t.close();
-      await servers.close();
-      await engine.close();
-      await removeDir(repo);
+      await served.close();
     }
   },
 );
