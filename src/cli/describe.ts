@@ -1,5 +1,6 @@
 /** Plain-text tables of what the engine has loaded, for the terminal. */
 import type { Engine, LiveTuner, TuningMemory } from '../engine/index.js';
+import { sqliteMissing } from '../sqlite.js';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -62,7 +63,8 @@ export function printTuning(tuner: LiveTuner, memory: TuningMemory | null): void
   // By name: the tuner tracks models in the order their loads ended (the ports are open meanwhile).
   const rows = tuner.status().sort((a, b) => a.model.localeCompare(b.model));
   if (!rows.length) return;
-  console.log(`live tuning (${memory ? `remembered in ${memory.store.file}` : 'not remembered: --profiles none'}):`);
+  const forgotten = sqliteMissing() ? 'not remembered: no SQLite driver' : 'not remembered: --profiles none';
+  console.log(`live tuning (${memory ? `remembered in ${memory.store.file}` : forgotten}):`);
   for (const t of rows) console.log(`  ${t.model}: ${t.state}: ${t.why}`);
   console.log('');
 }

@@ -162,6 +162,7 @@ test('without any SQLite the server says tunings are not remembered, and serves'
       serve.output(),
       /tunings are not remembered \(.*profiles\.db\): no SQLite driver: TENANCY_SQLITE=none/,
     );
+    assert.match(serve.output(), /^live tuning \(not remembered: no SQLite driver\):$/m);
     const res = await new HttpClient(serve.url).infer('text_orientation', { x: classifierInput() });
     assert.ok(Object.keys(res.outputs).length > 0, JSON.stringify(res));
   } finally {
