@@ -42,15 +42,17 @@ let chosen: Driver | Error | undefined;
 export const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Opens (creating) a database file, or ':memory:'; WAL journal for files, so readers never wait on
- * a writer, and writers wait up to BUSY_TIMEOUT_MS for each other (node:sqlite would not wait at all).
+ * Opens (creating) a database file, or ':memory:', and applies `schema` if given; WAL journal for
+ * files, so readers never wait on a writer, and writers wait up to BUSY_TIMEOUT_MS for each other
+ * (node:sqlite would not wait at all). A failure closes the handle.
  */
-export function openDatabase(file: string): SqlDatabase {
+export function openDatabase(file: string, schema?: string): SqlDatabase {
   const driver = sqliteDriver();
   const db = driver.open(file);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (file !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+    if (schema) db.exec(schema);
   } catch (err) {
     db.close();
     throw err;
@@ -83,14 +85,7 @@ export function openDatabase(file: string): SqlDatabase {
 export function openStore(file: string, schema: string, what: string): SqlDatabase {
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = openDatabase(file);
-    try {
-      db.exec(schema);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return db;
+    return openDatabase(file, schema);
   } catch (err) {
     throw errors.invalidArg(`${what} database ${JSON.stringify(file)} cannot be opened: ${(err as Error).message}`);
   }

@@ -241,14 +241,13 @@ export async function serve(opts: ServeCommandOptions): Promise<void> {
     opts.placement === 'auto'
       ? new PlacementManager(engine, { profiles: () => profiles })
       : new PlacementManager(engine, { tuner });
-  // The ports open first; readiness says no until the loads below have ended (ServerOptions.starting).
+  // The ports open first; readiness says no until the loads below have ended (Engine.starting).
   engine.starting = true;
   const servers = await startServers(engine, {
     ...serverOptions(opts),
     ...security,
     placement,
     strictReadiness: opts.strictReadiness,
-    starting: () => engine.starting,
   });
   const listeningAt = performance.now();
   let poller: RepositoryPoller | null = null;

@@ -72,7 +72,6 @@ async function start(opts: StartOptions): Promise<void> {
     metricsPort: 8002,
     bodyLimit: DEFAULT_BODY_LIMIT,
     placement,
-    starting: () => engine.starting,
   });
   const listeningAt = performance.now();
   const stopped = untilSignal(engine, servers);

@@ -76,8 +76,9 @@ export class Engine {
   private readonly shapes: Record<string, number[]>;
   private readonly records = new Map<string, ModelRecord>();
   /**
-   * True while a server starts: its ports are open and the repository's loads have not ended. A
-   * model it has not read yet is then unavailable (503, retry) rather than unknown (404).
+   * True while a server starts: its ports are open and the repository's loads have not ended (set
+   * by `tenancy serve` and `start`). The server then says not ready, and a model not read yet is
+   * unavailable (503, retry) rather than unknown (404).
    */
   starting = false;
   private readonly resolver: DeviceResolver = {

@@ -57,12 +57,6 @@ export interface ServerOptions {
   restrictedGrpc?: Restriction[];
   /** Ready only when every model is ready (default true, as tritonserver's --strict-readiness). */
   strictReadiness?: boolean;
-  /**
-   * True while the loads asked for at start still run, when the ports open before them (`tenancy
-   * serve` and `start` do): GET /v2/health/ready and gRPC ServerReady say not ready meanwhile,
-   * strict readiness or not; each model says ready as its own load ends. Default: never.
-   */
-  starting?: () => boolean;
   /** Serve HTTPS with this certificate and key (default: plain HTTP). */
   httpTls?: TlsFiles;
   /** Serve gRPC over TLS (Triton's --grpc-use-ssl and friends; default: insecure). */
@@ -96,7 +90,9 @@ export async function startServers(engine: Engine, options: ServerOptions = {}):
   const connections = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const closers: (() => Promise<void>)[] = [];
   const strictReadiness = options.strictReadiness ?? true;
-  const starting = options.starting ?? (() => false);
+  // While the engine starts (Engine.starting: the ports open before the loads, as `tenancy serve`
+  // and `start` do), GET /v2/health/ready and gRPC ServerReady say not ready, strict or not.
+  const starting = () => engine.starting;
   // Checked before a port opens: a flag with a group restricted twice stops the start.
   const restrictedHttp = new RestrictedApis(options.restrictedHttp, TRANSPORTS.http, '--http-restricted-api');
   const restrictedGrpc = new RestrictedApis(options.restrictedGrpc, TRANSPORTS.grpc, '--grpc-restricted-protocol');

@@ -66,7 +66,6 @@ test(
       grpcPort: 0,
       metricsPort: null,
       strictReadiness: false,
-      starting: () => engine.starting,
     });
     const url = `http://127.0.0.1:${servers.httpPort}`;
     const grpc = new GrpcClient(`127.0.0.1:${servers.grpcPort}`);
